@@ -1,0 +1,190 @@
+"""The catalog: DuckDB tables (the source of truth) plus FAISS vectors derived from them.
+
+A file's results are written in one DuckDB transaction: they appear whole or not at all.
+Embeddings are stored in DuckDB in that same transaction; the FAISS index per embedding
+space is a cache rebuilt from DuckDB whenever it is behind, so a crash between the two can
+never leave a vector without its sighting or the reverse.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from dataclasses import asdict
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import numpy as np
+
+from relecture.footage import Recording
+from relecture.settings import Home
+from relecture.sightings import PersonTrack, Sighting
+
+SCHEMA = """
+CREATE SEQUENCE IF NOT EXISTS sighting_ids START 1;
+CREATE TABLE IF NOT EXISTS index_jobs (
+    job_id VARCHAR PRIMARY KEY, started_utc TIMESTAMP, finished_utc TIMESTAMP,
+    actor VARCHAR, parameters JSON, model_versions JSON,
+    files_ok INTEGER, files_failed INTEGER, files_skipped INTEGER
+);
+CREATE TABLE IF NOT EXISTS recordings (
+    recording_id VARCHAR PRIMARY KEY,  -- sha256 of the file
+    path VARCHAR, size_bytes BIGINT, camera VARCHAR,
+    start_local TIMESTAMP, tz VARCHAR, clock_offset_s DOUBLE, start_utc TIMESTAMP,
+    duration_s DOUBLE, fps DOUBLE, width INTEGER, height INTEGER, codec VARCHAR,
+    frames_decoded INTEGER, frames_detected INTEGER,
+    job_id VARCHAR, indexed_utc TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS sightings (
+    sighting_id BIGINT PRIMARY KEY DEFAULT nextval('sighting_ids'),
+    recording_id VARCHAR NOT NULL, camera VARCHAR NOT NULL, track_id INTEGER,
+    first_t DOUBLE, last_t DOUBLE, first_utc TIMESTAMP, last_utc TIMESTAMP,
+    vehicle_type VARCHAR, type_conf DOUBLE,
+    colour VARCHAR, colour_conf DOUBLE, colour_alt VARCHAR, colour_alt_conf DOUBLE,
+    plate VARCHAR, plate_conf DOUBLE,
+    best_t DOUBLE, thumbnail VARCHAR, boxes JSON, embedding_space VARCHAR
+);
+CREATE TABLE IF NOT EXISTS plate_reads (
+    sighting_id BIGINT NOT NULL, t DOUBLE, text VARCHAR, confidence DOUBLE,
+    x1 DOUBLE, y1 DOUBLE, x2 DOUBLE, y2 DOUBLE, source VARCHAR
+);
+CREATE TABLE IF NOT EXISTS embeddings (
+    sighting_id BIGINT PRIMARY KEY, space VARCHAR NOT NULL, vector FLOAT[] NOT NULL
+);
+CREATE TABLE IF NOT EXISTS person_tracks (
+    recording_id VARCHAR NOT NULL, track_id INTEGER, boxes JSON
+);
+CREATE INDEX IF NOT EXISTS sightings_camera_time ON sightings (camera, first_utc);
+CREATE INDEX IF NOT EXISTS plate_reads_sighting ON plate_reads (sighting_id);
+"""
+
+
+def utc_naive(dt: datetime) -> datetime:
+    """UTC as a naive datetime: the catalog stores every instant that way."""
+    return dt.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+class Catalog:
+    """An open catalog. Use as a context manager; writes go through `add_recording`."""
+
+    def __init__(self, home: Home, read_only: bool = False):
+        self.home = home.ensure() if not read_only else home
+        if read_only and not home.catalog_db.exists():
+            from relecture.errors import NotFound
+
+            raise NotFound(f"no catalog in {home.root}: run `relecture index` first")
+        self.db = duckdb.connect(str(home.catalog_db), read_only=read_only)
+        if not read_only:
+            self.db.execute(SCHEMA)
+
+    def __enter__(self) -> "Catalog":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- jobs ---------------------------------------------------------------------------
+    def start_job(self, actor: str, parameters: dict, model_versions: dict) -> str:
+        job_id = uuid.uuid4().hex
+        self.db.execute(
+            "INSERT INTO index_jobs VALUES (?, ?, NULL, ?, ?, ?, 0, 0, 0)",
+            [job_id, utc_naive(datetime.now(timezone.utc)), actor, json.dumps(parameters),
+             json.dumps(model_versions)],
+        )
+        return job_id
+
+    def finish_job(self, job_id: str, ok: int, failed: int, skipped: int) -> None:
+        self.db.execute(
+            "UPDATE index_jobs SET finished_utc = ?, files_ok = ?, files_failed = ?, "
+            "files_skipped = ? WHERE job_id = ?",
+            [utc_naive(datetime.now(timezone.utc)), ok, failed, skipped, job_id],
+        )
+
+    # -- recordings ---------------------------------------------------------------------
+    def has_recording(self, sha256: str) -> bool:
+        return self.db.execute(
+            "SELECT count(*) FROM recordings WHERE recording_id = ?", [sha256]
+        ).fetchone()[0] > 0
+
+    def add_recording(
+        self,
+        rec: Recording,
+        sightings: list[Sighting],
+        persons: list[PersonTrack],
+        job_id: str,
+        frames_decoded: int,
+        frames_detected: int,
+    ) -> list[int]:
+        """Store one file's results in a single transaction; returns the new sighting ids.
+
+        Thumbnails are written to disk first (atomic renames, named by recording and track),
+        so a crash before COMMIT leaves at most unreferenced files that the redo overwrites.
+        """
+        thumbs = [self._write_thumbnail(rec.sha256, s) for s in sightings]
+        db = self.db
+        db.execute("BEGIN TRANSACTION")
+        try:
+            db.execute(
+                "INSERT INTO recordings VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [rec.sha256, str(rec.path), rec.size_bytes, rec.camera, rec.start_local, rec.tz,
+                 rec.clock_offset_s, utc_naive(rec.start_utc), rec.duration_s, rec.fps, rec.width,
+                 rec.height, rec.codec, frames_decoded, frames_detected, job_id,
+                 utc_naive(datetime.now(timezone.utc))],
+            )
+            ids = []
+            for s, thumb in zip(sightings, thumbs):
+                ids.append(self._insert_sighting(rec, s, thumb))
+            for p in persons:
+                db.execute("INSERT INTO person_tracks VALUES (?, ?, ?)",
+                           [rec.sha256, p.track_id, json.dumps([asdict(b) for b in p.boxes])])
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return ids
+
+    def _insert_sighting(self, rec: Recording, s: Sighting, thumb: str) -> int:
+        db = self.db
+        sid = db.execute(
+            "INSERT INTO sightings (recording_id, camera, track_id, first_t, last_t, first_utc, "
+            "last_utc, vehicle_type, type_conf, colour, colour_conf, colour_alt, colour_alt_conf, "
+            "plate, plate_conf, best_t, thumbnail, boxes, embedding_space) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING sighting_id",
+            [rec.sha256, rec.camera, s.track_id, s.first_t, s.last_t,
+             utc_naive(rec.utc_at(s.first_t)), utc_naive(rec.utc_at(s.last_t)),
+             s.vehicle_type.name, s.vehicle_type.confidence, s.colour.name, s.colour.confidence,
+             s.colour.alt, s.colour.alt_confidence, s.plate.text, s.plate.confidence, s.best_t,
+             thumb, json.dumps([asdict(b) for b in s.boxes]), s.embedding_space],
+        ).fetchone()[0]
+        for r in s.plate.reads:
+            db.execute("INSERT INTO plate_reads VALUES (?,?,?,?,?,?,?,?,?)",
+                       [sid, r.t, r.text, r.confidence, *r.box, r.source])
+        if s.embedding is not None:
+            db.execute("INSERT INTO embeddings VALUES (?, ?, ?)",
+                       [sid, s.embedding_space, np.asarray(s.embedding, np.float32).tolist()])
+        return sid
+
+    def _write_thumbnail(self, sha256: str, s: Sighting) -> str:
+        name = f"{sha256[:16]}_{s.track_id}.jpg"
+        final = self.home.thumbnails_dir / name
+        tmp = final.with_suffix(".tmp")
+        tmp.write_bytes(s.thumbnail_jpeg)
+        os.replace(tmp, final)
+        return name
+
+    # -- reads --------------------------------------------------------------------------
+    def thumbnail_path(self, name: str) -> Path:
+        return self.home.thumbnails_dir / name
+
+    def sightings_of(self, sha256: str) -> list[dict]:
+        """Every sighting of one recording, as dicts (for display and tests)."""
+        cur = self.db.execute(
+            "SELECT * FROM sightings WHERE recording_id = ? ORDER BY first_t", [sha256]
+        )
+        cols = [d[0] for d in cur.description]
+        return [dict(zip(cols, row)) for row in cur.fetchall()]

