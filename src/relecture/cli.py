@@ -85,6 +85,46 @@ def models_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON.")
     out.print(table)
 
 
+@app.command("index")
+def index_cmd(
+    paths: list[Path] = typer.Argument(..., help="Video files or directory trees (mp4, avi, mkv, mov)."),
+    camera: Optional[str] = typer.Option(None, help="Camera id, overriding names and sidecars."),
+    start: Optional[str] = typer.Option(
+        None, help="Recording start on the camera clock, ISO 8601 (e.g. 2023-01-30T14:00:00)."),
+    tz: Optional[str] = typer.Option(None, help="Camera time zone [default: Europe/Paris]."),
+    clock_offset: Optional[float] = typer.Option(
+        None, "--clock-offset", help="Seconds the camera clock is ahead of true time."),
+    workers: int = typer.Option(1, "--workers", min=1, help="Processes to index with."),
+    sample_fps: float = typer.Option(5.0, "--sample-fps", min=0.5, max=30,
+                                     help="Frames per second the motion gate looks at."),
+    no_plates: bool = typer.Option(False, "--no-plates", help="Do not read licence plates."),
+    home: Optional[Path] = HomeOption,
+) -> None:
+    """Index recorded footage into the catalog (files are indexed whole or not at all).
+
+    Camera and start time come from the file name (CAM12_20230130T140000.mp4 or
+    cam12/2023-01-30/14-00-00.mp4), a sidecar JSON (CAM12.mp4.json), or the flags.
+    Re-indexing an unchanged file does nothing. Exit code 3 when some files failed.
+
+    Example: relecture index sample_footage/
+    """
+    from relecture.footage import SourceHints, parse_timestamp
+    from relecture.indexer.job import run_index_job
+    from relecture.indexer.pipeline import IndexConfig
+    from relecture.render_index import IndexProgressBars, print_index_report
+
+    hints = _run(lambda: SourceHints(camera=camera, start=parse_timestamp(start) if start else None,
+                                     tz=tz, clock_offset_s=clock_offset))
+    config = IndexConfig(sample_fps=sample_fps, read_plates=not no_plates)
+    with IndexProgressBars(err) as bars:
+        report = _run(lambda: run_index_job(paths, _home(home).ensure(), current_user(), hints,
+                                            config, workers, bars))
+    print_index_report(out, report)
+    if report.failed:
+        err.print(f"[red]{len(report.failed)} file(s) failed[/]; the others were indexed.")
+        raise typer.Exit(3)
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()
 

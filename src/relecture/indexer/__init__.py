@@ -1,0 +1,1 @@
+"""Indexing: decode -> gate -> detect -> track -> describe -> store."""

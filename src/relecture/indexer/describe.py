@@ -1,0 +1,92 @@
+"""Turn a finished vehicle track and its best views into a described `Sighting`.
+
+The describers (type, colour, plate, embedding) are passed in, each loaded once per
+process by `pipeline.build_describer`; this module only combines their answers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Protocol
+
+import numpy as np
+
+from relecture.indexer.track import Track
+from relecture.indexer.views import TrackView
+from relecture.sightings import (
+    ColourResult, PlateRead, PlateResult, Sighting, TypeResult,
+)
+
+
+class PlateCandidateLike(Protocol):
+    text: str
+    confidence: float
+    box: tuple[float, float, float, float]
+    source: str
+
+
+class Embedder(Protocol):
+    space: str
+
+    def embed_images(self, crops: list[np.ndarray]) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class Describer:
+    """The per-track describers. `read_plates` is None when the site disables plate reading."""
+
+    vehicle_type: Callable[[str, list[np.ndarray]], TypeResult]
+    colour: Callable[[list[np.ndarray]], ColourResult]
+    read_plates: Callable[[np.ndarray], list[PlateCandidateLike]] | None
+    vote_plates: Callable[[list[PlateRead]], PlateResult]
+    embedder: Embedder | None
+    plate_views: int = 3  # plate reading runs on this many best views
+
+    def describe(self, track: Track, views: list[TrackView]) -> Sighting:
+        """Describe one vehicle track from its views (best first)."""
+        vehicles = [v.vehicle for v in views]
+        reads = self._plate_reads(views[: self.plate_views])
+        best = views[0]
+        embedding = None
+        if self.embedder is not None:
+            embedding = self.embedder.embed_images([best.vehicle])[0]
+        return Sighting(
+            track_id=track.track_id,
+            first_t=track.first_t,
+            last_t=track.last_t,
+            boxes=track.boxes,
+            vehicle_type=self.vehicle_type(track.label, vehicles),
+            colour=self.colour(vehicles),
+            plate=self.vote_plates(reads) if reads else PlateResult(text=None, confidence=0.0),
+            best_t=best.t,
+            thumbnail_jpeg=thumbnail(best.vehicle),
+            embedding=embedding,
+            embedding_space=self.embedder.space if self.embedder is not None else None,
+        )
+
+    def _plate_reads(self, views: list[TrackView]) -> list[PlateRead]:
+        if self.read_plates is None:
+            return []
+        reads = []
+        for v in views:
+            ox, oy = v.origin
+            for c in self.read_plates(v.crop):
+                x1, y1, x2, y2 = c.box
+                reads.append(PlateRead(t=v.t, text=c.text, confidence=float(c.confidence),
+                                       box=(x1 + ox, y1 + oy, x2 + ox, y2 + oy), source=c.source))
+        return reads
+
+
+def thumbnail(crop: np.ndarray, max_side: int = 256) -> bytes:
+    """JPEG bytes of the crop, at most `max_side` pixels on its longer side."""
+    import cv2
+
+    h, w = crop.shape[:2]
+    scale = min(1.0, max_side / max(h, w, 1))
+    if scale < 1.0:
+        crop = cv2.resize(crop, (max(1, int(w * scale)), max(1, int(h * scale))),
+                          interpolation=cv2.INTER_AREA)
+    ok, buf = cv2.imencode(".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    if not ok:
+        raise ValueError("could not encode thumbnail")
+    return buf.tobytes()

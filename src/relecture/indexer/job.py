@@ -1,0 +1,197 @@
+"""An index job: many files, each indexed whole or not at all, one catalog writer.
+
+Files are probed and hashed first (bad ones are reported and skipped, the rest go on).
+Workers (processes) run the pipeline and hand back results; only this process writes the
+catalog, one transaction per file, so a crash or Ctrl-C never leaves a file half-written.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from relecture.catalog import Catalog
+from relecture.errors import RelectureError
+from relecture.footage import Recording, SourceHints, discover, probe, resolve_hints, sha256_file
+from relecture.indexer.decode import sample_frames
+from relecture.indexer.pipeline import (
+    IndexConfig, RecordingResult, build_components, index_frames,
+)
+from relecture.models.registry import MODELS
+from relecture.settings import Home
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    """What happened to one file."""
+
+    path: Path
+    status: str  # indexed | skipped | failed
+    message: str = ""
+    camera: str | None = None
+    duration_s: float = 0.0
+    sightings: int = 0
+    persons: int = 0
+    plates: int = 0
+    cpu_s: float = 0.0
+
+
+@dataclass
+class IndexReport:
+    """The job's summary: per-file outcomes and totals."""
+
+    job_id: str
+    outcomes: list[FileOutcome] = field(default_factory=list)
+    wall_s: float = 0.0
+
+    @property
+    def failed(self) -> list[FileOutcome]:
+        return [o for o in self.outcomes if o.status == "failed"]
+
+    def count(self, status: str) -> int:
+        return sum(o.status == status for o in self.outcomes)
+
+    @property
+    def video_s(self) -> float:
+        return sum(o.duration_s for o in self.outcomes if o.status == "indexed")
+
+    @property
+    def cpu_s(self) -> float:
+        return sum(o.cpu_s for o in self.outcomes)
+
+
+class Progress(Protocol):
+    """What a job tells its caller while it runs (the CLI draws rich bars from it)."""
+
+    def planned(self, recordings: list[Recording]) -> None: ...
+    def advanced(self, recording: Recording, video_s: float) -> None: ...
+    def finished(self, outcome: FileOutcome) -> None: ...
+
+
+class _Silent:
+    def planned(self, recordings): pass
+    def advanced(self, recording, video_s): pass
+    def finished(self, outcome): pass
+
+
+def run_index_job(
+    paths: list[Path],
+    home: Home,
+    actor: str,
+    hints: SourceHints = SourceHints(),
+    config: IndexConfig = IndexConfig(),
+    workers: int = 1,
+    progress: Progress | None = None,
+) -> IndexReport:
+    """Index every video in `paths` into the catalog at `home`; never raises for one bad file."""
+    progress = progress or _Silent()
+    started = time.monotonic()
+    files = discover(paths)
+    with Catalog(home) as catalog:
+        job_id = catalog.start_job(
+            actor, {"paths": [str(p) for p in paths], "workers": workers, **asdict(config)},
+            {m.key: m.package or m.env for m in MODELS},
+        )
+        report = IndexReport(job_id)
+        todo: list[Recording] = []
+        for path in files:
+            outcome, rec = _intake(path, hints, catalog)
+            if rec is None:
+                report.outcomes.append(outcome)
+                progress.finished(outcome)
+            else:
+                todo.append(rec)
+        progress.planned(todo)
+        try:
+            for rec, result in _process(todo, config, workers, progress):
+                report.outcomes.append(_store(catalog, rec, result, job_id))
+                progress.finished(report.outcomes[-1])
+        finally:
+            catalog.finish_job(job_id, report.count("indexed"), report.count("failed"),
+                               report.count("skipped"))
+    report.wall_s = time.monotonic() - started
+    return report
+
+
+def _intake(path: Path, hints: SourceHints, catalog: Catalog):
+    """Resolve, hash and probe one file; (outcome, None) when it is skipped or refused."""
+    try:
+        resolved = resolve_hints(path, hints)
+        digest = sha256_file(path)
+        if catalog.has_recording(digest):
+            return FileOutcome(path, "skipped", "already indexed (same sha256)"), None
+        return None, probe(path, resolved, digest)
+    except RelectureError as e:
+        return FileOutcome(path, "failed", str(e)), None
+    except OSError as e:
+        return FileOutcome(path, "failed", f"{path}: {e.strerror or e}"), None
+
+
+def _store(catalog: Catalog, rec: Recording, result, job_id: str) -> FileOutcome:
+    if isinstance(result, FileOutcome):
+        return result
+    res, cpu_s = result
+    catalog.add_recording(rec, list(res.sightings), list(res.persons), job_id,
+                          res.frames_sampled, res.frames_detected)
+    return FileOutcome(
+        rec.path, "indexed", camera=rec.camera, duration_s=rec.duration_s,
+        sightings=len(res.sightings), persons=len(res.persons),
+        plates=sum(s.plate.text is not None for s in res.sightings), cpu_s=cpu_s,
+    )
+
+
+def _process(todo: list[Recording], config: IndexConfig, workers: int, progress: Progress):
+    """Yield (recording, (RecordingResult, cpu_s) or a failed FileOutcome) as each finishes."""
+    if workers <= 1 or len(todo) <= 1:
+        if not todo:
+            return
+        components = build_components(config)
+        for rec in todo:
+            yield rec, _index_one(rec, config, components,
+                                  lambda t, rec=rec: progress.advanced(rec, t))
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        pending = {pool.submit(_pool_task, rec, config): rec for rec in todo}
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                rec = pending.pop(fut)
+                progress.advanced(rec, rec.duration_s)
+                yield rec, fut.result()
+
+
+@functools.cache
+def _worker_components(config: IndexConfig):
+    """Models for one worker process, loaded on its first file and reused for the next."""
+    return build_components(config)
+
+
+def _pool_task(rec: Recording, config: IndexConfig):
+    return _index_one(rec, config, _worker_components(config))
+
+
+def _index_one(rec: Recording, config: IndexConfig, components, on_time=None):
+    """Index one recording; returns (RecordingResult, cpu seconds) or a failed FileOutcome."""
+    detector, describer = components
+    cpu0 = time.process_time()  # all threads of this process: decode, onnx, torch
+    last = [0.0]
+
+    def on_frame(frame):
+        if on_time is not None and frame.t - last[0] >= 1.0:
+            last[0] = frame.t
+            on_time(frame.t)
+
+    try:
+        result: RecordingResult = index_frames(
+            sample_frames(rec.path, config.sample_fps), detector, describer, config,
+            on_frame=on_frame,
+        )
+    except RelectureError as e:
+        return FileOutcome(rec.path, "failed", str(e), camera=rec.camera)
+    if on_time is not None:
+        on_time(rec.duration_s)
+    return result, time.process_time() - cpu0

@@ -1,0 +1,154 @@
+"""Link per-frame detections into tracks: one track per vehicle passage.
+
+Detections arrive on sparse frames (the gate lets through a few per second), so matching
+predicts each track's box with its velocity and accepts a match on overlap or on a centre
+close enough for the box size. Persons and vehicles never share a track; a vehicle track
+may see its label flip (car/truck) and keeps the majority.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from relecture.detections import LABELS, PERSON, Detections, box_iou
+from relecture.sightings import TrackBox
+
+
+@dataclass(frozen=True)
+class TrackerConfig:
+    max_gap_s: float = 2.0  # a track unseen this long is finished
+    min_hits: int = 2  # detections needed to keep a track...
+    single_hit_confidence: float = 0.6  # ...unless its one detection is this sure
+    match_iou: float = 0.1
+    match_centre: float = 1.2  # centre distance, in units of the box's larger side (sparse frames)
+
+
+@dataclass(frozen=True)
+class Track:
+    """A finished track: every box it had, and the label most of its detections gave."""
+
+    track_id: int
+    label: str
+    boxes: tuple[TrackBox, ...]
+
+    @property
+    def is_person(self) -> bool:
+        return self.label == "person"
+
+    @property
+    def first_t(self) -> float:
+        return self.boxes[0].t
+
+    @property
+    def last_t(self) -> float:
+        return self.boxes[-1].t
+
+
+@dataclass
+class _Live:
+    track_id: int
+    is_person: bool
+    boxes: list[TrackBox] = field(default_factory=list)
+    votes: Counter = field(default_factory=Counter)
+    velocity: np.ndarray = field(default_factory=lambda: np.zeros(4, np.float32))
+
+    def predict(self, t: float) -> np.ndarray:
+        last = self.boxes[-1]
+        return np.asarray(last.xyxy, np.float32) + self.velocity * (t - last.t)
+
+    def add(self, t: float, box: np.ndarray, conf: float, label: int) -> None:
+        if self.boxes:
+            prev = self.boxes[-1]
+            dt = t - prev.t
+            if dt > 0:
+                v = (box - np.asarray(prev.xyxy, np.float32)) / dt
+                self.velocity = v if len(self.boxes) == 1 else 0.5 * self.velocity + 0.5 * v
+        self.boxes.append(TrackBox(t=t, xyxy=tuple(float(x) for x in box), confidence=conf))
+        self.votes[label] += conf
+
+
+class Tracker:
+    """Greedy IoU/centre tracker with constant-velocity prediction."""
+
+    def __init__(self, config: TrackerConfig = TrackerConfig()):
+        self.config = config
+        self._live: list[_Live] = []
+        self._next_id = 1
+
+    def update(self, t: float, dets: Detections) -> tuple[list[int], list[Track]]:
+        """Match `dets` (taken at time t) to tracks.
+
+        Returns the track id given to each detection (in order) and the tracks that
+        finished because they were not seen for `max_gap_s`.
+        """
+        finished = self._expire(t)
+        ids = [0] * len(dets)
+        for is_person in (False, True):
+            idx = np.flatnonzero((dets.class_id == PERSON) == is_person)
+            live = [tr for tr in self._live if tr.is_person == is_person]
+            for det_i, tr in self._match(t, dets.xyxy[idx], live):
+                j = idx[det_i]
+                tr.add(t, dets.xyxy[j], float(dets.confidence[j]), int(dets.class_id[j]))
+                ids[j] = tr.track_id
+            for j in idx:
+                if ids[j] == 0:
+                    tr = _Live(track_id=self._next_id, is_person=is_person)
+                    self._next_id += 1
+                    tr.add(t, dets.xyxy[j], float(dets.confidence[j]), int(dets.class_id[j]))
+                    self._live.append(tr)
+                    ids[j] = tr.track_id
+        return ids, finished
+
+    def live_ids(self) -> set[int]:
+        """Ids of the tracks still open."""
+        return {tr.track_id for tr in self._live}
+
+    def flush(self) -> list[Track]:
+        """Finish every live track (end of the recording)."""
+        done = [self._finish(tr) for tr in self._live]
+        self._live = []
+        return [tr for tr in done if tr is not None]
+
+    def _match(self, t: float, boxes: np.ndarray, live: list[_Live]):
+        if not len(boxes) or not live:
+            return []
+        pred = np.stack([tr.predict(t) for tr in live])
+        iou = box_iou(boxes, pred)
+        cb = (boxes[:, None, :2] + boxes[:, None, 2:]) / 2
+        cp = (pred[None, :, :2] + pred[None, :, 2:]) / 2
+        size = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])[:, None]
+        dist = np.linalg.norm(cb - cp, axis=2) / np.maximum(size, 1.0)
+        ok = (iou >= self.config.match_iou) | (dist <= self.config.match_centre)
+        score = np.where(ok, iou + (1.0 - np.minimum(dist, 1.0)), -1.0)
+        pairs, used_d, used_t = [], set(), set()
+        for flat in np.argsort(-score, axis=None):
+            d, k = np.unravel_index(flat, score.shape)
+            if score[d, k] < 0:
+                break
+            if d in used_d or k in used_t:
+                continue
+            used_d.add(d)
+            used_t.add(k)
+            pairs.append((int(d), live[k]))
+        return pairs
+
+    def _expire(self, t: float) -> list[Track]:
+        keep, done = [], []
+        for tr in self._live:
+            if t - tr.boxes[-1].t > self.config.max_gap_s:
+                if (f := self._finish(tr)) is not None:
+                    done.append(f)
+            else:
+                keep.append(tr)
+        self._live = keep
+        return done
+
+    def _finish(self, tr: _Live) -> Track | None:
+        best = max(b.confidence for b in tr.boxes)
+        if len(tr.boxes) < self.config.min_hits and best < self.config.single_hit_confidence:
+            return None  # a one-off low-confidence detection: most likely a false alarm
+        label = LABELS[tr.votes.most_common(1)[0][0]]
+        return Track(track_id=tr.track_id, label=label, boxes=tuple(tr.boxes))

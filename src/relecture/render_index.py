@@ -1,0 +1,77 @@
+"""Rich rendering of an index job: progress bars while it runs, a summary table at the end."""
+
+from __future__ import annotations
+
+import time
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn,
+)
+from rich.table import Table
+
+from relecture.footage import Recording
+from relecture.indexer.job import FileOutcome, IndexReport
+
+
+class IndexProgressBars:
+    """Two bars: files done, and seconds of footage done (with real-time factor and ETA)."""
+
+    def __init__(self, console: Console):
+        self.progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(),
+            console=console, transient=False,
+        )
+        self._files = None
+        self._video = None
+        self._done_s: dict[str, float] = {}
+        self._t0 = time.monotonic()
+
+    def __enter__(self) -> "IndexProgressBars":
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.progress.stop()
+
+    def planned(self, recordings: list[Recording]) -> None:
+        self._files = self.progress.add_task("files", total=len(recordings), rate="")
+        total = round(sum(r.duration_s for r in recordings))
+        self._video = self.progress.add_task("footage (s)", total=max(total, 1), rate="")
+        self._t0 = time.monotonic()
+
+    def advanced(self, recording: Recording, video_s: float) -> None:
+        if self._video is None:
+            return
+        self._done_s[recording.sha256] = min(video_s, recording.duration_s)
+        done = sum(self._done_s.values())
+        rtf = done / max(time.monotonic() - self._t0, 1e-6)
+        self.progress.update(self._video, completed=round(done), rate=f"{rtf:5.1f}x real time")
+
+    def finished(self, outcome: FileOutcome) -> None:
+        if outcome.status == "failed":
+            self.progress.console.print(f"[red]failed:[/] {outcome.message}", highlight=False)
+        if self._files is not None and outcome.status != "skipped":
+            self.progress.advance(self._files)
+
+
+def print_index_report(console: Console, report: IndexReport) -> None:
+    """Per-file table and totals."""
+    table = Table(title=f"index job {report.job_id[:8]}")
+    for col in ("file", "camera", "status", "footage", "sightings", "plates", "persons", "note"):
+        table.add_column(col, overflow="fold")
+    style = {"indexed": "green", "skipped": "dim", "failed": "red"}
+    for o in report.outcomes:
+        table.add_row(
+            o.path.name, o.camera or "", f"[{style[o.status]}]{o.status}[/]",
+            f"{o.duration_s:.1f} s" if o.duration_s else "", str(o.sightings or ""),
+            str(o.plates or ""), str(o.persons or ""), o.message,
+        )
+    console.print(table)
+    rtf = report.video_s / report.wall_s if report.wall_s else 0.0
+    console.print(
+        f"{report.count('indexed')} indexed, {report.count('skipped')} skipped, "
+        f"{report.count('failed')} failed; {report.video_s:.1f} s of footage in "
+        f"{report.wall_s:.1f} s ({rtf:.1f}x real time, {report.cpu_s:.1f} CPU-s)"
+    )

@@ -1,0 +1,62 @@
+"""Small fakes and builders shared by tests: frames with moving boxes, a box-finding detector."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from relecture.detections import Detections, Frame
+from relecture.indexer.describe import Describer
+from relecture.sightings import ColourResult, PlateResult, TypeResult
+
+
+def moving_square_frames(n: int = 50, fps: float = 10.0, size=(120, 320), colour=(0, 0, 255)):
+    """Frames of a grey scene where one coloured 40x30 box crosses from left to right."""
+    h, w = size
+    for i in range(n):
+        img = np.full((h, w, 3), 90, np.uint8)
+        x = int(10 + i * (w - 60) / max(n - 1, 1))
+        img[40:70, x:x + 40] = colour
+        yield Frame(index=i, t=i / fps, image=img)
+
+
+class ColourBlobDetector:
+    """Finds non-grey pixels and calls their bounding box a car (a stand-in for the detector)."""
+
+    calls = 0
+
+    def detect(self, image):
+        self.calls += 1
+        mask = np.any(image != 90, axis=2)
+        if not mask.any():
+            return Detections()
+        ys, xs = np.nonzero(mask)
+        return Detections.build([[xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]], [0.9], ["car"])
+
+
+@dataclass(frozen=True)
+class FakePlate:
+    text: str
+    confidence: float
+    box: tuple[float, float, float, float]
+    source: str = "fake"
+
+
+def fake_describer(plate: str | None = "AB123CD") -> Describer:
+    """Describer whose answers come from the crop itself (colour) or are fixed (plate)."""
+
+    def colour(crops):
+        b, g, r = crops[0].reshape(-1, 3).mean(axis=0)
+        return ColourResult("red" if r > b else "blue", 0.9)
+
+    def vote(reads):
+        return PlateResult(reads[0].text, reads[0].confidence, tuple(reads))
+
+    return Describer(
+        vehicle_type=lambda label, crops: TypeResult(label, 0.8),
+        colour=colour,
+        read_plates=(lambda crop: [FakePlate(plate, 0.95, (1, 2, 11, 7))]) if plate else None,
+        vote_plates=vote,
+        embedder=None,
+    )

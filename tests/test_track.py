@@ -1,0 +1,60 @@
+"""The tracker: one track per vehicle passage, even with sparse detector frames."""
+
+from __future__ import annotations
+
+from relecture.detections import Detections
+from relecture.indexer.track import Tracker, TrackerConfig
+
+
+def moving_box(t: float, x0: float, speed: float, y: float = 100, w: float = 80, h: float = 50):
+    x = x0 + speed * t
+    return [x, y, x + w, y + h]
+
+
+def run(frames):
+    tracker = Tracker(TrackerConfig(max_gap_s=1.5))
+    finished, ids_per_frame = [], []
+    for t, boxes, labels in frames:
+        ids, done = tracker.update(t, Detections.build(boxes, [0.8] * len(boxes), labels))
+        ids_per_frame.append(ids)
+        finished += done
+    return finished + tracker.flush(), ids_per_frame
+
+
+def test_two_vehicles_crossing_keep_their_identity():
+    # Two cars moving in opposite directions at 2 detector frames per second; they cross.
+    frames = [(t / 2, [moving_box(t / 2, 0, 120), moving_box(t / 2, 600, -120, y=110)],
+               ["car", "car"]) for t in range(10)]
+    tracks, ids = run(frames)
+    assert len(tracks) == 2
+    assert all(f == ids[0] for f in ids), "identities swapped when the cars crossed"
+
+
+def test_fast_vehicle_with_little_overlap_between_frames_is_one_track():
+    # 80 px wide car moving 70 px between detector frames: boxes barely overlap.
+    frames = [(t, [moving_box(t, 0, 70)], ["car"]) for t in range(6)]
+    tracks, _ = run(frames)
+    assert len(tracks) == 1 and len(tracks[0].boxes) == 6
+
+
+def test_gap_longer_than_max_gap_starts_a_new_passage():
+    frames = [(0.0, [moving_box(0, 0, 0)], ["car"]), (0.5, [moving_box(0, 0, 0)], ["car"]),
+              (5.0, [moving_box(0, 0, 0)], ["car"]), (5.5, [moving_box(0, 0, 0)], ["car"])]
+    tracks, _ = run(frames)
+    assert [(tr.first_t, tr.last_t) for tr in tracks] == [(0.0, 0.5), (5.0, 5.5)]
+
+
+def test_label_is_the_majority_and_persons_never_join_vehicle_tracks():
+    frames = [(0.0, [[0, 0, 80, 50], [0, 0, 20, 50]], ["car", "person"]),
+              (0.5, [[5, 0, 85, 50], [2, 0, 22, 50]], ["truck", "person"]),
+              (1.0, [[10, 0, 90, 50], [4, 0, 24, 50]], ["car", "person"])]
+    tracks, _ = run(frames)
+    assert sorted(tr.label for tr in tracks) == ["car", "person"]
+
+
+def test_single_low_confidence_detection_is_dropped_as_false_alarm():
+    tracker = Tracker()
+    tracker.update(0.0, Detections.build([[0, 0, 50, 50]], [0.3], ["car"]))
+    tracker.update(0.5, Detections.build([[400, 0, 450, 50]], [0.9], ["car"]))
+    tracks = tracker.flush()
+    assert [tr.boxes[0].xyxy[0] for tr in tracks] == [400.0]
