@@ -60,3 +60,21 @@ def fake_describer(plate: str | None = "AB123CD") -> Describer:
         vote_plates=vote,
         embedder=None,
     )
+
+
+def write_clip(path, n: int = 30, fps: int = 10, size=(120, 320), codec: str = "libx264"):
+    """Encode `moving_square_frames` into a real video file with PyAV (a valid small clip)."""
+    import av
+
+    h, w = size
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream(codec, rate=fps)
+        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+        for frame in moving_square_frames(n=n, fps=fps, size=size):
+            picture = av.VideoFrame.from_ndarray(frame.image, format="bgr24")
+            for packet in stream.encode(picture):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path

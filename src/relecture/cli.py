@@ -22,6 +22,7 @@ app = typer.Typer(
     help="relecture: search recorded CCTV for vehicles (type, colour, plate), per requisition.",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode="markdown",
     pretty_exceptions_enable=False,  # tracebacks with locals would print plates and paths
 )
 out = Console()
@@ -123,6 +124,43 @@ def index_cmd(
     if report.failed:
         err.print(f"[red]{len(report.failed)} file(s) failed[/]; the others were indexed.")
         raise typer.Exit(3)
+
+
+EVALUATIONS = ("detection", "plates", "colours")
+
+
+@app.command("eval")
+def eval_cmd(
+    what: str = typer.Argument(..., help="detection | plates | colours"),
+    data: Path = typer.Option(..., "--data", exists=True, file_okay=False,
+                              help="Labelled folder, e.g. ../shared/data/plates_fr"),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Measure accuracy on a labelled folder (labels.csv, or one folder per colour).
+
+    detection: vehicle recall/precision at IoU 0.5; plates: exact match, within one
+    character, character error rate (plate found in the whole photo); colours: accuracy and
+    confusion matrix.
+
+    Example: relecture eval plates --data ../shared/data/plates_fr --json
+    """
+    from relecture.render_eval import EvalProgress, print_metrics
+
+    if what not in EVALUATIONS:
+        err.print(f"[bold red]error:[/] unknown evaluation {what!r}: use one of {', '.join(EVALUATIONS)}")
+        raise typer.Exit(2)
+    if what == "detection":
+        from relecture.evaluation.detection import evaluate_detection as evaluate
+    elif what == "plates":
+        from relecture.evaluation.plates import evaluate_plates as evaluate
+    else:
+        from relecture.evaluation.colours import evaluate_colours as evaluate
+    with EvalProgress(err, what) as bar:
+        metrics = _run(lambda: evaluate(data, progress=bar.update))
+    if as_json:
+        print(json.dumps(metrics, indent=2, default=str))
+    else:
+        print_metrics(out, what, metrics)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -1,0 +1,107 @@
+"""Indexing speed against a dense baseline, measured side by side in one run.
+
+For each video in ../shared/data/videos: the normal (gated) pipeline and a dense baseline
+(detector on every sampled frame at 5 fps, no gating), both with the real models and the
+same describers. Prints per video and in total:
+- real-time factor per CPU core: seconds of footage per CPU-second (process CPU time, all
+  threads: decode, detector, describers),
+- CPU ratio baseline / gated,
+- the share of the baseline's vehicle tracks that the gated pipeline also finds (a
+  baseline track is found when a gated track overlaps it, IoU >= 0.3, at a common moment).
+
+Usage: python bench/bench_index.py [--data ../shared/data/videos] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+from relecture.detections import box_iou
+from relecture.footage import SourceHints, probe
+from relecture.indexer.decode import sample_frames
+from relecture.indexer.pipeline import IndexConfig, build_components, index_frames
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = REPO.parent / "shared" / "data" / "videos"
+
+
+def box_at(sighting, t: float, tolerance: float = 0.5):
+    """The sighting's box nearest in time to t (None if none within tolerance)."""
+    best = min(sighting.boxes, key=lambda b: abs(b.t - t))
+    return best.xyxy if abs(best.t - t) <= tolerance else None
+
+
+def found(base, candidates) -> bool:
+    """Is baseline sighting `base` also seen by one of `candidates`?"""
+    for c in candidates:
+        if c.last_t < base.first_t - 0.5 or c.first_t > base.last_t + 0.5:
+            continue
+        for b in c.boxes:
+            other = box_at(base, b.t)
+            if other is not None and box_iou([b.xyxy], [other])[0, 0] >= 0.3:
+                return True
+    return False
+
+
+def run(path: Path, config: IndexConfig, components):
+    rec = probe(path, SourceHints(camera="bench", start=datetime(2000, 1, 1), tz="UTC",
+                                   clock_offset_s=0.0))
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    result = index_frames(sample_frames(path, config.sample_fps), *components, config)
+    return rec, result, time.process_time() - cpu0, time.perf_counter() - wall0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args()
+    if not args.data.is_dir():
+        print(f"skipped: no videos at {args.data}", file=sys.stderr)
+        return 0
+    gated_cfg, dense_cfg = IndexConfig(), IndexConfig(dense=True)
+    components = build_components(gated_cfg)
+    videos = sorted(args.data.iterdir())
+    # Warm-up: models load lazily on first use; keep loading out of the measured CPU time.
+    index_frames(itertools.islice(sample_frames(videos[0], 5.0), 15), *components, dense_cfg)
+    rows = []
+    for path in videos:
+        rec, fast, fast_cpu, fast_wall = run(path, gated_cfg, components)
+        _, dense, dense_cpu, _ = run(path, dense_cfg, components)
+        n_base = len(dense.sightings)
+        n_found = sum(found(b, fast.sightings) for b in dense.sightings)
+        rows.append({
+            "video": path.name, "seconds": round(rec.duration_s, 1),
+            "gated_cpu_s": round(fast_cpu, 2), "dense_cpu_s": round(dense_cpu, 2),
+            "rtf_per_core": round(rec.duration_s / fast_cpu, 1),
+            "dense_rtf_per_core": round(rec.duration_s / dense_cpu, 1),
+            "cpu_ratio": round(dense_cpu / fast_cpu, 2),
+            "detector_frames": [fast.frames_detected, dense.frames_detected],
+            "baseline_tracks": n_base, "found": n_found,
+            "recall_vs_baseline": round(n_found / n_base, 3) if n_base else None,
+        })
+        print(json.dumps(rows[-1]), flush=True)
+    secs = sum(r["seconds"] for r in rows)
+    fcpu = sum(r["gated_cpu_s"] for r in rows)
+    dcpu = sum(r["dense_cpu_s"] for r in rows)
+    nb = sum(r["baseline_tracks"] for r in rows)
+    nf = sum(r["found"] for r in rows)
+    total = {"video_s": round(secs, 1), "rtf_per_core": round(secs / fcpu, 1),
+             "dense_rtf_per_core": round(secs / dcpu, 1), "cpu_ratio": round(dcpu / fcpu, 2),
+             "baseline_tracks": nb, "found": nf, "recall_vs_baseline": round(nf / max(nb, 1), 3),
+             "threads": os.cpu_count()}
+    print("TOTAL", json.dumps(total))
+    if args.json:
+        args.json.write_text(json.dumps({"videos": rows, "total": total}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Accuracy measurements on labelled real data (detection, plates, colours...)."""

@@ -1,0 +1,68 @@
+"""`relecture index` through the CLI: bad input is reported per file, nothing half-written."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+from typer.testing import CliRunner
+
+from relecture.cli import app
+from tests.fakes import write_clip
+
+runner = CliRunner()
+
+
+def catalog_counts(home):
+    db = duckdb.connect(str(home / "catalog.duckdb"), read_only=True)
+    try:
+        return {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                for t in ("recordings", "sightings", "plate_reads")}
+    finally:
+        db.close()
+
+
+def test_bad_files_are_reported_and_the_good_one_is_indexed(tmp_path, home):
+    footage = tmp_path / "footage"
+    good = write_clip(footage / "CAM3_20230130T140000.mp4")
+    data = good.read_bytes()
+    (footage / "CAM3_20230130T150000.mp4").write_bytes(b"")  # empty
+    (footage / "CAM3_20230130T160000.mp4").write_bytes(b"this is not a video\n" * 50)
+    (footage / "CAM3_20230130T170000.mp4").write_bytes(data[: len(data) // 3])  # truncated
+    write_clip(footage / "holiday.mp4")  # no camera, no time
+    result = runner.invoke(app, ["index", str(footage)])
+    assert result.exit_code == 3, result.output
+    assert "4 file(s) failed" in result.stderr
+    assert "empty file" in result.stdout + result.stderr
+    assert "holiday.mp4: camera and start time unknown" in result.stderr.replace("\n", "")
+    counts = catalog_counts(home)
+    assert counts["recordings"] == 1
+
+
+def test_reindexing_an_unchanged_file_is_a_no_op(tmp_path, home):
+    clip = write_clip(tmp_path / "CAM3_20230130T140000.mp4")
+    first = runner.invoke(app, ["index", str(clip)])
+    assert first.exit_code == 0, first.output
+    again = runner.invoke(app, ["index", str(clip)])
+    assert again.exit_code == 0, again.output
+    assert "already indexed" in again.stdout
+    assert catalog_counts(home)["recordings"] == 1
+
+
+def test_sidecar_and_flags_place_the_recording(tmp_path, home):
+    clip = write_clip(tmp_path / "export_0001.mp4")
+    (tmp_path / "export_0001.mp4.json").write_text(json.dumps({"camera": "7", "tz": "UTC"}))
+    refused = runner.invoke(app, ["index", str(clip)])
+    assert refused.exit_code == 3 and "start time unknown" in refused.stderr
+    ok = runner.invoke(app, ["index", str(clip), "--start", "2023-01-30T08:00:00"])
+    assert ok.exit_code == 0, ok.output
+    db = duckdb.connect(str(home / "catalog.duckdb"), read_only=True)
+    row = db.execute("SELECT camera, start_utc FROM recordings").fetchone()
+    assert (row[0], str(row[1])) == ("7", "2023-01-30 08:00:00")
+
+
+def test_bad_start_flag_is_a_usage_error(tmp_path, home):
+    clip = write_clip(tmp_path / "x.mp4")
+    result = runner.invoke(app, ["index", str(clip), "--camera", "1", "--start", "hier"])
+    assert result.exit_code == 2
+    assert "ISO 8601" in result.stderr
