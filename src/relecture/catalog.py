@@ -56,6 +56,13 @@ CREATE TABLE IF NOT EXISTS embeddings (
 CREATE TABLE IF NOT EXISTS person_tracks (
     recording_id VARCHAR NOT NULL, track_id INTEGER, boxes JSON
 );
+CREATE SEQUENCE IF NOT EXISTS legal_hold_ids START 1;
+CREATE TABLE IF NOT EXISTS legal_holds (  -- retention purge skips a recording while held
+    hold_id BIGINT PRIMARY KEY DEFAULT nextval('legal_hold_ids'),
+    requisition VARCHAR NOT NULL, recording_id VARCHAR NOT NULL, sighting_id BIGINT,
+    placed_by VARCHAR NOT NULL, placed_utc TIMESTAMP NOT NULL, reason VARCHAR,
+    released_by VARCHAR, released_utc TIMESTAMP
+);
 CREATE INDEX IF NOT EXISTS sightings_camera_time ON sightings (camera, first_utc);
 CREATE INDEX IF NOT EXISTS plate_reads_sighting ON plate_reads (sighting_id);
 """

@@ -31,6 +31,7 @@ class IndexConfig:
     tracker: TrackerConfig = TrackerConfig()
     views_per_track: int = 3
     read_plates: bool = True
+    detector: str = "default"  # a named detector configuration (indexer.detect.KINDS)
     dense: bool = False  # baseline: detector on every sampled frame, no gating
 
 
@@ -88,19 +89,19 @@ def index_frames(
 
 
 def build_components(config: IndexConfig) -> tuple[Detector, Describer]:
-    """Load the real models (once per process) and wire the describers."""
+    """Load the real models (lazily, once per process) and wire the describers."""
     from relecture.indexer.colour import name_colour
     from relecture.indexer.detect import load_detector
-    from relecture.indexer.embed import load_embedder
+    from relecture.indexer.embed import EfficientNetLite0, load_embedder
     from relecture.indexer.plates import PlateReader, vote
     from relecture.indexer.vehicle_type import TypeRefiner
 
-    embedder = load_embedder()
+    net = EfficientNetLite0()  # one network serves type refinement and the fallback embedding
     describer = Describer(
-        vehicle_type=TypeRefiner().refine,
+        vehicle_type=TypeRefiner(net).refine,
         colour=name_colour,
         read_plates=PlateReader().read if config.read_plates else None,
         vote_plates=vote,
-        embedder=embedder,
+        embedder=load_embedder(net),
     )
-    return load_detector(), describer
+    return load_detector(config.detector), describer

@@ -1,0 +1,101 @@
+"""Search latency on a synthetic catalog: p50/p95 per kind of query.
+
+    python bench/bench_search.py --sightings 1000000 [--home /tmp/bench-search] [--runs 20]
+
+The catalog is generated inside DuckDB (range(), no Python loops): N sightings over 300
+cameras and 30 days in time order (as indexing writes them), random SIV plates, two OCR reads
+per sighting (one with a confusion). It is built once per --home and reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from relecture.catalog import Catalog
+from relecture.search import parse_query, search
+from relecture.settings import Home
+
+LETTER = "chr(65 + ((hash(sighting_id * {k}) % 26)::INTEGER))"
+DIGIT = "chr(48 + ((hash(sighting_id * {k}) % 10)::INTEGER))"
+
+
+def build(home: Home, n: int) -> None:
+    """Fill an empty catalog with `n` synthetic sightings."""
+    plate = " || ".join([LETTER.format(k=3), LETTER.format(k=5), DIGIT.format(k=7),
+                         DIGIT.format(k=11), DIGIT.format(k=13), LETTER.format(k=17),
+                         LETTER.format(k=19)])
+    with Catalog(home) as cat:
+        db = cat.db
+        db.execute("""
+            INSERT INTO recordings (recording_id, path, camera, tz, clock_offset_s)
+            SELECT 'rec' || i, '/footage/cam' || i || '.mp4', i::VARCHAR, 'Europe/Paris', 0
+            FROM range(300) t(i)""")
+        db.execute(f"""
+            INSERT INTO sightings (sighting_id, recording_id, camera, track_id, first_t, last_t,
+                first_utc, last_utc, vehicle_type, type_conf, colour, colour_conf, colour_alt,
+                plate, plate_conf, best_t, thumbnail, embedding_space)
+            SELECT sighting_id, 'rec' || cam, cam::VARCHAR, sighting_id, 0, 8,
+                   TIMESTAMP '2023-01-01' + to_microseconds((sighting_id * 2592000000000 // {n})::BIGINT),
+                   TIMESTAMP '2023-01-01' + to_microseconds((sighting_id * 2592000000000 // {n})::BIGINT)
+                       + INTERVAL 8 SECOND,
+                   ['car','car','car','van','truck','bus','motorcycle','bicycle'][1 + (hash(sighting_id * 23) % 8)::INTEGER],
+                   0.8,
+                   ['white','black','grey','silver','red','blue','green','yellow','orange','brown','beige','pink','purple'][1 + (hash(sighting_id * 29) % 13)::INTEGER],
+                   0.7, NULL, plate, 0.9, 4, NULL, NULL
+            FROM (SELECT i AS sighting_id, (hash(i * 31) % 300)::INTEGER AS cam, {plate} AS plate
+                  FROM range(1, {n} + 1) t(i))""")
+        db.execute("""
+            INSERT INTO plate_reads
+            SELECT sighting_id, 2, plate, 0.9, 0, 0, 1, 1, 'bench' FROM sightings
+            UNION ALL
+            SELECT sighting_id, 3, replace(replace(plate, 'B', '8'), '0', 'O'), 0.6, 0, 0, 1, 1, 'bench'
+            FROM sightings""")
+        db.execute("CHECKPOINT")
+
+
+def measure(cat: Catalog, text: str, runs: int, now: datetime) -> tuple[float, float, int]:
+    times, total = [], 0
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        res = search(cat, parse_query(text, now), 50)
+        times.append((time.perf_counter() - t0) * 1000)
+        total = res.total
+    times.sort()
+    return statistics.median(times), times[int(0.95 * (len(times) - 1))], total
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sightings", type=int, default=1_000_000)
+    ap.add_argument("--home", type=Path, default=Path("/tmp/bench-search"))
+    ap.add_argument("--runs", type=int, default=20)
+    args = ap.parse_args()
+    home = Home(args.home / str(args.sightings))
+    if not home.catalog_db.exists():
+        t0 = time.perf_counter()
+        build(home, args.sightings)
+        print(f"built {args.sightings:,} sightings in {time.perf_counter() - t0:.1f} s")
+    now = datetime(2023, 1, 31, 12, tzinfo=timezone.utc)
+    with Catalog(home, read_only=True) as cat:
+        plate = cat.db.execute("SELECT plate FROM sightings WHERE sighting_id = 4242").fetchone()[0]
+        fuzzy = plate[:3] + ("7" if plate[3] != "7" else "4") + plate[4:]  # one real misread
+        queries = {
+            "structured: camera + 1 h + type + colour": "voiture blanche caméra 12 le 15/01 8h-12h",
+            "structured: 5 cameras, one day": "voiture rouge caméras 1 à 5 le 15/01",
+            "structured: colour only, whole catalog": "voiture rouge",
+            "fuzzy plate, whole catalog": f"plaque {fuzzy}",
+            "fuzzy plate + one day": f"plaque {fuzzy} le 01/01",
+            "partial plate pattern, whole catalog": f"plaque {plate[:2]}-{plate[2]}?{plate[4]}-*",
+        }
+        print(f"catalog: {args.sightings:,} sightings; {args.runs} runs per query; limit 50")
+        for name, text in queries.items():
+            p50, p95, total = measure(cat, text, args.runs, now)
+            print(f"{name:45s} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  matches {total:,}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,550 @@
+#!/usr/bin/env python3
+"""Render the bundled sample footage: synthetic CCTV clips of vehicles with French plates.
+
+Everything in sample_footage/ is made here, by the project (no third-party pictures): a fixed
+street scene per camera, drawn in perspective, and cars seen from behind as
+they drive away from the camera, each with a SIV plate drawn with a TrueType font. Rendering
+is deterministic (fixed seeds, no clock); only the H.264 bytes may differ across x264 builds.
+
+    python scripts/render_sample_footage.py [--out sample_footage]
+
+writes the clips, `expected.json` (the ground truth the scenes were drawn from) and nothing
+else; sample_footage/README.md describes the clips for people.
+
+Geometry: a pinhole camera over a flat road. A point `lat` metres right of the camera, `z`
+metres high and `d` metres ahead projects to x = vx + f*lat/d, y = horizon + (f*h - f*z)/d,
+with `h` the camera height: road edges and facades converge on (vx, horizon) and a vehicle's
+rear face, parallel to the picture, is only scaled by f/d.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+WIDTH, HEIGHT, FPS = 1280, 720, 25
+FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"),)
+PLATE_FONT = "DejaVuSansCondensed-Bold.ttf"  # Debian fonts-dejavu-extra
+PLATE_FONT_FALLBACK = "DejaVuSans-Bold.ttf"  # Debian fonts-dejavu-core
+FADE_WIDTH_PX = 48  # a vehicle whose rear is narrower than this fades into the distance
+MIN_VIEW_WIDTH_PX = 140  # "in view" in expected.json: wholly inside the frame and this wide
+
+
+@dataclass(frozen=True)
+class Vehicle:
+    """One vehicle's passage: what it is and when it leaves the bottom of the picture."""
+
+    kind: str  # a key of DIMENSIONS
+    colour: str  # colour name, as a witness would say it
+    bgr: tuple[int, int, int]
+    plate: str  # as written on the plate, e.g. "GH-482-KT"
+    department: str  # number on the plate's right-hand band
+    depart_s: float  # seconds into the clip when it starts pulling away from under the camera
+    speed: float = 2.5  # m/s at departure
+    accel: float = 0.8  # m/s^2
+    lane: float = 1.7  # lateral position of its centre, metres right of the camera
+
+
+@dataclass(frozen=True)
+class Scene:
+    """A camera's fixed view of its street."""
+
+    camera: str
+    seed: int
+    vx: float  # vanishing point x (px)
+    horizon: float  # vanishing point y (px)
+    focal: float  # px
+    height: float  # camera height (m)
+    road: tuple[float, float]  # road edges, lateral metres
+    centre_line: float
+    facade_right: float  # lateral position of the building fronts on the right (m)
+    facade_left: float
+    facade_bgr: tuple[int, int, int]
+    facade2_bgr: tuple[int, int, int]
+    sky_top: tuple[int, int, int]
+    sky_bottom: tuple[int, int, int]
+
+
+@dataclass(frozen=True)
+class Clip:
+    """One output file: its path under the output folder (by the naming conventions)."""
+
+    path: str
+    start: datetime  # camera clock at the first frame
+    duration_s: float
+    scene: Scene
+    vehicles: tuple[Vehicle, ...]
+
+    @property
+    def frames(self) -> int:
+        return round(self.duration_s * FPS)
+
+
+CAM12 = Scene(camera="12", seed=12, vx=560, horizon=200, focal=1000, height=2.2, road=(-3.2, 3.6),
+              centre_line=0.2, facade_right=6.0, facade_left=-6.4, facade_bgr=(150, 175, 196),
+              facade2_bgr=(120, 130, 160), sky_top=(205, 170, 130), sky_bottom=(225, 215, 200))
+CAM3 = Scene(camera="3", seed=3, vx=600, horizon=170, focal=1050, height=2.4, road=(-3.0, 3.8),
+             centre_line=0.4, facade_right=6.4, facade_left=-6.0, facade_bgr=(170, 170, 165),
+             facade2_bgr=(105, 120, 140), sky_top=(190, 180, 170), sky_bottom=(215, 212, 208))
+
+CLIPS: tuple[Clip, ...] = (
+    Clip("CAM12_20230130T140000.mp4", datetime(2023, 1, 30, 14, 0, 0), 10.0, CAM12, (
+        Vehicle("car", "red", (40, 38, 190), "GH-482-KT", "75", depart_s=0.2),
+        Vehicle("car", "white", (226, 228, 230), "ER-915-LB", "93", depart_s=3.4),
+        Vehicle("car", "blue", (150, 80, 25), "DZ-307-MX", "92", depart_s=6.6),
+    )),
+    Clip("CAM03_20230130T140215.mp4", datetime(2023, 1, 30, 14, 2, 15), 7.0, CAM3, (
+        Vehicle("car", "black", (40, 40, 42), "FA-264-PN", "69", depart_s=0.2, lane=1.9),
+        Vehicle("car", "yellow", (40, 195, 235), "BC-718-SV", "13", depart_s=3.6, lane=1.9),
+    )),
+    Clip("cam12/2023-01-30/14-05-00.mp4", datetime(2023, 1, 30, 14, 5, 0), 7.0, CAM12, (
+        Vehicle("car", "grey", (150, 150, 146), "HL-053-RJ", "78", depart_s=0.2),
+        Vehicle("car", "green", (60, 110, 30), "KM-641-TZ", "94", depart_s=3.4),
+    )),
+)
+
+# Vehicle bodies in metres: width, height, length; rear details are laid out per kind.
+DIMENSIONS = {"car": (1.80, 1.46, 4.2)}
+
+
+# ---------------------------------------------------------------- projection and drawing
+
+
+def project(scene: Scene, lat: float, z: float, d: float) -> tuple[float, float]:
+    """Picture position of a 3D point (see module docstring)."""
+    return (scene.vx + scene.focal * lat / d,
+            scene.horizon + scene.focal * (scene.height - z) / d)
+
+
+def fill(img: np.ndarray, pts, top, bottom=None, alpha: float = 1.0) -> None:
+    """Anti-aliased polygon on a float BGR image, with a vertical colour gradient."""
+    import cv2
+
+    pts = np.asarray(pts, np.float64).reshape(-1, 2)
+    h, w = img.shape[:2]
+    x0, y0 = np.floor(pts.min(0)).astype(int) - 1
+    x1, y1 = np.ceil(pts.max(0)).astype(int) + 2
+    cx0, cy0, cx1, cy1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+    if cx0 >= cx1 or cy0 >= cy1:
+        return
+    mask = np.zeros((cy1 - cy0, cx1 - cx0), np.uint8)
+    local = np.round((pts - (cx0, cy0)) * 16).astype(np.int32)
+    cv2.fillPoly(mask, [local], 255, cv2.LINE_AA, shift=4)
+    a = mask.astype(np.float32)[..., None] * (alpha / 255.0)
+    if bottom is None:
+        colour = np.asarray(top, np.float32)
+    else:
+        rows = (np.arange(cy0, cy1, dtype=np.float32) - y0) / max(1.0, y1 - y0)
+        colour = (np.asarray(top, np.float32) * (1 - rows[:, None])
+                  + np.asarray(bottom, np.float32) * rows[:, None])[:, None, :]
+    roi = img[cy0:cy1, cx0:cx1]
+    roi[:] = roi * (1 - a) + colour * a
+
+
+def shade(bgr, factor: float) -> tuple[float, float, float]:
+    """A colour made lighter (factor > 1, towards white) or darker (factor < 1)."""
+    c = np.asarray(bgr, np.float32)
+    out = c * factor if factor <= 1 else c + (255 - c) * (factor - 1)
+    return tuple(float(v) for v in np.clip(out, 0, 255))
+
+
+# ---------------------------------------------------------------- the static scene
+
+
+def render_background(scene: Scene) -> np.ndarray:
+    """The empty street, as float32 BGR."""
+    rng = np.random.default_rng(scene.seed)
+    img = np.zeros((HEIGHT, WIDTH, 3), np.float32)
+    fill(img, [(0, 0), (WIDTH, 0), (WIDTH, scene.horizon + 40), (0, scene.horizon + 40)],
+         scene.sky_top, scene.sky_bottom)
+    far, near = 400.0, 0.8
+
+    def quad(lat0, lat1, z0, z1, d0, d1, top, bottom=None, on="ground"):
+        if on == "ground":
+            p = [project(scene, lat0, z0, d0), project(scene, lat1, z0, d0),
+                 project(scene, lat1, z0, d1), project(scene, lat0, z0, d1)]
+        else:  # a vertical plane at lateral lat0 from d0 to d1, z0..z1
+            p = [project(scene, lat0, z0, d0), project(scene, lat0, z1, d0),
+                 project(scene, lat0, z1, d1), project(scene, lat0, z0, d1)]
+        fill(img, p, top, bottom)
+
+    # Pavements, kerbs, road, lane markings.
+    left, right = scene.road
+    quad(scene.facade_left, left, 0.15, 0.15, near, far, (150, 152, 155), (120, 124, 128))
+    quad(right, scene.facade_right, 0.15, 0.15, near, far, (158, 160, 162), (125, 128, 131))
+    quad(left, left, 0.0, 0.15, near, far, (175, 178, 180), on="wall")
+    quad(right, right, 0.0, 0.15, near, far, (120, 122, 125), on="wall")
+    quad(left, right, 0.0, 0.0, near, far, (92, 94, 96), (70, 72, 74))
+    for lat in (left + 0.35, right - 0.35):
+        quad(lat - 0.06, lat + 0.06, 0.0, 0.0, near, far, (215, 218, 220))
+    for d in np.arange(1.0, far, 9.0):
+        quad(scene.centre_line - 0.07, scene.centre_line + 0.07, 0.0, 0.0, d, d + 4.5,
+             (225, 228, 230))
+    # Asphalt texture: patches and cracks, fixed per camera.
+    for _ in range(60):
+        lat = rng.uniform(left, right)
+        d = float(np.exp(rng.uniform(np.log(2.0), np.log(60.0))))
+        size = rng.uniform(0.3, 1.6)
+        tone = rng.uniform(72, 92)  # patched asphalt: a shade off the road's own grey
+        quad(lat, lat + size, 0.0, 0.0, d, d + size * 1.5, (tone, tone + 1, tone + 2))
+
+    # Buildings: facades with storeys of windows, and a shop front on the ground floor.
+    for lat, base in ((scene.facade_right, scene.facade_bgr),
+                      (scene.facade_left, scene.facade2_bgr)):
+        d = 2.0
+        while d < 150.0:
+            width = rng.uniform(8.0, 14.0)
+            tone = shade(base, rng.uniform(0.85, 1.1))
+            storeys = int(rng.integers(3, 6))
+            top = 3.0 * storeys + 1.0
+            quad(lat, lat, 0.0, top, d, d + width, shade(tone, 1.08), shade(tone, 0.85), on="wall")
+            quad(lat, lat, 0.0, 0.25, d, d + width, (70, 72, 75), on="wall")
+            quad(lat, lat, 0.5, 2.7, d + 0.8, d + width - 0.8, (60, 62, 64), (95, 92, 88),
+                 on="wall")
+            for s in range(1, storeys):
+                for wd in np.arange(d + 1.0, d + width - 1.2, 2.2):
+                    quad(lat, lat, 3.0 * s + 0.8, 3.0 * s + 2.3, wd, wd + 1.1,
+                         (130, 115, 95), (70, 62, 55), on="wall")
+            quad(lat, lat, top - 0.4, top, d, d + width, shade(tone, 0.7), on="wall")
+            d += width
+    # Soft vignetting, as cheap CCTV lenses have.
+    yy, xx = np.mgrid[0:HEIGHT, 0:WIDTH].astype(np.float32)
+    r2 = ((xx - WIDTH / 2) / WIDTH) ** 2 + ((yy - HEIGHT / 2) / HEIGHT) ** 2
+    img *= (1.0 - 0.35 * r2)[..., None]
+    return img
+
+
+# ---------------------------------------------------------------- plates
+
+
+def plate_font_path() -> Path:
+    """The TrueType font for plate characters (Debian's DejaVu fonts)."""
+    for name in (PLATE_FONT, PLATE_FONT_FALLBACK):
+        for folder in FONT_DIRS:
+            if (folder / name).is_file():
+                return folder / name
+    raise SystemExit("no DejaVu font found: apt-get install fonts-dejavu-core fonts-dejavu-extra")
+
+
+def render_plate(text: str, department: str, font: Path) -> np.ndarray:
+    """A French SIV plate (520 x 110 mm, 2 px per mm) as BGR uint8."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    w, h, band = 1040, 220, 92
+    blue = (0, 51, 153)
+    im = Image.new("RGB", (w, h), (250, 250, 247))
+    dr = ImageDraw.Draw(im)
+    dr.rounded_rectangle([0, 0, w - 1, h - 1], radius=16, outline=(25, 25, 25), width=5)
+    dr.rounded_rectangle([5, 5, band, h - 6], radius=10, fill=blue)
+    dr.rounded_rectangle([w - band - 1, 5, w - 6, h - 6], radius=10, fill=blue)
+    for i in range(12):  # EU stars
+        a = 2 * math.pi * i / 12
+        cx, cy = 49 + 24 * math.cos(a), 60 + 24 * math.sin(a)
+        dr.ellipse([cx - 4, cy - 4, cx + 4, cy + 4], fill=(255, 204, 0))
+    small = ImageFont.truetype(str(font), 64)
+    dr.text((49, 165), "F", font=small, fill="white", anchor="mm")
+    dr.text((w - band / 2 - 3, 160), department, font=ImageFont.truetype(str(font), 56),
+            fill="white", anchor="mm")
+    dr.ellipse([w - band / 2 - 26, 30, w - band / 2 + 20, 76], fill=(255, 255, 255))
+    dr.ellipse([w - band / 2 - 12, 42, w - band / 2 + 8, 62], fill=(200, 30, 40))
+    big = ImageFont.truetype(str(font), 172)
+    bbox = dr.textbbox((0, 0), text, font=big)
+    free = w - 2 * band - 40
+    squeeze = min(1.0, free / (bbox[2] - bbox[0]))
+    txt = Image.new("L", (bbox[2] - bbox[0] + 8, h), 0)
+    ImageDraw.Draw(txt).text((4 - bbox[0], h / 2), text, font=big, fill=255, anchor="lm")
+    txt = txt.resize((max(1, int(txt.width * squeeze)), h), Image.LANCZOS)
+    ink = Image.new("RGB", txt.size, (15, 15, 15))
+    im.paste(ink, (int(w / 2 - txt.width / 2), 0), txt)
+    return np.asarray(im)[:, :, ::-1].copy()
+
+
+def paste_image(img: np.ndarray, sprite: np.ndarray, x0: float, y0: float, x1: float,
+                y1: float) -> None:
+    """Scale `sprite` (BGR uint8) into the picture rectangle (x0, y0)-(x1, y1), sub-pixel."""
+    import cv2
+
+    h, w = img.shape[:2]
+    bx0, by0 = max(int(math.floor(x0)) - 1, 0), max(int(math.floor(y0)) - 1, 0)
+    bx1, by1 = min(int(math.ceil(x1)) + 2, w), min(int(math.ceil(y1)) + 2, h)
+    if bx0 >= bx1 or by0 >= by1:
+        return
+    sx, sy = (x1 - x0) / sprite.shape[1], (y1 - y0) / sprite.shape[0]
+    # Pre-shrink with area averaging, then place sub-pixel with a bilinear affine warp.
+    small = cv2.resize(sprite, (max(2, round(sprite.shape[1] * sx)),
+                                max(2, round(sprite.shape[0] * sy))), interpolation=cv2.INTER_AREA)
+    m = np.float32([[(x1 - x0) / small.shape[1], 0, x0 - bx0],
+                    [0, (y1 - y0) / small.shape[0], y0 - by0]])
+    size = (bx1 - bx0, by1 - by0)
+    warped = cv2.warpAffine(small.astype(np.float32), m, size, flags=cv2.INTER_LINEAR)
+    mask = cv2.warpAffine(np.ones(small.shape[:2], np.float32), m, size, flags=cv2.INTER_LINEAR)
+    roi = img[by0:by1, bx0:bx1]
+    roi[:] = roi * (1 - mask[..., None]) + warped * mask[..., None]
+
+
+# ---------------------------------------------------------------- vehicles
+
+
+def distance_at(v: Vehicle, t: float, d0: float) -> float | None:
+    """Distance of the vehicle's rear from the camera at clip time t (None before departure)."""
+    s = t - v.depart_s
+    if s < 0:
+        return None
+    return d0 + v.speed * s + 0.5 * v.accel * s * s
+
+
+def start_distance(scene: Scene) -> float:
+    """Where vehicles start: rear bumper just below the bottom edge of the picture."""
+    return scene.focal * scene.height / (HEIGHT + 60 - scene.horizon)
+
+
+def rear_box(scene: Scene, v: Vehicle, d: float) -> tuple[float, float, float, float]:
+    """Picture box of the vehicle's rear face (the side face adds a little to its left)."""
+    w, h, _ = DIMENSIONS[v.kind]
+    x0, y1 = project(scene, v.lane - w / 2, 0.0, d)
+    x1, y0 = project(scene, v.lane + w / 2, h, d)
+    return x0, y0, x1, y1
+
+
+def full_box(scene: Scene, v: Vehicle, d: float) -> tuple[float, float, float, float]:
+    """Picture box of everything drawn for the vehicle (rear, visible side, roof, wheels)."""
+    w, h, length = DIMENSIONS[v.kind]
+    pts = [project(scene, v.lane + sx * w / 2, z, dd)
+           for sx in (-1, 1) for z in (0.0, h) for dd in (d, d + length)]
+    xs, ys = zip(*pts)
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def draw_vehicle(img: np.ndarray, scene: Scene, v: Vehicle, d: float, plate: np.ndarray) -> None:
+    """Draw one vehicle, rear view with its near side in perspective, at distance d."""
+    w, h, length = DIMENSIONS[v.kind]
+    lat0, lat1 = v.lane - w / 2, v.lane + w / 2
+    body = v.bgr
+
+    def P(lat, z, dd=d):
+        return project(scene, lat, z, dd)
+
+    def rear(pts_m, top, bottom=None, alpha=1.0):
+        """Polygon given in rear-face metres (x from the vehicle centre, z up)."""
+        fill(img, [P(v.lane + x, z) for x, z in pts_m], top, bottom, alpha)
+
+    # Shadow on the road under and around the body.
+    fill(img, [P(lat0 - 0.1, 0, d - 0.15), P(lat1 + 0.1, 0, d - 0.15),
+               P(lat1 + 0.1, 0, d + length), P(lat0 - 0.1, 0, d + length)], (20, 20, 22),
+         alpha=0.75)
+    axle = 0.8  # rear overhang: the wheels sit this far ahead
+    # Underbody in shadow, and rear tyres seen under the body (which covers their tops).
+    fill(img, [P(lat0 + 0.1, 0.2, d + 0.3), P(lat1 - 0.1, 0.2, d + 0.3),
+               P(lat1 - 0.1, 0.6, d + 0.3), P(lat0 + 0.1, 0.6, d + 0.3)], (26, 26, 28), (16, 16, 17))
+    for sx in (-1, 1):
+        lat = v.lane + sx * (w / 2 - 0.22)
+        fill(img, [P(lat - 0.15, 0.0, d + axle), P(lat + 0.15, 0.0, d + axle),
+                   P(lat + 0.15, 0.66, d + axle), P(lat - 0.15, 0.66, d + axle)],
+             (30, 30, 32), (12, 12, 13))
+    # Near (left) side, seen because the vehicle drives right of the camera.
+    if lat0 > 0:
+        side_top = 0.62 * h
+        fill(img, [P(lat0, 0.22, d), P(lat0, side_top, d), P(lat0, side_top, d + length),
+                   P(lat0, 0.22, d + length)], shade(body, 0.62), shade(body, 0.45))
+        fill(img, [P(lat0, 0.22, d), P(lat0, 0.4, d), P(lat0, 0.4, d + length),
+                   P(lat0, 0.22, d + length)], (35, 35, 37))  # rubbing strip / sill
+        inset = 0.14  # the cabin is narrower than the body
+        fill(img, [P(lat0 + inset * 0.3, side_top, d + 0.25), P(lat0 + inset, h, d + 0.7),
+                   P(lat0 + inset, h, d + 2.9), P(lat0 + inset * 0.3, side_top, d + 3.4)],
+             shade(body, 0.55))
+        fill(img, [P(lat0 + inset * 0.4, side_top + 0.05, d + 0.45),
+                   P(lat0 + inset * 0.9, h - 0.06, d + 0.8),
+                   P(lat0 + inset * 0.9, h - 0.06, d + 2.8),
+                   P(lat0 + inset * 0.4, side_top + 0.05, d + 3.2)], (60, 55, 50), (35, 32, 30))
+        for wd in (d + axle, d + length - 0.9):  # wheels as discs in the side plane
+            r = 0.33
+            arch = [P(lat0 + 0.01, r + 1.25 * r * math.sin(a), wd + 1.25 * r * math.cos(a))
+                    for a in np.linspace(0, math.pi, 12)] + [P(lat0 + 0.01, r, wd - 1.25 * r)]
+            fill(img, arch, (28, 28, 30))
+            ring = [P(lat0 + 0.02, r + r * math.sin(a), wd + r * math.cos(a))
+                    for a in np.linspace(0, 2 * math.pi, 24, endpoint=False)]
+            fill(img, ring, (24, 24, 26))
+            hub = [P(lat0 + 0.02, r + 0.55 * r * math.sin(a), wd + 0.55 * r * math.cos(a))
+                   for a in np.linspace(0, 2 * math.pi, 16, endpoint=False)]
+            fill(img, hub, (120, 122, 125), (80, 80, 82))
+    # Door mirrors stick out on both sides, a strong cue that this is a vehicle.
+    md, mz, mh = d + 2.0, 0.98, 0.16
+    for a, b in ((lat0 - 0.2, lat0 + 0.02), (lat1 - 0.02, lat1 + 0.2)):
+        fill(img, [P(a, mz, md), P(b, mz, md), P(b, mz + mh, md), P(a, mz + mh, md)],
+             shade(body, 0.5))
+    # Roof, seen from above when the camera is higher than the vehicle.
+    if scene.height > h:
+        inset, roof_len = 0.28, (0.5, 2.9)
+        fill(img, [P(lat0 + inset, h, d + roof_len[0]), P(lat1 - inset, h, d + roof_len[0]),
+                   P(lat1 - inset, h, d + roof_len[1]), P(lat0 + inset, h, d + roof_len[1])],
+             shade(body, 1.15), shade(body, 0.9))
+    _car_rear(rear, body, h)
+    plate_w, plate_h, plate_z = 0.62, 0.131, 0.40
+    px0, py1 = P(v.lane - plate_w / 2, plate_z)
+    px1, py0 = P(v.lane + plate_w / 2, plate_z + plate_h)
+    paste_image(img, plate, px0, py0, px1, py1)
+
+
+def _car_rear(rear, body, h: float) -> None:
+    """Rear of a hatchback: bumper, body with tail lights, pillars, rear window. Heights above
+    the waist (0.94 m) stretch with the vehicle's height `h`."""
+    dark, light = shade(body, 0.55), shade(body, 1.25)
+    k = (h - 0.94) / (1.46 - 0.94)
+
+    def cabin(pts, *colours, **kw):
+        rear([(x, z if z < 0.94 else 0.94 + (z - 0.94) * k) for x, z in pts], *colours, **kw)
+
+    rear([(-0.9, 0.22), (0.9, 0.22), (0.9, 0.34), (-0.9, 0.34)], (40, 40, 42), (22, 22, 24))
+    rear([(-0.9, 0.32), (0.9, 0.32), (0.9, 0.62), (0.86, 0.92), (-0.86, 0.92), (-0.9, 0.62)],
+         shade(body, 1.05), dark)
+    rear([(-0.86, 0.9), (0.86, 0.9), (0.84, 0.95), (-0.84, 0.95)], light)  # shoulder highlight
+    rear([(-0.4, 0.38), (0.4, 0.38), (0.38, 0.57), (-0.38, 0.57)], shade(body, 0.4))  # plate well
+    for sx in (-1, 1):
+        rear([(sx * 0.86, 0.66), (sx * 0.56, 0.68), (sx * 0.56, 0.86), (sx * 0.85, 0.9)],
+             (60, 60, 210), (20, 20, 140))
+        rear([(sx * 0.82, 0.74), (sx * 0.62, 0.75), (sx * 0.62, 0.81), (sx * 0.81, 0.82)],
+             (150, 170, 250))
+        rear([(sx * 0.62, 0.7), (sx * 0.56, 0.7), (sx * 0.56, 0.78), (sx * 0.62, 0.78)],
+             (120, 200, 240))  # indicator
+    rear([(-0.05, 0.78), (0.05, 0.78), (0.05, 0.84), (-0.05, 0.84)], (200, 200, 205))  # badge
+    cabin([(-0.86, 0.94), (0.86, 0.94), (0.62, 1.46), (-0.62, 1.46)], shade(body, 0.95),
+         shade(body, 0.8))  # cabin / pillars
+    cabin([(-0.7, 0.99), (0.7, 0.99), (0.55, 1.38), (-0.55, 1.38)], (95, 85, 78), (38, 34, 32))
+    cabin([(-0.45, 1.38), (-0.25, 1.38), (0.05, 0.99), (-0.2, 0.99)], (210, 210, 210), alpha=0.22)
+    cabin([(-0.12, 1.36), (0.12, 1.36), (0.12, 1.385), (-0.12, 1.385)], (40, 40, 200))
+    cabin([(-0.62, 1.43), (0.62, 1.43), (0.6, 1.46), (-0.6, 1.46)], light)
+
+
+# ---------------------------------------------------------------- clips
+
+
+def in_view_interval(clip: Clip, v: Vehicle) -> tuple[float, float] | None:
+    """Seconds during which the vehicle is wholly in the picture and at least
+    MIN_VIEW_WIDTH_PX wide (what expected.json promises a detector can see)."""
+    scene = clip.scene
+    d0 = start_distance(scene)
+    times = [i / FPS for i in range(clip.frames)]
+    ok = []
+    for t in times:
+        d = distance_at(v, t, d0)
+        if d is None:
+            continue
+        x0, y0, x1, y1 = full_box(scene, v, d)
+        rx0, _, rx1, _ = rear_box(scene, v, d)
+        if x0 >= 0 and y0 >= 0 and x1 <= WIDTH and y1 <= HEIGHT and rx1 - rx0 >= MIN_VIEW_WIDTH_PX:
+            ok.append(t)
+    return (ok[0], ok[-1]) if ok else None
+
+
+def render_frames(clip: Clip):
+    """Yield the clip's frames (BGR uint8), deterministically."""
+    import cv2
+
+    scene = clip.scene
+    background = render_background(scene)
+    font = plate_font_path()
+    plates = {v.plate: render_plate(v.plate, v.department, font) for v in clip.vehicles}
+    d0 = start_distance(scene)
+    rng = np.random.default_rng(scene.seed * 1000 + clip.frames)
+    for i in range(clip.frames):
+        t = i / FPS
+        img = background.copy()
+        placed = [(distance_at(v, t, d0), v) for v in clip.vehicles]
+        # Farthest first, so nearer vehicles cover them.
+        for d, v in sorted(((d, v) for d, v in placed if d is not None), key=lambda p: -p[0]):
+            x0, _, x1, _ = rear_box(scene, v, d)
+            width = x1 - x0
+            if width < FADE_WIDTH_PX * 0.5:
+                continue
+            if width < FADE_WIDTH_PX:
+                under = img.copy()
+                draw_vehicle(img, scene, v, d, plates[v.plate])
+                fade = (width - FADE_WIDTH_PX * 0.5) / (FADE_WIDTH_PX * 0.5)
+                img[:] = under * (1 - fade) + img * fade
+            else:
+                draw_vehicle(img, scene, v, d, plates[v.plate])
+        img = cv2.GaussianBlur(img, (0, 0), 0.7)
+        img += rng.normal(0.0, 2.0, img.shape[:2])[..., None].astype(np.float32)
+        frame = np.clip(img, 0, 255).astype(np.uint8)
+        _osd(frame, clip.start + timedelta(seconds=int(t)), scene.camera)
+        yield frame
+
+
+def _osd(frame: np.ndarray, when: datetime, camera: str) -> None:
+    """On-screen date, time and camera name, as CCTV recorders burn in."""
+    import cv2
+
+    text = f"{when:%d-%m-%Y %H:%M:%S}  CAM{int(camera):02d}"
+    for colour, thick in (((0, 0, 0), 4), ((255, 255, 255), 2)):
+        cv2.putText(frame, text, (24, 44), cv2.FONT_HERSHEY_SIMPLEX, 0.9, colour, thick,
+                    cv2.LINE_AA)
+
+
+def write_clip(clip: Clip, out: Path) -> Path:
+    """Encode the clip as H.264 (yuv420p) under `out`."""
+    import av
+
+    path = out / clip.path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=FPS)
+        stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "yuv420p"
+        stream.options = {"crf": "23", "preset": "medium", "g": "50"}
+        for frame in render_frames(clip):
+            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="bgr24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def plate_text(plate: str) -> str:
+    """Normalised plate text, as stored everywhere in relecture (A-Z0-9 only)."""
+    return "".join(c for c in plate.upper() if c.isalnum())
+
+
+def expected(clips: tuple[Clip, ...] = CLIPS) -> dict:
+    """The ground truth the clips are drawn from (written as expected.json)."""
+    out = []
+    for clip in clips:
+        vehicles = []
+        for v in clip.vehicles:
+            interval = in_view_interval(clip, v)
+            vehicles.append({
+                "type": v.kind, "colour": v.colour, "plate": plate_text(v.plate),
+                "plate_as_written": v.plate,
+                "in_view_s": [round(interval[0], 2), round(interval[1], 2)] if interval else None,
+            })
+        out.append({"file": clip.path, "camera": clip.scene.camera,
+                    "start": clip.start.isoformat(), "duration_s": clip.duration_s, "fps": FPS,
+                    "width": WIDTH, "height": HEIGHT, "vehicles": vehicles})
+    return {"generator": "scripts/render_sample_footage.py",
+            "in_view": (f"seconds during which the vehicle is wholly inside the picture and its "
+                        f"rear is at least {MIN_VIEW_WIDTH_PX} px wide"),
+            "clips": out}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] /
+                        "sample_footage")
+    parser.add_argument("--only", help="render only the clip whose path contains this")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    for clip in CLIPS:
+        if args.only and args.only not in clip.path:
+            continue
+        path = write_clip(clip, args.out)
+        print(f"{path}  {path.stat().st_size / 1e6:.2f} MB")
+    (args.out / "expected.json").write_text(json.dumps(expected(), indent=2) + "\n",
+                                            encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

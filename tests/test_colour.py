@@ -1,0 +1,87 @@
+"""Vehicle colour naming and its evaluation on a colour-sorted photo folder."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from relecture.evaluation.colours import evaluate_colours
+from relecture.indexer.colour import COLOURS, name_colour
+
+BGR = {
+    "red": (30, 30, 200), "blue": (170, 60, 20), "yellow": (20, 210, 230),
+    "green": (40, 150, 30), "white": (245, 245, 245), "black": (20, 20, 22),
+    "silver": (190, 190, 195), "orange": (20, 120, 240), "brown": (30, 60, 100),
+}
+
+
+def car_crop(paint: tuple[int, int, int], seed: int = 0) -> np.ndarray:
+    """A detector-like crop: a car-shaped blob of `paint` with dark windows and wheels and
+    a highlight, on grey road with some noise."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    img = np.full((120, 200, 3), (110, 112, 115), np.uint8)  # road
+    cv2.rectangle(img, (10, 50), (190, 100), paint, -1)  # body
+    cv2.rectangle(img, (50, 22), (150, 52), paint, -1)  # cabin
+    cv2.rectangle(img, (60, 28), (140, 48), (40, 35, 30), -1)  # windows
+    cv2.circle(img, (50, 100), 16, (15, 15, 15), -1)  # wheels
+    cv2.circle(img, (150, 100), 16, (15, 15, 15), -1)
+    cv2.line(img, (20, 60), (180, 60), (255, 255, 255), 2)  # glare
+    noise = rng.normal(0, 4, img.shape)
+    return np.clip(img + noise, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("name", sorted(BGR))
+def test_a_painted_car_on_grey_road_gets_its_paint_colour(name):
+    result = name_colour([car_crop(BGR[name])])
+    assert result.name == name, result
+    assert 0.0 < result.confidence <= 1.0
+
+
+def test_several_frames_vote_together():
+    red, blue = car_crop(BGR["red"]), car_crop(BGR["blue"], seed=1)
+    assert name_colour([red, red, blue]).name == "red"
+
+
+def test_a_close_call_gives_a_second_choice():
+    # Half red, half blue: either may win, the other must be offered.
+    crop = np.hstack([car_crop(BGR["red"])[:, :100], car_crop(BGR["blue"])[:, 100:]])
+    result = name_colour([crop])
+    assert {result.name, result.alt} == {"red", "blue"}
+    assert result.alt_confidence <= result.confidence
+
+
+def test_no_usable_crop_is_unknown():
+    assert name_colour([]).name == "unknown"
+    assert name_colour([np.zeros((1, 1, 3), np.uint8)]).name == "unknown"
+
+
+def test_evaluation_counts_strict_and_lenient(tmp_path):
+    import cv2
+
+    for folder, paint in (("red", "red"), ("grey", "silver"), ("blue", "blue")):
+        (tmp_path / folder).mkdir()
+        for i in range(2):
+            cv2.imwrite(str(tmp_path / folder / f"{i}.png"), car_crop(BGR[paint], seed=i))
+    seen = []
+    result = evaluate_colours(tmp_path, progress=lambda k, n: seen.append((k, n)))
+    assert result["n"] == 6 and seen[-1] == (6, 6)
+    assert result["labels"] == ["blue", "grey", "red"]
+    assert result["confusion"]["grey"] == {"silver": 2}
+    assert result["accuracy"] == pytest.approx(4 / 6)
+    assert result["accuracy_lenient"] == pytest.approx(1.0)
+
+
+def test_real_photos_of_vivid_and_plain_colours(shared_data):
+    import cv2
+
+    names = ["red", "blue", "yellow", "white", "black"]
+    right = total = 0
+    for name in names:
+        for path in sorted((shared_data / "colours" / name).iterdir())[:4]:
+            result = name_colour([cv2.imread(str(path))])
+            assert result.name in COLOURS
+            right += result.name == name
+            total += 1
+    assert right / total >= 0.8

@@ -1,0 +1,81 @@
+"""The tiled COCO detector: its box-merging rules, and a real run on labelled CCTV frames."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from relecture.evaluation.common import match_boxes, read_labels, row_box
+from relecture.errors import ModelUnavailable, UsageError
+from relecture.indexer.detect import (
+    cut_by_inner_edge,
+    load_detector,
+    merge_riders,
+    suppress,
+    tile_grid,
+)
+
+
+def test_tiles_cover_the_image_with_overlap():
+    tiles = tile_grid(1280, 720, 640, 160)
+    covered = np.zeros((720, 1280), bool)
+    for x, y, w, h in tiles:
+        assert x + w <= 1280 and y + h <= 720
+        covered[y : y + h, x : x + w] = True
+    assert covered.all()
+    assert tile_grid(300, 200, 640, 160) == [(0, 0, 300, 200)]
+
+
+def test_boxes_cut_by_an_inner_tile_edge_are_flagged_but_not_at_the_image_border():
+    boxes = np.array([[600, 10, 640, 50], [0, 10, 40, 50], [100, 100, 200, 200]], np.float32)
+    assert cut_by_inner_edge(boxes, (0, 0, 640, 640), 1280, 720, 4).tolist() == [True, False, False]
+
+
+def test_suppress_drops_overlaps_and_boxes_inside_a_better_one():
+    boxes = np.array(
+        [[0, 0, 100, 100], [2, 2, 100, 100], [10, 10, 50, 50], [200, 0, 260, 60]], np.float32
+    )
+    kept = suppress(boxes, np.array([0.9, 0.8, 0.7, 0.6]), iou=0.45, containment=0.6)
+    assert kept.tolist() == [0, 3]
+    # without the containment rule the small inner box stays
+    assert suppress(boxes, np.array([0.9, 0.8, 0.7, 0.6]), 0.45, 1.0).tolist() == [0, 2, 3]
+
+
+def test_a_rider_is_merged_into_the_motorcycle_but_a_bystander_is_not():
+    bike = np.array([[100, 150, 160, 250]], np.float32)
+    rider = [95, 80, 165, 220]
+    bystander = [300, 80, 340, 250]
+    merged = merge_riders(bike, np.array([rider, bystander], np.float32))
+    assert merged[0].tolist() == [95, 80, 165, 250]
+
+
+def test_unknown_detector_kind_is_a_usage_error():
+    with pytest.raises(UsageError):
+        load_detector("nope")
+
+
+@pytest.fixture(scope="module")
+def detector():
+    d = load_detector()
+    try:
+        d._network()
+    except ModelUnavailable as e:
+        pytest.skip(str(e))
+    return d
+
+
+@pytest.mark.parametrize("name", ["images/frame1008.jpg", "images/frame1716.jpg"])
+def test_finds_the_labelled_vehicles_on_real_cctv_frames(shared_data, detector, name):
+    import cv2
+
+    folder = shared_data / "vehicles_voc"
+    image = cv2.imread(str(folder / name))
+    gt = np.array([row_box(r) for r in read_labels(folder)[name]], np.float32)
+    dets = detector.detect(image)
+    vehicles = dets[dets.is_vehicle]
+    found = match_boxes(vehicles.xyxy, vehicles.confidence, gt)
+    assert found >= 0.75 * len(gt), f"{found}/{len(gt)} labelled vehicles found"
+    assert len(vehicles) <= 1.5 * len(gt), f"{len(vehicles)} boxes for {len(gt)} vehicles"
+    height, width = image.shape[:2]
+    assert (vehicles.xyxy >= 0).all() and (vehicles.xyxy[:, [0, 2]] <= width).all()
+    assert (vehicles.xyxy[:, [1, 3]] <= height).all()

@@ -1,0 +1,78 @@
+"""Embedders: the offline ImageNet features and the open_clip adapter (on a tiny model)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from relecture.errors import ModelUnavailable
+from relecture.indexer.embed import EfficientNetLite0, TextEmbedder, load_embedder
+
+TINY_CLIP = {
+    "embed_dim": 24,
+    "vision_cfg": {"image_size": 32, "layers": 1, "width": 32, "head_width": 16, "patch_size": 16},
+    "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1},
+}
+
+
+@pytest.fixture
+def tiny_clip(tmp_path, monkeypatch):
+    """A randomly initialised tiny open_clip model saved to a checkpoint file, and the
+    environment pointing at it."""
+    import open_clip
+    import torch
+
+    config = tmp_path / "relecture-tiny-clip.json"
+    config.write_text(json.dumps(TINY_CLIP))
+    open_clip.add_model_config(config)
+    weights = tmp_path / "tiny.pt"
+    torch.save(open_clip.create_model("relecture-tiny-clip").state_dict(), weights)
+    monkeypatch.setenv("RELECTURE_CLIP_WEIGHTS", str(weights))
+    monkeypatch.setenv("RELECTURE_CLIP_ARCH", "relecture-tiny-clip")
+    return weights
+
+
+def crops(n: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(0)
+    return [rng.integers(0, 256, (40 + 7 * i, 60, 3), dtype=np.uint8) for i in range(n)]
+
+
+def test_clip_weights_load_from_file_and_embed_images_and_text(tiny_clip):
+    embedder = load_embedder()
+    assert isinstance(embedder, TextEmbedder)
+    assert embedder.space.startswith("open-clip-relecture-tiny-clip-")
+    images = embedder.embed_images(crops(3))
+    texts = embedder.embed_text(["red van", "white car"])
+    assert images.shape == (3, 24) and texts.shape == (2, 24)
+    assert images.dtype == np.float32 and texts.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(images, axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(texts, axis=1), 1.0, atol=1e-5)
+
+
+def test_absent_clip_weights_say_how_to_provide_them(monkeypatch, tmp_path):
+    from relecture.indexer.embed_openclip import load_openclip
+
+    monkeypatch.setenv("RELECTURE_CLIP_WEIGHTS", str(tmp_path / "missing.bin"))
+    with pytest.raises(ModelUnavailable, match="RELECTURE_CLIP_WEIGHTS=/path/to/file"):
+        load_openclip()
+
+
+def test_without_clip_weights_the_offline_features_are_used(monkeypatch):
+    monkeypatch.delenv("RELECTURE_CLIP_WEIGHTS", raising=False)
+    net = EfficientNetLite0()
+    embedder = load_embedder(net)
+    assert embedder is net and embedder.space == "efficientnet-lite0-imagenet"
+    assert not isinstance(embedder, TextEmbedder)
+
+
+def test_offline_features_are_normalised_and_tell_images_apart():
+    net = EfficientNetLite0()
+    a, b = crops(2)
+    vectors = net.embed_images([a, a.copy(), b])
+    assert vectors.shape == (3, 1280) and vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert vectors[0] @ vectors[1] > 0.999
+    assert vectors[0] @ vectors[2] < 0.99
+    assert net.embed_images([]).shape == (0, 1280)

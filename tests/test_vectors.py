@@ -1,0 +1,50 @@
+"""The FAISS cache follows the DuckDB embeddings table: built, extended, rebuilt when behind."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from relecture.catalog import Catalog
+from relecture.settings import Home
+from relecture.vectors import VectorIndex
+
+
+def _add(cat, sid, vector, space="s"):
+    cat.db.execute("INSERT INTO embeddings VALUES (?, ?, ?)", [sid, space, list(vector)])
+
+
+def test_index_builds_syncs_and_rebuilds(tmp_path):
+    with Catalog(Home(tmp_path / "h")) as cat:
+        _add(cat, 1, [1, 0, 0])
+        _add(cat, 2, [0, 2, 0])
+        _add(cat, 3, [5, 5, 5], space="other")
+        idx = VectorIndex.open(cat, "s")
+        assert idx.index.ntotal == 2
+        assert (tmp_path / "h" / "vectors" / "s.faiss").is_file()
+        sims = idx.similarities(np.array([0, 1, 0]), np.array([1, 2]), keep=2)
+        assert sims[2] > 0.99 and abs(sims[1]) < 1e-6  # cosine: the stored norm does not matter
+
+        _add(cat, 4, [0, 0, 1])  # new row: added to the cached index
+        assert VectorIndex.open(cat, "s").index.ntotal == 3
+
+        cat.db.execute("DELETE FROM embeddings WHERE sighting_id = 1")  # purge: rebuilt
+        idx = VectorIndex.open(cat, "s")
+        assert idx.index.ntotal == 2 and set(idx.similarities(np.ones(3), np.array([2, 4]), 2)) == {2, 4}
+
+
+def test_selector_keeps_ranking_inside_the_filtered_set(tmp_path, monkeypatch):
+    monkeypatch.setattr("relecture.vectors.SMALL_SET", 10)  # take the FAISS selector path
+    n = 200
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(n, 8)).astype(np.float32)
+    with Catalog(Home(tmp_path / "h")) as cat:
+        cat.db.executemany("INSERT INTO embeddings VALUES (?, 's', ?)",
+                           [(i + 1, v.tolist()) for i, v in enumerate(vectors)])
+        idx = VectorIndex.open(cat, "s")
+        query = vectors[0]
+        allowed = np.arange(2, n + 1, 2)  # even ids only: id 1 (the query itself) is excluded
+        sims = idx.similarities(query, allowed, keep=5)
+        assert len(sims) == 5 and all(i % 2 == 0 for i in sims)
+        normed = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+        expected = allowed[np.argsort(-(normed[allowed - 1] @ normed[0]))[:5]]
+        assert list(sorted(sims, key=sims.get, reverse=True)) == expected.tolist()
