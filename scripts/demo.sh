@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The main job end to end on the bundled sample footage, in a throw-away catalog (demo-home/).
+# The main job end to end on the bundled sample footage, in a throw-away catalog (demo-home/):
+# index the clips, open a requisition, answer its query, export and verify an evidence package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install.sh
@@ -9,5 +10,25 @@ rm -rf demo-home demo-out
 
 echo "== 1. models"
 relecture models
-echo "== 2. index the sample footage"
+echo "== 2. index the sample footage (camera 12 and camera 3, 30 January 2023)"
 relecture index sample_footage/
+echo "== 3. open the requisition (a fresh home makes the acting user operator and investigator)"
+relecture requisition open "PV 2023/000130" --type 77-1-1 \
+  --magistrate "Mme Martin, procureure" --officer 1234567 --service "SR Reims" \
+  --reason "vol de véhicule" --camera 12 --camera 3 \
+  --from 2023-01-30T13:00 --to 2023-01-30T16:00
+echo "== 4. what the requisition asks, in the investigator's words"
+relecture search "voiture rouge caméra 12 le 30/01/2023 entre 14h et 15h" -r "PV 2023/000130"
+relecture search "plaque ER-9?5-*" -r "PV 2023/000130"
+relecture search "voiture blanche caméra 12 le 30/01/2023 14h-15h" -r "PV 2023/000130" \
+  --json > demo-search.json
+relecture search "voitures caméras 3, 12 le 30/01/2023" -r "PV 2023/000130" --html demo-contact-sheet.html
+hit=$(python -c 'import json; print(json.load(open("demo-search.json"))["hits"][0]["sighting_id"])')
+echo "== 5. one sighting in detail"
+relecture show "$hit" -r "PV 2023/000130"
+echo "== 6. evidence package for the magistrate, then its independent check"
+relecture export -r "PV 2023/000130" --hits "$hit" --out demo-out
+relecture verify demo-out
+relecture audit verify
+relecture audit show -r "PV 2023/000130"
+echo "demo done: package in demo-out/ (open demo-out/data/report.html), contact sheet in demo-contact-sheet.html"

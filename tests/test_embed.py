@@ -76,3 +76,17 @@ def test_offline_features_are_normalised_and_tell_images_apart():
     assert vectors[0] @ vectors[1] > 0.999
     assert vectors[0] @ vectors[2] < 0.99
     assert net.embed_images([]).shape == (0, 1280)
+
+
+def test_type_refinement_and_embedding_of_the_same_crop_run_the_network_once(monkeypatch):
+    net = EfficientNetLite0()
+    a, b = crops(2)
+    probs = net.imagenet_probabilities([a, b])  # what type refinement asks for
+    forward = net._forward
+    calls = []
+    monkeypatch.setattr(net, "_forward", lambda cs: calls.append(len(cs)) or forward(cs))
+    vector = net.embed_images([a])  # the embedding of the best crop, asked just after
+    assert calls == []
+    np.testing.assert_allclose(net.imagenet_probabilities([b])[0], probs[1])
+    np.testing.assert_allclose(vector[0], net.embed_images([a.copy()])[0], atol=1e-5)
+    assert calls == [1]  # an equal but distinct array is computed, not taken from the memo

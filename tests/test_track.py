@@ -58,3 +58,16 @@ def test_single_low_confidence_detection_is_dropped_as_false_alarm():
     tracker.update(0.5, Detections.build([[400, 0, 450, 50]], [0.9], ["car"]))
     tracks = tracker.flush()
     assert [tr.boxes[0].xyxy[0] for tr in tracks] == [400.0]
+
+
+def test_a_car_entering_near_the_camera_does_not_take_over_the_far_car_it_follows():
+    # Car A drives away (shrinking, up the picture) and the detector loses it; car B enters
+    # large at the bottom, near A's predicted centre in units of B's size.
+    def away(t):
+        s = 200 - 60 * t
+        return [540 - s / 2, 300 - 40 * t, 540 + s / 2, 300 - 40 * t + s * 0.6]
+    frames = [(t / 2, [away(t / 2)], ["car"]) for t in range(5)]
+    frames += [(3.0, [[420, 150, 720, 330]], ["car"]), (3.5, [[420, 160, 720, 340]], ["car"])]
+    tracks, ids = run(frames)
+    assert len(tracks) == 2
+    assert ids[-1] != ids[0]

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+import random
+import time
 import uuid
 from dataclasses import asdict
 from datetime import datetime, timezone
@@ -18,6 +20,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
+from relecture.errors import RelectureError
 from relecture.footage import Recording
 from relecture.settings import Home
 from relecture.sightings import PersonTrack, Sighting
@@ -68,6 +71,43 @@ CREATE INDEX IF NOT EXISTS plate_reads_sighting ON plate_reads (sighting_id);
 """
 
 
+# DuckDB allows one read-write process, and while it has the file open no other process may
+# open it even read-only (and the reverse). The index loader opens the catalog only briefly,
+# once per file, so every open waits (short jittered backoff) for the lock to be free.
+READ_WAIT_S = 30.0  # how long a reader (search, audit...) waits for the loader
+WRITE_WAIT_S = 300.0  # how long the loader waits for readers (each holds it for a query)
+
+
+class CatalogBusy(RelectureError):
+    """The catalog stayed locked by another process longer than we were willing to wait."""
+
+    exit_code = 1
+
+
+def _is_lock_conflict(e: Exception) -> bool:
+    text = str(e).lower()
+    return "lock" in text and ("conflicting" in text or "could not set" in text)
+
+
+def connect(path: Path, read_only: bool, wait_s: float | None = None):
+    """`duckdb.connect`, retried with a short backoff while another process holds the lock."""
+    wait_s = (READ_WAIT_S if read_only else WRITE_WAIT_S) if wait_s is None else wait_s
+    deadline = time.monotonic() + wait_s
+    delay = 0.005
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as e:
+            if not _is_lock_conflict(e):
+                raise
+            if time.monotonic() >= deadline:
+                raise CatalogBusy(
+                    f"{path}: still locked by another process after {wait_s:.0f} s "
+                    "(an index job committing? try again)") from None
+        time.sleep(delay * (0.5 + random.random()))
+        delay = min(delay * 2, 0.2)
+
+
 def utc_naive(dt: datetime) -> datetime:
     """UTC as a naive datetime: the catalog stores every instant that way."""
     return dt.astimezone(timezone.utc).replace(tzinfo=None)
@@ -76,15 +116,21 @@ def utc_naive(dt: datetime) -> datetime:
 class Catalog:
     """An open catalog. Use as a context manager; writes go through `add_recording`."""
 
-    def __init__(self, home: Home, read_only: bool = False):
+    def __init__(self, home: Home, read_only: bool = False, wait_s: float | None = None):
+        """Open the catalog; waits up to `wait_s` (default READ_WAIT_S / WRITE_WAIT_S) while
+        another process holds DuckDB's file lock, then raises CatalogBusy."""
         self.home = home.ensure() if not read_only else home
         if read_only and not home.catalog_db.exists():
             from relecture.errors import NotFound
 
             raise NotFound(f"no catalog in {home.root}: run `relecture index` first")
-        self.db = duckdb.connect(str(home.catalog_db), read_only=read_only)
+        self.db = connect(home.catalog_db, read_only, wait_s)
         if not read_only:
-            self.db.execute(SCHEMA)
+            try:
+                self.db.execute(SCHEMA)
+            except BaseException:
+                self.db.close()
+                raise
 
     def __enter__(self) -> "Catalog":
         return self
@@ -113,6 +159,11 @@ class Catalog:
         )
 
     # -- recordings ---------------------------------------------------------------------
+    def known_recordings(self) -> list[tuple[str, str, int, datetime]]:
+        """(sha256, path, size_bytes, indexed_utc) of every indexed recording."""
+        return self.db.execute(
+            "SELECT recording_id, path, size_bytes, indexed_utc FROM recordings").fetchall()
+
     def has_recording(self, sha256: str) -> bool:
         return self.db.execute(
             "SELECT count(*) FROM recordings WHERE recording_id = ?", [sha256]

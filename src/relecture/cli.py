@@ -9,14 +9,14 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Callable, Optional, TypeVar
+from typing import Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from relecture.errors import RelectureError
-from relecture.settings import Home, current_user, default_home
+from relecture.commands import register
+from relecture.commands.common import HomeOption, _home, _run, err, out  # noqa: F401
+from relecture.settings import current_user
 
 app = typer.Typer(
     help="relecture: search recorded CCTV for vehicles (type, colour, plate), per requisition.",
@@ -25,39 +25,22 @@ app = typer.Typer(
     rich_markup_mode="markdown",
     pretty_exceptions_enable=False,  # tracebacks with locals would print plates and paths
 )
-out = Console()
-err = Console(stderr=True)
-T = TypeVar("T")
-
-HomeOption = typer.Option(
-    None, "--home", envvar="RELECTURE_HOME",
-    help="Catalog directory [default: $RELECTURE_HOME or ~/.local/share/relecture].",
-)
 
 
 @app.callback()
 def _main() -> None:
     """Index recorded footage, answer requisition queries, export evidence packages.
 
+    Searches, views and exports happen under an open requisition, inside its cameras and
+    time ranges, and are written to a hash-chained, signed audit log.
+
+    A session: `relecture requisition open ...`, `relecture search "..." -r REF`,
+    `relecture show ID -r REF`, `relecture export -r REF --hits ID --out DIR`,
+    `relecture verify DIR`. Nightly: `relecture purge`.
+
     Exit codes: 0 ok, 1 unexpected failure, 2 bad input or usage, 3 some files failed,
     4 integrity check failed, 5 access refused, 6 a model is not installed.
     """
-
-
-def _home(home: Optional[Path]) -> Home:
-    return Home(home or default_home())
-
-
-def _run(fn: Callable[[], T]) -> T:
-    """Run a library call; a RelectureError becomes one line on stderr and its exit code."""
-    try:
-        return fn()
-    except RelectureError as e:
-        err.print(f"[bold red]error:[/] {e}", highlight=False, markup=True)
-        raise typer.Exit(e.exit_code) from None
-    except KeyboardInterrupt:
-        err.print("interrupted: nothing partial was written")
-        raise typer.Exit(130) from None
 
 
 @app.command("models")
@@ -88,7 +71,18 @@ def models_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON.")
 
 @app.command("index")
 def index_cmd(
-    paths: list[Path] = typer.Argument(..., help="Video files or directory trees (mp4, avi, mkv, mov)."),
+    paths: Optional[list[Path]] = typer.Argument(
+        None, help="Video files or directory trees (mp4, avi, mkv, mov)."),
+    archive: Optional[Path] = typer.Option(
+        None, "--archive", file_okay=False,
+        help="Nightly mode: index what is new under this archive root, per the site policy."),
+    ray: Optional[str] = typer.Option(
+        None, "--ray", help="With --archive: run the tasks on Ray (`auto`, `HOST:PORT`, or "
+        "`local`); HOME and the archive must be the same paths on every node."),
+    settle: float = typer.Option(
+        120.0, "--settle", min=0, help="With --archive: seconds since its last change before a "
+        "file counts as finished (newer files wait for the next run)."),
+    as_json: bool = typer.Option(False, "--json", help="With --archive: print the report as JSON."),
     camera: Optional[str] = typer.Option(None, help="Camera id, overriding names and sidecars."),
     start: Optional[str] = typer.Option(
         None, help="Recording start on the camera clock, ISO 8601 (e.g. 2023-01-30T14:00:00)."),
@@ -107,7 +101,13 @@ def index_cmd(
     cam12/2023-01-30/14-00-00.mp4), a sidecar JSON (CAM12.mp4.json), or the flags.
     Re-indexing an unchanged file does nothing. Exit code 3 when some files failed.
 
+    Nightly mode (`--archive ROOT`): only files not yet indexed, not past the retention and
+    no longer being written; extractors as the site's standing-index policy allows; one
+    task per file on `--workers` processes or a Ray cluster; resumable after any crash; the
+    job report is printed and appended to the audit log. See docs/nightly.md.
+
     Example: relecture index sample_footage/
+    Example: relecture index --archive /srv/nvr --workers 8
     """
     from relecture.footage import SourceHints, parse_timestamp
     from relecture.indexer.job import run_index_job
@@ -117,6 +117,28 @@ def index_cmd(
     hints = _run(lambda: SourceHints(camera=camera, start=parse_timestamp(start) if start else None,
                                      tz=tz, clock_offset_s=clock_offset))
     config = IndexConfig(sample_fps=sample_fps, read_plates=not no_plates)
+    if (archive is None) == (not paths):
+        err.print("[bold red]error:[/] give footage paths, or --archive ROOT (not both)")
+        raise typer.Exit(2)
+    if archive is None and (ray or as_json):
+        err.print("[bold red]error:[/] --ray and --json go with --archive ROOT")
+        raise typer.Exit(2)
+    if archive is not None:
+        from relecture.indexer.archive import run_archive_job
+        from relecture.render_archive import ArchiveProgressBar, print_archive_report
+
+        with ArchiveProgressBar(err) as bar:
+            report = _run(lambda: run_archive_job(
+                archive, _home(home), current_user(), config, workers, ray, hints,
+                settle_s=settle, progress=bar))
+        if as_json:
+            print(json.dumps(report.as_dict(), indent=2))
+        else:
+            print_archive_report(out, report)
+        if report.failed:
+            err.print(f"[red]{len(report.failed)} file(s) failed[/]; the others were indexed.")
+            raise typer.Exit(3)
+        return
     with IndexProgressBars(err) as bars:
         report = _run(lambda: run_index_job(paths, _home(home).ensure(), current_user(), hints,
                                             config, workers, bars))
@@ -161,6 +183,9 @@ def eval_cmd(
         print(json.dumps(metrics, indent=2, default=str))
     else:
         print_metrics(out, what, metrics)
+
+
+register(app)
 
 
 def main() -> None:  # pragma: no cover - console entry point

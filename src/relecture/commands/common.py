@@ -43,6 +43,13 @@ def _run(fn: Callable[[], T]) -> T:
         raise typer.Exit(130) from None
 
 
+def fail(error: RelectureError) -> None:
+    """Report `error` like `_run` does and exit with its code."""
+    def boom():
+        raise error
+    _run(boom)
+
+
 def context(home: Optional[Path]):
     """(home, site policy, acting user) for a command."""
     from relecture.requisitions.site import load_site

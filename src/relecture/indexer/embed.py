@@ -70,9 +70,13 @@ class EfficientNetLite0:
     # normalises pixels as (x - 127) / 128 and uses BatchNorm epsilon 1e-3.
     mean, std, bn_eps = 0.498, 0.502, 1e-3
 
-    def __init__(self, batch_size: int = 16) -> None:
+    def __init__(self, batch_size: int = 16, memo_size: int = 8) -> None:
         self.batch_size = batch_size
         self._model = None
+        # Type refinement and the embedding both look at a track's best crop: keep the last
+        # few results (holding the crop itself, so identity cannot be reused) to run it once.
+        self._memo: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._memo_size = memo_size
 
     def _network(self):
         if self._model is None:
@@ -101,6 +105,28 @@ class EfficientNetLite0:
 
     def run(self, crops: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """(features N x 1280, ImageNet probabilities N x 1000) of BGR crops."""
+        results: list[tuple[np.ndarray, np.ndarray] | None] = [self._recall(c) for c in crops]
+        todo = [c for c, r in zip(crops, results) if r is None]
+        if todo:
+            computed = iter(zip(*self._forward(todo)))
+            for i, r in enumerate(results):
+                if r is None:
+                    results[i] = next(computed)
+                    self._remember(crops[i], *results[i])
+        if not results:
+            return np.zeros((0, 1280), np.float32), np.zeros((0, 1000), np.float32)
+        return np.stack([r[0] for r in results]), np.stack([r[1] for r in results])
+
+    def _recall(self, crop: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        for held, features, probs in self._memo:
+            if held is crop:
+                return features, probs
+        return None
+
+    def _remember(self, crop: np.ndarray, features: np.ndarray, probs: np.ndarray) -> None:
+        self._memo = [(crop, features, probs), *self._memo[: self._memo_size - 1]]
+
+    def _forward(self, crops: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         import torch
 
         model = self._network()
@@ -114,8 +140,6 @@ class EfficientNetLite0:
                 f = model.forward_head(model.forward_features(x), pre_logits=True)
                 features.append(f.numpy())
                 probs.append(model.get_classifier()(f).softmax(dim=1).numpy())
-        if not features:
-            return np.zeros((0, 1280), np.float32), np.zeros((0, 1000), np.float32)
         return np.concatenate(features), np.concatenate(probs)
 
     def imagenet_probabilities(self, crops: list[np.ndarray]) -> np.ndarray:

@@ -3,6 +3,8 @@
 Files are probed and hashed first (bad ones are reported and skipped, the rest go on).
 Workers (processes) run the pipeline and hand back results; only this process writes the
 catalog, one transaction per file, so a crash or Ctrl-C never leaves a file half-written.
+The catalog is open read-write only for each commit, so searches can run meanwhile.
+(Nightly indexing of a whole archive, resumable and distributable: `indexer.archive`.)
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ class FileOutcome:
     persons: int = 0
     plates: int = 0
     cpu_s: float = 0.0
+    sha256: str | None = None  # the recording, when known
 
 
 @dataclass
@@ -91,38 +94,46 @@ def run_index_job(
     progress = progress or _Silent()
     started = time.monotonic()
     files = discover(paths)
+    # The catalog is opened read-write only briefly (job start, each file's commit, job end),
+    # so searches in other processes get their turn while the job runs.
     with Catalog(home) as catalog:
         job_id = catalog.start_job(
             actor, {"paths": [str(p) for p in paths], "workers": workers, **asdict(config)},
             {m.key: m.package or m.env for m in MODELS},
         )
-        report = IndexReport(job_id)
-        todo: list[Recording] = []
-        for path in files:
-            outcome, rec = _intake(path, hints, catalog)
-            if rec is None:
-                report.outcomes.append(outcome)
-                progress.finished(outcome)
+        known = {sha for sha, *_ in catalog.known_recordings()}
+    report = IndexReport(job_id)
+    todo: list[Recording] = []
+    for path in files:
+        outcome, rec = _intake(path, hints, known)
+        if rec is None:
+            report.outcomes.append(outcome)
+            progress.finished(outcome)
+        else:
+            todo.append(rec)
+    progress.planned(todo)
+    try:
+        for rec, result in _process(todo, config, workers, progress):
+            if isinstance(result, FileOutcome):
+                report.outcomes.append(result)
             else:
-                todo.append(rec)
-        progress.planned(todo)
-        try:
-            for rec, result in _process(todo, config, workers, progress):
-                report.outcomes.append(_store(catalog, rec, result, job_id))
-                progress.finished(report.outcomes[-1])
-        finally:
+                with Catalog(home) as catalog:
+                    report.outcomes.append(_store(catalog, rec, result, job_id))
+            progress.finished(report.outcomes[-1])
+    finally:
+        with Catalog(home) as catalog:
             catalog.finish_job(job_id, report.count("indexed"), report.count("failed"),
                                report.count("skipped"))
     report.wall_s = time.monotonic() - started
     return report
 
 
-def _intake(path: Path, hints: SourceHints, catalog: Catalog):
+def _intake(path: Path, hints: SourceHints, known: set[str]):
     """Resolve, hash and probe one file; (outcome, None) when it is skipped or refused."""
     try:
         resolved = resolve_hints(path, hints)
         digest = sha256_file(path)
-        if catalog.has_recording(digest):
+        if digest in known:
             return FileOutcome(path, "skipped", "already indexed (same sha256)"), None
         return None, probe(path, resolved, digest)
     except RelectureError as e:
@@ -135,10 +146,13 @@ def _store(catalog: Catalog, rec: Recording, result, job_id: str) -> FileOutcome
     if isinstance(result, FileOutcome):
         return result
     res, cpu_s = result
+    if catalog.has_recording(rec.sha256):  # the same content under two names in one job
+        return FileOutcome(rec.path, "skipped", "already indexed (same sha256)",
+                           camera=rec.camera, sha256=rec.sha256)
     catalog.add_recording(rec, list(res.sightings), list(res.persons), job_id,
                           res.frames_sampled, res.frames_detected)
     return FileOutcome(
-        rec.path, "indexed", camera=rec.camera, duration_s=rec.duration_s,
+        rec.path, "indexed", camera=rec.camera, sha256=rec.sha256, duration_s=rec.duration_s,
         sightings=len(res.sightings), persons=len(res.persons),
         plates=sum(s.plate.text is not None for s in res.sightings), cpu_s=cpu_s,
     )

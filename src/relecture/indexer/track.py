@@ -23,7 +23,8 @@ class TrackerConfig:
     min_hits: int = 2  # detections needed to keep a track...
     single_hit_confidence: float = 0.6  # ...unless its one detection is this sure
     match_iou: float = 0.1
-    match_centre: float = 1.2  # centre distance, in units of the box's larger side (sparse frames)
+    match_centre: float = 1.2  # centre distance, in units of the smaller box's larger side
+    max_size_ratio: float = 2.0  # a box this much larger or smaller is another vehicle
 
 
 @dataclass(frozen=True)
@@ -119,9 +120,17 @@ class Tracker:
         iou = box_iou(boxes, pred)
         cb = (boxes[:, None, :2] + boxes[:, None, 2:]) / 2
         cp = (pred[None, :, :2] + pred[None, :, 2:]) / 2
-        size = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])[:, None]
-        dist = np.linalg.norm(cb - cp, axis=2) / np.maximum(size, 1.0)
-        ok = (iou >= self.config.match_iou) | (dist <= self.config.match_centre)
+        size_b = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])[:, None]
+        # Sizes compare with the last seen box: a car driving away shrinks geometrically,
+        # and a linear extrapolation of its size soon undershoots.
+        last = np.asarray([tr.boxes[-1].xyxy for tr in live], np.float32)
+        size_p = np.maximum(last[:, 2] - last[:, 0], last[:, 3] - last[:, 1])[None, :]
+        small = np.maximum(np.minimum(size_b, size_p), 1.0)
+        # Distance in units of the smaller box: a car entering near the camera is large, and
+        # the car it follows, far up the street, must not be matched to it by that size.
+        dist = np.linalg.norm(cb - cp, axis=2) / small
+        similar = np.maximum(size_b, size_p) / small <= self.config.max_size_ratio
+        ok = similar & ((iou >= self.config.match_iou) | (dist <= self.config.match_centre))
         score = np.where(ok, iou + (1.0 - np.minimum(dist, 1.0)), -1.0)
         pairs, used_d, used_t = [], set(), set()
         for flat in np.argsort(-score, axis=None):

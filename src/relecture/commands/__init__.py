@@ -1,0 +1,20 @@
+"""The CLI commands beyond indexing, one module per area, registered on the app by
+`register`: search/show, requisition, audit, export/verify, purge/hold/report."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    from relecture.commands import audit, export, requisition, retention, search
+
+    app.command("search")(search.search_cmd)
+    app.command("show")(search.show_cmd)
+    app.add_typer(requisition.app, name="requisition")
+    app.add_typer(audit.app, name="audit")
+    app.command("export")(export.export_cmd)
+    app.command("verify")(export.verify_cmd)
+    app.command("purge")(retention.purge_cmd)
+    app.add_typer(retention.hold_app, name="hold")
+    app.add_typer(retention.report_app, name="report")

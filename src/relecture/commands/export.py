@@ -1,0 +1,139 @@
+"""`relecture export` (a signed BagIt evidence package) and `relecture verify` (check one)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from relecture.commands.common import (HomeOption, RequisitionOption, _run, context, err, out,
+                                       open_catalog, parse_ids, requisition_or_none)
+from relecture.errors import UsageError
+
+
+def _queries(extract: list[dict], ids: list[int]) -> dict[int, list[str]]:
+    """For each hit, the audited searches that found it (the query as its HMAC reference)."""
+    found: dict[int, list[str]] = {i: [] for i in ids}
+    for r in extract:
+        if r.get("action") != "search":
+            continue
+        o = r.get("objects") or {}
+        for sid in o.get("sightings", []):
+            if sid in found:
+                fields = ", ".join(o.get("query_fields") or []) or "no filter"
+                found[sid].append(f"search audit seq {r['seq']} ({r['time'][:19]}Z), query HMAC "
+                                  f"{o.get('query_hmac', '?')} [{fields}]")
+    return found
+
+
+def run_export(home, reference, hits: list[str], out_dir: Path, blur: bool):
+    from relecture.commands.search import sighting_refs
+    from relecture.requisitions import access, audit, keys
+    from relecture.requisitions.export import LegalBasis, export_package
+
+    h, site, user = context(home)
+    req = requisition_or_none(h, reference)
+    ids = parse_ids(hits)
+    if not ids:
+        raise UsageError("name the hits to export: --hits 42,43")
+    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+        raise UsageError(f"{out_dir}: already exists and is not empty; choose a new --out")
+    with open_catalog(h) as cat:
+        refs = sighting_refs(cat, ids)
+        grant = access.check_hits(site, user, req, refs, "export")
+        package_id = str(uuid.uuid4())
+        audit.append(h, grant.event("export", req, objects={
+            "sightings": ids, "cameras": sorted({r.camera for r in refs}),
+            "package_id": package_id}, result_count=len(ids)), site.audit_checkpoint_every)
+        head = audit.checkpoint(h, user)
+        extract = audit.extract(h.audit_log, req.reference)
+        legal = LegalBasis(reference=req.reference, kind=req.type_label,
+                           magistrate=req.magistrate,
+                           officer=f"{req.officer_matricule} ({req.officer_service})",
+                           reason=req.reason, scope=req.scope.as_dict())
+        return export_package(cat, ids, out_dir, legal, user, keys.signing_key(h), extract,
+                              head.as_dict(), queries=_queries(extract, ids), blur=blur,
+                              package_id=package_id), keys.public_key_path(h)
+
+
+def export_cmd(
+    requisition: Optional[str] = RequisitionOption,
+    hits: list[str] = typer.Option(..., "--hits", metavar="ID,ID",
+                                   help="Sighting ids to export (comma-separated, repeatable)."),
+    out_dir: Path = typer.Option(..., "--out", metavar="DIR",
+                                 help="New (or empty) directory for the package."),
+    no_blur: bool = typer.Option(False, "--no-blur",
+                                 help="Do not blur persons and other vehicles' plates in the "
+                                      "viewable copies (masters are never altered)."),
+    home: Optional[Path] = HomeOption,
+) -> None:
+    """Export hits of a requisition as a signed evidence package (BagIt directory).
+
+    For each hit: the untouched master segment, a viewable copy with camera time burned in
+    (persons and other plates blurred), stills; plus evidence.json, the requisition's audit
+    extract and a report for the magistrate.
+
+    The export is audited and a signed audit checkpoint is made first; the package is built
+    beside DIR and renamed into place only when complete, so DIR never holds half a package.
+
+    Example:
+
+        relecture export -r "PV 2024/00123" --hits 42,57 --out /media/usb/PV-2024-00123
+
+    Then anyone can check it: `relecture verify /media/usb/PV-2024-00123 --public-key KEY.pem`
+
+    Exit codes: 0 ok, 2 unknown hit, missing footage or DIR not empty, 4 footage changed
+    since indexing or audit log broken, 5 no open requisition or a hit outside its scope.
+    """
+    result, pub = _run(lambda: run_export(home, requisition, hits, out_dir, not no_blur))
+    out.print(f"package {result.package_id} written to {result.path}\n"
+              f"{len(result.hits)} hit(s), {len(result.files)} items; "
+              f"verify with: relecture verify {result.path} --public-key {pub}",
+              highlight=False, markup=False, soft_wrap=True)
+
+
+def verify_cmd(
+    package: Path = typer.Argument(..., metavar="DIR", help="The evidence package directory."),
+    public_key: Optional[Path] = typer.Option(
+        None, "--public-key", metavar="PEM", exists=True, dir_okay=False,
+        help="The site's public key: also proves who signed (without it, the key inside "
+             "the package only proves nothing changed since signing)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Check an evidence package: hashes, signature, evidence.json. Needs no catalog.
+
+    Every file's sha256 against the BagIt manifests, the Ed25519 signature over them, and
+    evidence.json against the files.
+
+    Example: relecture verify /media/usb/PV-2024-00123 --public-key audit_ed25519.pub.pem
+
+    Exit codes: 0 intact, 2 bad option, 4 anything changed, missing or unsigned (each
+    problem is printed with the file it is in).
+    """
+    from rich.markup import escape
+
+    from relecture.requisitions.package_verify import verify_package
+
+    pem = public_key.read_bytes() if public_key else None
+    report = _run(lambda: verify_package(package, pem))
+    if as_json:
+        print(json.dumps({"ok": report.ok, "path": str(report.path),
+                          "package_id": report.package_id,
+                          "files_checked": report.files_checked,
+                          "problems": [{"file": p.file, "reason": p.reason}
+                                       for p in report.problems]}, indent=2))
+    elif report.ok:
+        out.print(f"package {report.package_id} intact: {report.files_checked} files checked, "
+                  f"signature valid{' (trusted key)' if pem else ' (key in the package)'}",
+                  highlight=False, markup=False, soft_wrap=True)
+    else:
+        for p in report.problems:
+            err.print(f"[bold red]FAILED[/] {escape(p.file)}: {escape(p.reason)}",
+                      highlight=False)
+        err.print(f"package {package} does NOT verify: {len(report.problems)} problem(s)",
+                  highlight=False, markup=False, soft_wrap=True)
+    if not report.ok:
+        raise typer.Exit(4)

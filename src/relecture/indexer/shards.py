@@ -1,0 +1,232 @@
+"""Per-file shards: what a worker hands to the single catalog loader, through the disk.
+
+A worker never opens the catalog (DuckDB has one writer, and its lock also keeps readers
+out). It writes one shard per indexed file under `<home>/shards/`:
+
+    <home>/shards/.tmp-<sha16>-<random>/   while being written (removed by the next job)
+    <home>/shards/<sha256>/                complete: renamed into place in one step
+        payload.json                       recording, sightings, plate reads, persons, counts
+        t<track_id>.jpg                    one thumbnail per sighting
+
+The loader (`load_shard`) commits a shard in one catalog transaction, then deletes it. A
+complete shard left by a killed job is loaded by the next one; one whose recording is
+already in the catalog (killed between COMMIT and delete) is just deleted. So whatever
+moment a job dies, rerunning it ends with the same catalog, never a partial file.
+
+Across machines (Ray) `<home>` must be the same shared directory on every node.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import shutil
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from relecture.catalog import Catalog
+from relecture.footage import Recording
+from relecture.settings import Home
+from relecture.sightings import (
+    ColourResult, PersonTrack, PlateRead, PlateResult, Sighting, TrackBox, TypeResult,
+)
+
+FORMAT = 1
+PAYLOAD = "payload.json"
+TMP_PREFIX = ".tmp-"
+_COMPLETE = re.compile(r"[0-9a-f]{64}")
+
+
+def shards_dir(home: Home) -> Path:
+    """`<home>/shards`."""
+    return home.root / "shards"
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What loading one shard did."""
+
+    sha256: str
+    loaded: bool  # False: the recording was already in the catalog
+    sightings: int = 0
+    persons: int = 0
+    plates: int = 0
+    duration_s: float = 0.0
+    camera: str = ""
+    path: str = ""
+
+
+# -- writing (workers) -----------------------------------------------------------------------
+def _write_bytes(path: Path, data: bytes) -> None:
+    """Write and fsync one file of a shard (an OSError, e.g. ENOSPC, propagates)."""
+    with open(path, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def write_shard(root: Path, rec: Recording, sightings, persons, frames_sampled: int,
+                frames_detected: int, extra: dict | None = None) -> Path:
+    """Write one recording's results as a complete shard under `root`; return its path.
+
+    Written under a temporary name and renamed into place, so a shard that exists is whole.
+    On any error the temporary directory is removed and the error propagates. Raises
+    FileExistsError when a complete shard for the same content is already there.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    final = root / rec.sha256
+    if final.exists():
+        raise FileExistsError(final)
+    tmp = root / f"{TMP_PREFIX}{rec.sha256[:16]}-{uuid.uuid4().hex[:12]}"
+    tmp.mkdir()
+    try:
+        items = []
+        for s in sightings:
+            name = f"t{s.track_id}.jpg"
+            _write_bytes(tmp / name, s.thumbnail_jpeg)
+            items.append(_sighting_json(s, name))
+        payload = {
+            "format": FORMAT, "recording": _recording_json(rec),
+            "frames_sampled": frames_sampled, "frames_detected": frames_detected,
+            "sightings": items,
+            "persons": [{"track_id": p.track_id, "boxes": _boxes_json(p.boxes)} for p in persons],
+            **(extra or {}),
+        }
+        _write_bytes(tmp / PAYLOAD, json.dumps(payload, default=_plain).encode("utf-8"))
+        _fsync_dir(tmp)
+        try:
+            os.rename(tmp, final)  # atomic; fails if another worker got there first
+        except OSError as e:
+            if final.exists():
+                raise FileExistsError(final) from e
+            raise
+        _fsync_dir(root)
+        return final
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _plain(o):
+    """numpy scalars and arrays as plain Python numbers and lists."""
+    if isinstance(o, (np.generic, np.ndarray)):
+        return o.tolist()
+    raise TypeError(f"cannot store {type(o).__name__} in a shard")
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+# -- housekeeping and loading (the one loader) -----------------------------------------------
+def remove_temporaries(root: Path) -> int:
+    """Delete half-written shards left by a killed job; returns how many there were."""
+    if not root.is_dir():
+        return 0
+    n = 0
+    for p in root.iterdir():
+        if p.name.startswith(TMP_PREFIX):
+            shutil.rmtree(p, ignore_errors=True)
+            n += 1
+    return n
+
+
+def complete_shards(root: Path) -> list[Path]:
+    """Complete shards waiting to be loaded, oldest first."""
+    if not root.is_dir():
+        return []
+    found = [p for p in root.iterdir()
+             if _COMPLETE.fullmatch(p.name) and (p / PAYLOAD).is_file()]
+    return sorted(found, key=lambda p: (p.stat().st_mtime, p.name))
+
+
+def read_payload(shard: Path) -> dict:
+    return json.loads((shard / PAYLOAD).read_text(encoding="utf-8"))
+
+
+def load_shard(home: Home, shard: Path, job_id: str, wait_s: float | None = None) -> LoadResult:
+    """Commit one shard in one catalog transaction, then delete the shard.
+
+    The catalog is opened read-write only for this shard and closed at once, so readers
+    (search) get their turn between files. OSError (disk full...) propagates and the shard
+    stays for the next job.
+    """
+    payload = read_payload(shard)
+    rec = _recording_from(payload["recording"])
+    sightings = [_sighting_from(d, shard) for d in payload["sightings"]]
+    persons = [PersonTrack(p["track_id"], _boxes_from(p["boxes"])) for p in payload["persons"]]
+    with Catalog(home, wait_s=wait_s) as catalog:
+        if catalog.has_recording(rec.sha256):
+            loaded = False
+        else:
+            catalog.add_recording(rec, sightings, persons, job_id, payload["frames_sampled"],
+                                  payload["frames_detected"])
+            loaded = True
+    shutil.rmtree(shard, ignore_errors=True)
+    return LoadResult(rec.sha256, loaded, len(sightings), len(persons),
+                      sum(s.plate.text is not None for s in sightings), rec.duration_s,
+                      rec.camera, str(rec.path))
+
+
+# -- (de)serialisation: exact round trip (JSON floats are repr-exact) -------------------------
+def _recording_json(rec: Recording) -> dict:
+    return {"path": str(rec.path), "sha256": rec.sha256, "size_bytes": rec.size_bytes,
+            "camera": rec.camera, "start_local": rec.start_local.isoformat(), "tz": rec.tz,
+            "clock_offset_s": rec.clock_offset_s, "duration_s": rec.duration_s, "fps": rec.fps,
+            "width": rec.width, "height": rec.height, "codec": rec.codec}
+
+
+def _recording_from(d: dict) -> Recording:
+    return Recording(**{**d, "path": Path(d["path"]),
+                        "start_local": datetime.fromisoformat(d["start_local"])})
+
+
+def _boxes_json(boxes) -> list:
+    return [[b.t, *b.xyxy, b.confidence] for b in boxes]
+
+
+def _boxes_from(rows) -> tuple[TrackBox, ...]:
+    return tuple(TrackBox(r[0], (r[1], r[2], r[3], r[4]), r[5]) for r in rows)
+
+
+def _sighting_json(s: Sighting, thumbnail: str) -> dict:
+    emb = None
+    if s.embedding is not None:
+        emb = base64.b64encode(np.asarray(s.embedding, np.float32).tobytes()).decode("ascii")
+    return {
+        "track_id": s.track_id, "first_t": s.first_t, "last_t": s.last_t,
+        "boxes": _boxes_json(s.boxes),
+        "type": [s.vehicle_type.name, s.vehicle_type.confidence],
+        "colour": [s.colour.name, s.colour.confidence, s.colour.alt, s.colour.alt_confidence],
+        "plate": {"text": s.plate.text, "confidence": s.plate.confidence,
+                  "reads": [[r.t, r.text, r.confidence, *r.box, r.source]
+                            for r in s.plate.reads]},
+        "best_t": s.best_t, "thumbnail": thumbnail, "embedding": emb,
+        "embedding_space": s.embedding_space,
+    }
+
+
+def _sighting_from(d: dict, shard: Path) -> Sighting:
+    emb = None
+    if d["embedding"] is not None:
+        emb = np.frombuffer(base64.b64decode(d["embedding"]), np.float32).copy()
+    p = d["plate"]
+    return Sighting(
+        track_id=d["track_id"], first_t=d["first_t"], last_t=d["last_t"],
+        boxes=_boxes_from(d["boxes"]), vehicle_type=TypeResult(*d["type"]),
+        colour=ColourResult(*d["colour"]),
+        plate=PlateResult(p["text"], p["confidence"], tuple(
+            PlateRead(r[0], r[1], r[2], (r[3], r[4], r[5], r[6]), r[7]) for r in p["reads"])),
+        best_t=d["best_t"], thumbnail_jpeg=(shard / d["thumbnail"]).read_bytes(),
+        embedding=emb, embedding_space=d["embedding_space"],
+    )

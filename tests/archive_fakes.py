@@ -1,0 +1,83 @@
+"""Test-only stand-ins for the archive job: models built from tests/fakes, clip naming, and a
+subprocess entry point (`python -m tests.archive_fakes HOME ROOT [WORKERS]`) used by the
+kill -9 test. Importable in worker processes (pool, Ray) because `tests` is a package."""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from tests.fakes import ColourBlobDetector, fake_describer, write_clip
+
+
+def fake_components(config):
+    """(detector, describer) like `build_components`, with no model at all."""
+    return ColourBlobDetector(), fake_describer(plate="AB123CD" if config.read_plates else None)
+
+
+def slow_fake_components(config):
+    """Fake components whose detector takes a little time (so a job can be killed mid-way)."""
+    det, desc = fake_components(config)
+
+    class Slow:
+        def detect(self, image):
+            time.sleep(0.01)
+            return det.detect(image)
+
+    return Slow(), desc
+
+
+def recent_name(camera: int, hours_ago: float = 12.0, minutes: int = 0) -> str:
+    """A file name a camera would give a recording that started `hours_ago` (local time)."""
+    start = datetime.now() - timedelta(hours=hours_ago) + timedelta(minutes=minutes)
+    return f"CAM{camera}_{start:%Y%m%dT%H%M%S}.mp4"
+
+
+def make_archive(root: Path, cameras: int = 2, files: int = 2, n: int = 30) -> list[Path]:
+    """A small archive of real clips: `cameras` x `files`, recorded in the last day (each
+    clip a different length, so every file has its own content and sha256)."""
+    out = []
+    for c in range(1, cameras + 1):
+        for f in range(files):
+            out.append(write_clip(root / f"cam{c}" / recent_name(c, minutes=10 * f),
+                                  n=n + 2 * len(out)))
+    return out
+
+
+def catalog_content(home: Path) -> dict:
+    """What a job left in the catalog, ids and job/time bookkeeping excluded."""
+    import duckdb
+
+    db = duckdb.connect(str(home / "catalog.duckdb"), read_only=True)
+    try:
+        q = lambda sql: sorted(tuple(str(x) for x in r) for r in db.execute(sql).fetchall())
+        return {
+            "recordings": q("SELECT * EXCLUDE (job_id, indexed_utc) FROM recordings"),
+            "sightings": q("SELECT * EXCLUDE (sighting_id) FROM sightings"),
+            "plate_reads": q("SELECT s.recording_id, s.track_id, p.* EXCLUDE (sighting_id) "
+                             "FROM plate_reads p JOIN sightings s USING (sighting_id)"),
+            "embeddings": q("SELECT s.recording_id, s.track_id, e.space, e.vector FROM "
+                            "embeddings e JOIN sightings s USING (sighting_id)"),
+            "persons": q("SELECT * FROM person_tracks"),
+        }
+    finally:
+        db.close()
+
+
+def main(argv: list[str]) -> int:
+    """Run an archive job with the slow fakes (the subprocess side of the kill test)."""
+    from relecture.indexer.archive import run_archive_job
+    from relecture.settings import Home
+
+    home, root = Path(argv[0]), Path(argv[1])
+    workers = int(argv[2]) if len(argv) > 2 else 1
+    report = run_archive_job(root, Home(home), "test-operator", workers=workers, settle_s=0,
+                             recheck_s=0, factory=slow_fake_components)
+    print("DONE", report.count("indexed"), report.count("failed"), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,31 @@
+"""The same task function on Ray (a private local cluster here), with the same result."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from relecture.indexer.archive import run_archive_job
+from relecture.settings import Home
+from tests.archive_fakes import catalog_content, fake_components, make_archive
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_ray_runs_the_tasks_and_the_catalog_is_the_same_as_locally(tmp_path, home, monkeypatch):
+    ray = pytest.importorskip("ray")
+    # Ray's worker processes must import the test fakes, as they would import relecture.
+    monkeypatch.setenv("PYTHONPATH", str(REPO))
+    monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "0")
+    make_archive(tmp_path / "nvr", cameras=2, files=2)
+    local = run_archive_job(tmp_path / "nvr", Home(tmp_path / "local"), "test-operator",
+                            settle_s=0, recheck_s=0, factory=fake_components)
+    report = run_archive_job(tmp_path / "nvr", Home(home), "test-operator", workers=2,
+                             ray_address="local", settle_s=0, recheck_s=0,
+                             factory=fake_components)
+    assert not ray.is_initialized()  # the private cluster is shut down after the job
+    assert report.executor == "ray" and report.count("indexed") == 4, report.as_dict()
+    assert local.count("indexed") == 4
+    assert all(v > 0 for v in report.peak_rss_kb.values())
+    assert catalog_content(home) == catalog_content(tmp_path / "local")

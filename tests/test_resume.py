@@ -1,0 +1,128 @@
+"""A nightly job killed at any moment is finished by the next run, exactly; searches (read-only
+opens from another process) keep working while a job commits."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from relecture.catalog import Catalog
+from relecture.errors import NotFound
+from relecture.indexer import shards
+from relecture.footage import SourceHints, resolve_hints
+from relecture.indexer.archive import FileTask, index_task, run_archive_job
+from relecture.indexer.pipeline import IndexConfig
+from relecture.requisitions.site import EXTRACTORS
+from relecture.settings import Home
+from tests.archive_fakes import catalog_content, fake_components, make_archive
+
+REPO = Path(__file__).resolve().parents[1]
+USER = "test-operator"
+
+
+def start_job(home: Path, root: Path, workers: int = 1) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "RELECTURE_USER": USER}
+    return subprocess.Popen([sys.executable, "-m", "tests.archive_fakes", str(home), str(root),
+                             str(workers)], cwd=REPO, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def count_sightings(home: Path) -> int | None:
+    """What `relecture search` does first: open read-only (waiting out the writer), read."""
+    try:
+        with Catalog(Home(home), read_only=True, wait_s=20) as cat:
+            return cat.db.execute("SELECT count(*) FROM sightings").fetchone()[0]
+    except NotFound:
+        return None
+
+
+def reference(tmp_path, root) -> dict:
+    run_archive_job(root, Home(tmp_path / "reference"), USER, settle_s=0, recheck_s=0,
+                    factory=fake_components)
+    return catalog_content(tmp_path / "reference")
+
+
+def test_readers_in_another_process_never_fail_while_a_job_commits(tmp_path):
+    root, home = tmp_path / "nvr", tmp_path / "home"
+    make_archive(root, cameras=2, files=4, n=20)
+    job = start_job(home, root)
+    counts = []
+    while job.poll() is None:
+        n = count_sightings(home)  # raises (and fails the test) if the lock is not waited out
+        if n is not None:
+            counts.append(n)
+        time.sleep(0.005)
+    out, err = job.communicate()
+    assert job.returncode == 0, err
+    final = count_sightings(home)
+    assert final == 8 and "DONE 8 0" in out
+    assert counts == sorted(counts)  # never a partial or rolled-back view
+    assert len(counts) > 10 and 0 < max(counts)  # reads really interleaved with commits
+
+
+def test_a_job_killed_mid_way_is_finished_exactly_by_the_next_run(tmp_path):
+    root, home = tmp_path / "nvr", tmp_path / "home"
+    make_archive(root, cameras=2, files=4, n=20)
+    expected = reference(tmp_path, root)
+    for committed_before_kill in (1, 4):  # kill twice, at different moments
+        job = start_job(home, root)
+        deadline = time.monotonic() + 60
+        while job.poll() is None and time.monotonic() < deadline:
+            if (count_sightings(home) or 0) >= committed_before_kill:
+                break
+            time.sleep(0.01)
+        time.sleep(0.05 * committed_before_kill)  # land somewhere inside the next file
+        job.send_signal(signal.SIGKILL)
+        job.wait()
+        partial = catalog_content(home)
+        assert len(partial["recordings"]) < 8, "the job finished before it could be killed"
+        # whatever was committed is whole: each recording has all its sightings
+        assert {r[0] for r in partial["recordings"]} == {s[0] for s in partial["sightings"]}
+    job = start_job(home, root)
+    out, err = job.communicate(timeout=120)
+    assert job.returncode == 0, err
+    assert catalog_content(home) == expected
+    assert not list((home / "shards").iterdir())
+    thumbs = sorted(p.name for p in (home / "thumbnails").iterdir())
+    assert thumbs == sorted(p.name for p in (tmp_path / "reference" / "thumbnails").iterdir())
+
+
+def make_shard(clip: Path, sroot: Path) -> Path:
+    """What a worker leaves for the loader: the complete shard of one file."""
+    st = clip.stat()
+    res = index_task(FileTask(str(clip), resolve_hints(clip, SourceHints()), st.st_size,
+                              st.st_mtime_ns, IndexConfig(), EXTRACTORS, str(sroot),
+                              factory=fake_components))
+    assert res.status == "indexed", res.message
+    return Path(res.shard)
+
+
+def test_every_state_a_kill_can_leave_is_recovered_exactly(tmp_path):
+    """Made on purpose: a recording committed whose shard was not yet deleted, a complete
+    shard not yet committed, a half-written temporary shard, a file never started."""
+    root, home = tmp_path / "nvr", tmp_path / "home"
+    committed, waiting, untouched = (p.resolve() for p in make_archive(root, 1, 3, n=20))
+    expected = reference(tmp_path, root)
+    sroot = shards.shards_dir(Home(home))
+
+    assert shards.load_shard(Home(home), make_shard(committed, sroot), "killed-job").loaded
+    make_shard(committed, sroot)  # the same shard again: as if its delete never happened
+    make_shard(waiting, sroot)
+    tmp = sroot / f"{shards.TMP_PREFIX}0123456789abcdef-x"
+    tmp.mkdir()
+    (tmp / "t1.jpg").write_bytes(b"\xff\xd8partial")
+    assert len(catalog_content(home)["recordings"]) == 1
+
+    report = run_archive_job(root, Home(home), USER, settle_s=0, recheck_s=0,
+                             factory=fake_components)
+    assert report.temporaries_removed == 1
+    indexed = sorted(o.path.name for o in report.outcomes if o.status == "indexed")
+    assert indexed == sorted([waiting.name, untouched.name])
+    assert report.skipped_by_reason() == {"already indexed": 2}  # not re-read, not redone
+    assert all("same path" in o.message for o in report.outcomes if o.status == "skipped")
+    assert catalog_content(home) == expected  # no duplicate, nothing missing
+    assert not list(sroot.iterdir())
