@@ -39,8 +39,8 @@ def build(home: Home, n: int) -> None:
                 first_utc, last_utc, vehicle_type, type_conf, colour, colour_conf, colour_alt,
                 plate, plate_conf, best_t, thumbnail, embedding_space)
             SELECT sighting_id, 'rec' || cam, cam::VARCHAR, sighting_id, 0, 8,
-                   TIMESTAMP '2023-01-01' + to_microseconds((sighting_id * 2592000000000 // {n})::BIGINT),
-                   TIMESTAMP '2023-01-01' + to_microseconds((sighting_id * 2592000000000 // {n})::BIGINT)
+                   TIMESTAMP '2023-01-01' + to_microseconds((sighting_id::HUGEINT * 2592000000000 // {n})::BIGINT),
+                   TIMESTAMP '2023-01-01' + to_microseconds((sighting_id::HUGEINT * 2592000000000 // {n})::BIGINT)
                        + INTERVAL 8 SECOND,
                    ['car','car','car','van','truck','bus','motorcycle','bicycle'][1 + (hash(sighting_id * 23) % 8)::INTEGER],
                    0.8,

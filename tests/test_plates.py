@@ -142,3 +142,20 @@ def test_french_bands_tip_the_reading():
     assert best_interpretation("RK-340-A0", french=True)[0] == "RK340AD"
     assert best_interpretation("RK-340-A0", french=False)[0] == "RK340AO"
     assert best_interpretation("BO-360-YO", french=True)[0] == "BQ360YQ"
+
+
+def test_text_first_reads_a_clear_plate_without_the_plate_detector(monkeypatch):
+    from relecture.indexer.plates import PlateReader
+
+    clip = json.loads((SAMPLE / "expected.json").read_text())["clips"][0]
+    vehicle = clip["vehicles"][0]
+    start, end = vehicle["in_view_s"]
+    frame = _frame(SAMPLE / clip["file"], start + 0.25 * (end - start))
+    reader = PlateReader(text_first=True)
+    calls = []
+    monkeypatch.setattr(type(reader.detector), "boxes", lambda self, img: calls.append(1) or [])
+    candidates = reader.read(frame)
+    assert candidates and candidates[0].text == vehicle["plate"]
+    assert calls == []  # the sure whole-picture read made the 0.5 CPU-s platedet pass needless
+    assert reader.read(np.full((120, 200, 3), 128, np.uint8)) == []
+    assert calls == [1]  # nothing read: platedet is tried before giving up

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from relecture.catalog import Catalog
 from relecture.errors import NotFound
-from relecture.indexer import shards
 from relecture.footage import SourceHints, resolve_hints
+from relecture.indexer import shards
 from relecture.indexer.archive import FileTask, index_task, run_archive_job
 from relecture.indexer.pipeline import IndexConfig
 from relecture.requisitions.site import EXTRACTORS

@@ -59,16 +59,21 @@ class IndexProgressBars:
 def print_index_report(console: Console, report: IndexReport) -> None:
     """Per-file table and totals."""
     table = Table(title=f"index job {report.job_id[:8]}")
-    for col in ("file", "camera", "status", "footage", "sightings", "plates", "persons", "note"):
+    for col in ("file", "camera", "status", "footage", "sightings", "plates", "persons"):
         table.add_column(col, overflow="fold")
     style = {"indexed": "green", "skipped": "dim", "failed": "red"}
     for o in report.outcomes:
         table.add_row(
             o.path.name, o.camera or "", f"[{style[o.status]}]{o.status}[/]",
             f"{o.duration_s:.1f} s" if o.duration_s else "", str(o.sightings or ""),
-            str(o.plates or ""), str(o.persons or ""), o.message,
+            str(o.plates or ""), str(o.persons or ""),
         )
     console.print(table)
+    # Reasons go below the table, one unwrapped line each, so they can be read and grepped.
+    for o in report.outcomes:
+        if o.message:
+            console.print(f"[{style[o.status]}]{o.status}[/] {o.path}: {o.message}",
+                          soft_wrap=True, highlight=False)
     rtf = report.video_s / report.wall_s if report.wall_s else 0.0
     console.print(
         f"{report.count('indexed')} indexed, {report.count('skipped')} skipped, "

@@ -47,7 +47,7 @@ from typing import Callable, Iterator, Protocol
 from zoneinfo import ZoneInfo
 
 from relecture.catalog import Catalog
-from relecture.errors import FootageError, RelectureError, UsageError
+from relecture.errors import RelectureError, UsageError
 from relecture.footage import SourceHints, discover, probe, resolve_hints, sha256_file
 from relecture.indexer import shards as shardlib
 from relecture.indexer.job import FileOutcome, IndexReport
@@ -317,7 +317,7 @@ def run_archive_job(
                                extractors=extractors, temporaries_removed=removed)
         try:
             for shard in shardlib.complete_shards(sroot):  # left by an interrupted job
-                outcome = _commit(home, shard, job_id, Path(shard.name), None, "")
+                outcome = _commit(home, shard, job_id, Path(shard.name), None)
                 if outcome is not None:
                     report.outcomes.append(outcome)
                     progress.finished(outcome)
@@ -336,8 +336,7 @@ def run_archive_job(
                     report.peak_rss_kb[res.worker] = max(report.peak_rss_kb.get(res.worker, 0),
                                                          res.peak_rss_kb)
                 if res.shard:
-                    outcome = _commit(home, Path(res.shard), job_id, Path(res.path), res.cpu_s,
-                                      res.worker)
+                    outcome = _commit(home, Path(res.shard), job_id, Path(res.path), res.cpu_s)
                     if outcome is None:
                         outcome = FileOutcome(Path(res.path), "skipped",
                                               f"{ALREADY} (same sha256)", camera=res.camera)
@@ -355,8 +354,8 @@ def run_archive_job(
     return report
 
 
-def _commit(home: Home, shard: Path, job_id: str, path: Path, cpu_s: float | None,
-            worker: str) -> FileOutcome | None:
+def _commit(home: Home, shard: Path, job_id: str, path: Path,
+            cpu_s: float | None) -> FileOutcome | None:
     """Load one shard; the outcome (None when its recording was already in the catalog)."""
     try:
         loaded = shardlib.load_shard(home, shard, job_id)
@@ -370,8 +369,9 @@ def _commit(home: Home, shard: Path, job_id: str, path: Path, cpu_s: float | Non
         return None
     note = "" if cpu_s is not None else "committed from an interrupted job's shard"
     return FileOutcome(Path(loaded.path), "indexed", note, camera=loaded.camera,
-                       sha256=loaded.sha256, duration_s=loaded.duration_s, sightings=loaded.sightings,
-                       persons=loaded.persons, plates=loaded.plates, cpu_s=cpu_s or 0.0)
+                       duration_s=loaded.duration_s, sightings=loaded.sightings,
+                       persons=loaded.persons, plates=loaded.plates, cpu_s=cpu_s or 0.0,
+                       sha256=loaded.sha256)
 
 
 def _plan(root, hints, known, retention_days, now, settle_s, recheck_s, config, extractors,

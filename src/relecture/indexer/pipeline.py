@@ -102,7 +102,7 @@ def build_components(config: IndexConfig) -> tuple[Detector, Describer]:
     describer = Describer(
         vehicle_type=TypeRefiner(net).refine,
         colour=name_colour,
-        read_plates=PlateReader().read if config.read_plates else None,
+        read_plates=PlateReader(text_first=True).read if config.read_plates else None,
         vote_plates=vote,
         embedder=load_embedder(net),
     )

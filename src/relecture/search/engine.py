@@ -275,21 +275,31 @@ def _structured(catalog: Catalog, query: Query, where: str, limit: int) -> tuple
 
 def _plate_candidates(catalog: Catalog, query: Query, where: str) -> tuple[list[_Row], int]:
     """Rows whose voted plate or any stored read passes the pattern's SQL prefilter, scored
-    exactly in Python; rows beyond the tolerance are dropped."""
+    exactly in Python; rows beyond the tolerance are dropped.
+
+    Each text is tested with the cheap LIKE/length prefilter first and the confusion-class
+    regular expression only on what passes (DuckDB evaluates a conjunction on the rows the
+    previous term kept), so a whole-catalog search costs about one scan of the text columns.
+    """
     pattern = query.plate
     regex = _lit(pattern.sql_regex())
+
+    def passes(column: str) -> str:
+        return f"({pattern.sql_prefilter(column)} AND regexp_full_match({column}, {regex}))"
+
     cur = catalog.db.execute(f"""
         WITH f AS (
-            SELECT s.sighting_id, s.first_utc, s.plate, s.plate_conf, {_rank_sql(query)}
+            SELECT s.sighting_id, s.first_utc, s.plate, s.plate_conf, {_rank_sql(query)},
+                   coalesce({passes('s.plate')}, FALSE) AS plate_passes
             FROM sightings s WHERE {where}),
         r AS (
-            SELECT sighting_id, text, confidence FROM plate_reads
-            WHERE regexp_full_match(text, {regex}))
+            SELECT p.sighting_id, p.text, p.confidence FROM plate_reads p
+            WHERE {passes('p.text')})
         SELECT f.sighting_id, f.first_utc, f.plate, f.plate_conf, f.colour_rank, f.type_rank,
                list(r.text) FILTER (WHERE r.text IS NOT NULL),
                list(r.confidence) FILTER (WHERE r.text IS NOT NULL)
         FROM f LEFT JOIN r ON r.sighting_id = f.sighting_id
-        WHERE regexp_full_match(f.plate, {regex}) OR r.sighting_id IS NOT NULL
+        WHERE f.plate_passes OR r.sighting_id IS NOT NULL
         GROUP BY ALL""")
     rows = []
     for sid, first, plate, conf, crank, trank, texts, confs in cur.fetchall():

@@ -136,6 +136,34 @@ class PlatePattern:
         found = [m for text, conf in reads if (m := self.match(text, conf or 0.0)) is not None]
         return min(found, key=lambda m: (m.distance, -m.confidence), default=None)
 
+    def sql_prefilter(self, column: str) -> str:
+        """A cheap SQL condition on `column` (LIKE and length only) that every offered read
+        satisfies; `sql_regex` then narrows what passes, and `distance` scores the rest.
+
+        Within the tolerance a read either differs from the pattern only by OCR confusions
+        (the pattern with its confusable characters made `_` matches it), or, when one real
+        edit is allowed (which costs the whole tolerance, so no confusion comes with it), by
+        exactly one edit: that edit falls in one half of the pattern, so the other half matches
+        exactly, as a prefix or as a suffix (pigeonhole). A read without `*` is also at most
+        one character longer or shorter than the pattern.
+        """
+        tokens = list(self.pattern)
+        confusable = "".join("_" if c == "?" or c in _CLASS_OF else _like(c) for c in tokens)
+        edits = int(self.max_distance)  # real edits allowed: each costs 1
+        if edits > 1:
+            return "TRUE"  # the prefilter below reasons about one edit at most
+        fixed = sum(c != "*" for c in tokens)
+        if "*" in tokens:
+            length = f"length({column}) >= {fixed - edits}"
+        else:
+            length = f"length({column}) BETWEEN {fixed - edits} AND {fixed + edits}"
+        cases = [f"{column} LIKE '{confusable}'"]
+        if edits == 1:
+            half = _balanced_split(tokens)
+            cases.append(f"{column} LIKE '{''.join(map(_like, tokens[:half]))}%'")
+            cases.append(f"{column} LIKE '%{''.join(map(_like, tokens[half:]))}'")
+        return f"({length} AND ({' OR '.join(cases)}))"
+
     def sql_regex(self) -> str:
         """A regular expression (RE2, full match) that every offered read satisfies.
 
@@ -164,3 +192,14 @@ def _token_regex(c: str) -> str:
         return ".*"
     group = _CLASS_OF.get(c)
     return f"[{group}]" if group else c
+
+
+def _like(c: str) -> str:
+    """One pattern character as LIKE syntax (patterns hold only A-Z, 0-9, `?` and `*`)."""
+    return "_" if c == "?" else "%" if c == "*" else c
+
+
+def _balanced_split(tokens: list[str]) -> int:
+    """Where to cut the pattern so that both halves hold about as many known characters."""
+    fixed = [i for i, c in enumerate(tokens) if c.isalnum()]
+    return fixed[len(fixed) // 2] if len(fixed) >= 2 else len(tokens) // 2
