@@ -9,15 +9,19 @@ same describers. Prints per video and in total:
 - the share of the baseline's vehicle tracks that the gated pipeline also finds (a
   baseline track is found when a gated track overlaps it, IoU >= 0.3, at a common moment).
 
-Usage: python bench/bench_index.py [--data ../shared/data/videos] [--json out.json]
+Usage: python bench/bench_index.py [--data ../shared/data/videos] [--videos a.mp4,b.avi]
+       [--threads 1] [--detector fast|tiled] [--json out.json]
+
+Compute libraries are limited to `--threads` threads (default 1, as a nightly worker per
+core runs), so CPU time is not inflated by threads waiting on each other.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import json
-import os
 import sys
 import time
 from datetime import datetime
@@ -25,6 +29,7 @@ from pathlib import Path
 
 from relecture.detections import box_iou
 from relecture.footage import SourceHints, probe
+from relecture.indexer.archive import limit_threads
 from relecture.indexer.decode import sample_frames
 from relecture.indexer.pipeline import IndexConfig, build_components, index_frames
 
@@ -61,14 +66,24 @@ def run(path: Path, config: IndexConfig, components):
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    ap.add_argument("--videos", help="comma-separated file names (default: every video)")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--detector", default=IndexConfig().detector)
+    ap.add_argument("--detect-fps", type=float, default=IndexConfig().gate.detect_fps,
+                    help="the gated pipeline's most detector runs per second of motion")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     if not args.data.is_dir():
         print(f"skipped: no videos at {args.data}", file=sys.stderr)
         return 0
-    gated_cfg, dense_cfg = IndexConfig(), IndexConfig(dense=True)
+    limit_threads(args.threads)
+    gated_cfg = IndexConfig(detector=args.detector,
+                            gate=dataclasses.replace(IndexConfig().gate, detect_fps=args.detect_fps))
+    dense_cfg = IndexConfig(detector=args.detector, dense=True)
     components = build_components(gated_cfg)
     videos = sorted(args.data.iterdir())
+    if args.videos:
+        videos = [args.data / name for name in args.videos.split(",")]
     # Warm-up: models load lazily on first use; keep loading out of the measured CPU time.
     index_frames(itertools.islice(sample_frames(videos[0], 5.0), 15), *components, dense_cfg)
     rows = []
@@ -96,7 +111,8 @@ def main() -> int:
     total = {"video_s": round(secs, 1), "rtf_per_core": round(secs / fcpu, 1),
              "dense_rtf_per_core": round(secs / dcpu, 1), "cpu_ratio": round(dcpu / fcpu, 2),
              "baseline_tracks": nb, "found": nf, "recall_vs_baseline": round(nf / max(nb, 1), 3),
-             "threads": os.cpu_count()}
+             "threads": args.threads, "detector": args.detector,
+             "detect_fps": args.detect_fps}
     print("TOTAL", json.dumps(total))
     if args.json:
         args.json.write_text(json.dumps({"videos": rows, "total": total}, indent=2))

@@ -59,6 +59,7 @@ def fake_describer(plate: str | None = "AB123CD") -> Describer:
         read_plates=(lambda crop: [FakePlate(plate, 0.95, (1, 2, 11, 7))]) if plate else None,
         vote_plates=vote,
         embedder=None,
+        plate_min_vehicle_px=0,  # the drawn squares are small; every view is read
     )
 
 

@@ -157,6 +157,9 @@ def eval_cmd(
     data: Path = typer.Option(..., "--data", exists=True, file_okay=False,
                               help="Labelled folder, e.g. ../shared/data/plates_fr"),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    detector: str = typer.Option(
+        "tiled", "--detector", help="detection only: tiled (small, distant vehicles) or fast "
+        "(the single pass `relecture index` uses)."),
 ) -> None:
     """Measure accuracy on a labelled folder (labels.csv, or one folder per colour).
 
@@ -172,7 +175,12 @@ def eval_cmd(
         err.print(f"[bold red]error:[/] unknown evaluation {what!r}: use one of {', '.join(EVALUATIONS)}")
         raise typer.Exit(2)
     if what == "detection":
-        from relecture.evaluation.detection import evaluate_detection as evaluate
+        from functools import partial
+
+        from relecture.evaluation.detection import evaluate_detection
+        from relecture.indexer.detect import load_detector
+
+        evaluate = partial(evaluate_detection, detector=_run(lambda: load_detector(detector)))
     elif what == "plates":
         from relecture.evaluation.plates import evaluate_plates as evaluate
     else:

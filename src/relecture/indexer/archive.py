@@ -154,14 +154,14 @@ def _components(factory, config: IndexConfig, extractors: tuple[str, ...],
                 threads: int | None = None):
     """Models for this worker process, loaded on its first file and reused after."""
     if threads:
-        _limit_threads(threads)
+        limit_threads(threads)
     if factory is None:
         from relecture.indexer.pipeline import build_components as factory
     detector, describer = factory(config)
     return detector, restrict_describer(describer, extractors)
 
 
-def _limit_threads(n: int) -> None:
+def limit_threads(n: int) -> None:
     """Keep N workers on N cores from each starting a thread per core (oversubscription)."""
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = str(n)

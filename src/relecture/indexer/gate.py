@@ -17,7 +17,7 @@ from relecture.detections import Frame
 
 @dataclass(frozen=True)
 class GateConfig:
-    detect_fps: float = 2.0  # most detector runs per second of video while there is motion
+    detect_fps: float = 3.0  # most detector runs per second of video while there is motion (see BENCHMARKS.md)
     heartbeat_s: float = 10.0  # detector runs at least this often, motion or not
     motion_fraction: float = 0.002  # share of changed pixels that counts as motion
     width: int = 160  # motion is measured on a picture this wide
