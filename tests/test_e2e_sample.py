@@ -78,3 +78,36 @@ def test_each_drawn_vehicle_is_one_sighting_with_its_type_colour_and_plate(index
     assert s["colour"] in allowed, s
     assert s["plate"] == vehicle["plate"], s
     assert s["plate_conf"] > 0.5
+
+
+def test_a_requisition_is_answered_and_its_package_exported_and_verified(indexed, tmp_path):
+    """The investigator's whole path on the sample footage: requisition, plate search, export,
+    independent verification; then one changed byte in a clip is named by `verify`."""
+    home, result = indexed
+    assert result.exit_code == 0, result.output
+    ref = "PV 2023/000130"
+    opened = runner.invoke(app, [
+        "requisition", "open", ref, "--type", "77-1-1", "--magistrate", "Mme Martin",
+        "--officer", "1234567", "--service", "SR Reims", "--reason", "vol de véhicule",
+        "--camera", "12", "--from", "2023-01-30T13:00", "--to", "2023-01-30T16:00"])
+    assert opened.exit_code == 0, opened.output
+    found = runner.invoke(app, ["search", "plaque ER-9?5-*", "-r", ref, "--json"])
+    assert found.exit_code == 0, found.output
+    hits = json.loads(found.stdout)["hits"]
+    assert [h["plate"] for h in hits] == ["ER915LB"]
+    out = tmp_path / "package"
+    exported = runner.invoke(app, ["export", "-r", ref, "--hits", str(hits[0]["sighting_id"]),
+                                   "--out", str(out)])
+    assert exported.exit_code == 0, exported.output
+    evidence = json.loads((out / "data" / "evidence.json").read_text(encoding="utf-8"))
+    assert evidence["legal"]["reference"] == ref
+    assert [s["sha256"] for s in evidence["sources"]] == [hits[0]["recording_id"]]
+    assert runner.invoke(app, ["verify", str(out)]).exit_code == 0
+    assert runner.invoke(app, ["audit", "verify"]).exit_code == 0
+    clip = next(p for p in (out / "data").rglob("*.mp4"))
+    data = bytearray(clip.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    clip.write_bytes(bytes(data))
+    tampered = runner.invoke(app, ["verify", str(out)])
+    assert tampered.exit_code == 4
+    assert clip.name in tampered.output

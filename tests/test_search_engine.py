@@ -104,6 +104,34 @@ def test_exact_plate_ranks_before_fuzzy_and_confusions_are_tolerated(cat):
     assert res.hits[0].matched_read == "AB123CD" and res.hits[0].plate_distance == 0
 
 
+def test_one_edit_reads_in_either_half_are_found_and_exact_ranks_first(cat):
+    """The LIKE prefilter splits the pattern in two halves: an edit in either one, an
+    insertion, a deletion, stacked confusions, and a plate with no reads are all found."""
+    exact = cat.add(plate=None, reads=[("FG373JK", 0.1)])  # low confidence, still first
+    early = cat.add(plate="ZZ000ZZ", reads=[("FXG373JK", 0.9)])  # insertion in the first half
+    late = cat.add(plate="ZZ000ZZ", reads=[("FG3733JK", 0.9)])  # insertion in the second half
+    dropped = cat.add(plate="FG37JK", plate_conf=0.9)  # no reads at all: the voted plate counts
+    misread = cat.add(plate=None, reads=[("EG373JK", 0.95)])
+    confused = cat.add(plate=None, reads=[("F6373JK", 0.5)])
+    cat.add(plate="FG37JKK", reads=[("XFG37JK", 0.9)])  # two edits: not offered
+    cat.add(plate="QQ373QQ")
+    res = run(cat, "plaque FG-373-JK")
+    assert ids(res)[:2] == [exact, confused]
+    assert set(ids(res)[2:]) == {early, late, dropped, misread} and res.total == 6
+    assert res.hits[0].plate_distance == 0 and all(h.plate_distance == 1.0 for h in res.hits[2:])
+
+
+def test_plate_search_respects_camera_and_time_filters(cat):
+    """Reads are scanned only within the filtered sightings' ids: nothing outside leaks in,
+    nothing inside is lost."""
+    cat.add(camera="3", utc=(2023, 1, 29, 7, 0), reads=[("AB123CD", 0.9)])  # day before
+    inside = cat.add(camera="3", utc=(2023, 1, 30, 7, 0), reads=[("AB12CD", 0.9)])
+    cat.add(camera="12", utc=(2023, 1, 30, 7, 5), reads=[("AB123CD", 0.9)])  # other camera
+    cat.add(camera="3", utc=(2023, 1, 31, 7, 0), reads=[("AB123CD", 0.9)])  # day after
+    res = run(cat, "plaque AB-123-CD caméra 3 hier")
+    assert ids(res) == [inside] and res.total == 1
+
+
 def test_partial_plate_pattern_with_wildcards(cat):
     a = cat.add(plate="AB153CD")
     b = cat.add(plate="AB173XY")

@@ -279,28 +279,40 @@ def _plate_candidates(catalog: Catalog, query: Query, where: str) -> tuple[list[
 
     Each text is tested with the cheap LIKE/length prefilter first and the confusion-class
     regular expression only on what passes (DuckDB evaluates a conjunction on the rows the
-    previous term kept), so a whole-catalog search costs about one scan of the text columns.
+    previous term kept). The reads are scanned only within the sighting ids that passed the
+    structured filters (sightings and their reads are written in id order, so a camera or
+    time filter skips most of plate_reads); then every read of each candidate is scored.
     """
     pattern = query.plate
+    db = catalog.db
     regex = _lit(pattern.sql_regex())
 
     def passes(column: str) -> str:
-        return f"({pattern.sql_prefilter(column)} AND regexp_full_match({column}, {regex}))"
+        return f"{pattern.sql_prefilter(column)} AND regexp_full_match({column}, {regex})"
 
-    cur = catalog.db.execute(f"""
+    lo, hi = db.execute(f"SELECT min(s.sighting_id), max(s.sighting_id) FROM sightings s "
+                        f"WHERE {where}").fetchone()
+    if lo is None:
+        return [], 0
+    ids = db.execute(f"""
+        SELECT DISTINCT p.sighting_id FROM plate_reads p
+        WHERE p.sighting_id BETWEEN {int(lo)} AND {int(hi)} AND {passes('p.text')}
+        UNION
+        SELECT s.sighting_id FROM sightings s WHERE ({where}) AND {passes('s.plate')}
+        """).fetchnumpy()["sighting_id"]
+    if len(ids) == 0:
+        return [], 0
+    cur = db.execute(f"""
         WITH f AS (
-            SELECT s.sighting_id, s.first_utc, s.plate, s.plate_conf, {_rank_sql(query)},
-                   coalesce({passes('s.plate')}, FALSE) AS plate_passes
-            FROM sightings s WHERE {where}),
-        r AS (
-            SELECT p.sighting_id, p.text, p.confidence FROM plate_reads p
-            WHERE {passes('p.text')})
+            SELECT s.sighting_id, s.first_utc, s.plate, s.plate_conf, {_rank_sql(query)}
+            FROM sightings s
+            WHERE s.sighting_id IN (SELECT unnest($ids::BIGINT[])) AND ({where}))
         SELECT f.sighting_id, f.first_utc, f.plate, f.plate_conf, f.colour_rank, f.type_rank,
                list(r.text) FILTER (WHERE r.text IS NOT NULL),
                list(r.confidence) FILTER (WHERE r.text IS NOT NULL)
-        FROM f LEFT JOIN r ON r.sighting_id = f.sighting_id
-        WHERE f.plate_passes OR r.sighting_id IS NOT NULL
-        GROUP BY ALL""")
+        FROM f LEFT JOIN plate_reads r ON r.sighting_id = f.sighting_id
+             AND r.sighting_id IN (SELECT unnest($ids::BIGINT[]))
+        GROUP BY ALL""", {"ids": ids.tolist()})
     rows = []
     for sid, first, plate, conf, crank, trank, texts, confs in cur.fetchall():
         reads = [(plate, conf)] + list(zip(texts or [], confs or []))

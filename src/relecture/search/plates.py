@@ -79,11 +79,11 @@ class PlatePattern:
             cleaned = f"*{cleaned}*"
         return cls(cleaned)
 
-    @property
+    @cached_property
     def fixed_chars(self) -> int:
         return sum(c.isalnum() for c in self.pattern)
 
-    @property
+    @cached_property
     def max_distance(self) -> float:
         """How far a read may be and still be offered: one OCR error on a long pattern,
         only confusable characters on a short one (else a fragment matches everything)."""
@@ -102,8 +102,11 @@ class PlatePattern:
         """True when `text` fits the pattern with no OCR tolerance."""
         return self._exact_re.fullmatch(text) is not None
 
-    def distance(self, text: str) -> float:
-        """Weighted edit distance from the pattern to `text` (wildcards are free)."""
+    def distance(self, text: str, limit: float = float("inf")) -> float:
+        """Weighted edit distance from the pattern to `text` (wildcards are free).
+
+        Past `limit` the exact value does not matter: the result is then only known to be
+        greater than `limit` (the computation stops as soon as every path costs more)."""
         p, n = self.pattern, len(text)
         inf = float("inf")
         # prev[j]: cost of matching pattern[:i] against text[:j]
@@ -122,13 +125,19 @@ class PlatePattern:
                     # substitution, pattern character missing from the read, extra character read
                     cur[j] = min(prev[j - 1] + sub, prev[j] + 1.0, cur[j - 1] + 1.0)
             prev = cur
+            if min(prev) > limit:  # costs never decrease along the pattern
+                return min(prev)
         return prev[n]
 
     def match(self, text: str | None, confidence: float) -> PlateMatch | None:
         """The read scored against the pattern, or None when it is too far to offer."""
         if not text:
             return None
-        d = 0.0 if self.matches_exactly(text) else self.distance(text)
+        if self.matches_exactly(text):
+            return PlateMatch(text, confidence, 0.0)
+        if "*" not in self.pattern and abs(len(text) - len(self.pattern)) > self.max_distance:
+            return None  # each character too many or too few costs a whole edit
+        d = self.distance(text, limit=self.max_distance)
         return PlateMatch(text, confidence, d) if d <= self.max_distance else None
 
     def best(self, reads: list[tuple[str | None, float]]) -> PlateMatch | None:
@@ -148,20 +157,23 @@ class PlatePattern:
         one character longer or shorter than the pattern.
         """
         tokens = list(self.pattern)
-        confusable = "".join("_" if c == "?" or c in _CLASS_OF else _like(c) for c in tokens)
+        confusable = "".join(map(_confusable_like, tokens))
         edits = int(self.max_distance)  # real edits allowed: each costs 1
         if edits > 1:
             return "TRUE"  # the prefilter below reasons about one edit at most
-        fixed = sum(c != "*" for c in tokens)
+        width = sum(c != "*" for c in tokens)  # characters a read must supply, `?` included
         if "*" in tokens:
-            length = f"length({column}) >= {fixed - edits}"
+            length = f"length({column}) >= {width - edits}"
         else:
-            length = f"length({column}) BETWEEN {fixed - edits} AND {fixed + edits}"
+            length = f"length({column}) BETWEEN {width - edits} AND {width + edits}"
         cases = [f"{column} LIKE '{confusable}'"]
         if edits == 1:
+            # with a tolerance below 1 + CONFUSION_COST the untouched half has no confusion
+            # either; otherwise it may, and its confusable characters become `_` too
+            like = _like if self.max_distance < 1 + CONFUSION_COST else _confusable_like
             half = _balanced_split(tokens)
-            cases.append(f"{column} LIKE '{''.join(map(_like, tokens[:half]))}%'")
-            cases.append(f"{column} LIKE '%{''.join(map(_like, tokens[half:]))}'")
+            cases.append(f"{column} LIKE '{''.join(map(like, tokens[:half]))}%'")
+            cases.append(f"{column} LIKE '%{''.join(map(like, tokens[half:]))}'")
         return f"({length} AND ({' OR '.join(cases)}))"
 
     def sql_regex(self) -> str:
@@ -197,6 +209,11 @@ def _token_regex(c: str) -> str:
 def _like(c: str) -> str:
     """One pattern character as LIKE syntax (patterns hold only A-Z, 0-9, `?` and `*`)."""
     return "_" if c == "?" else "%" if c == "*" else c
+
+
+def _confusable_like(c: str) -> str:
+    """As `_like`, with a character OCR confuses (any of its class may be read) as `_`."""
+    return "_" if c in _CLASS_OF else _like(c)
 
 
 def _balanced_split(tokens: list[str]) -> int:
