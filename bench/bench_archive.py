@@ -48,7 +48,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
-    ap.add_argument("--detector", default="default", help="IndexConfig.detector (e.g. fast)")
+    ap.add_argument("--detector", default="fast", help="fast or tiled (indexer.detect.KINDS)")
     ap.add_argument("--sample-fps", type=float, default=5.0)
     ap.add_argument("--repeat", type=int, default=1, help="copies of each video")
     ap.add_argument("--limit", type=int, default=0, help="only the first N videos (by name)")

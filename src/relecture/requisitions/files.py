@@ -13,13 +13,8 @@ def create_once(path: Path, data: bytes, mode: int = 0o600) -> bool:
     The file appears whole or not at all: it is written under a temporary name and
     hard-linked into place, which fails when another process got there first.
     """
-    tmp = _tmp_name(path)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    tmp = _write_synced(path, data, mode)
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
         os.link(tmp, path)
         return True
     except FileExistsError:
@@ -30,6 +25,15 @@ def create_once(path: Path, data: bytes, mode: int = 0o600) -> bool:
 
 def write_atomic(path: Path, data: bytes, mode: int = 0o640) -> None:
     """Replace `path` with `data` so that readers see the old or the new file, never a part."""
+    tmp = _write_synced(path, data, mode)
+    try:
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _write_synced(path: Path, data: bytes, mode: int) -> Path:
+    """`data` written and synced to a new temporary file beside `path`; returns its path."""
     tmp = _tmp_name(path)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
@@ -37,9 +41,10 @@ def write_atomic(path: Path, data: bytes, mode: int = 0o640) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
+    except BaseException:
         tmp.unlink(missing_ok=True)
+        raise
+    return tmp
 
 
 def _tmp_name(path: Path) -> Path:
