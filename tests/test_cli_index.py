@@ -66,3 +66,10 @@ def test_bad_start_flag_is_a_usage_error(tmp_path, home):
     result = runner.invoke(app, ["index", str(clip), "--camera", "1", "--start", "hier"])
     assert result.exit_code == 2
     assert "ISO 8601" in result.stderr
+
+
+def test_an_unknown_detector_is_refused_before_anything_is_written(tmp_path, home):
+    clip = write_clip(tmp_path / "CAM3_20230130T140000.mp4")
+    result = runner.invoke(app, ["index", str(clip), "--detector", "huge"])
+    assert result.exit_code == 2 and "unknown detector 'huge'" in result.stderr
+    assert not (home / "catalog.duckdb").exists()

@@ -93,6 +93,9 @@ def index_cmd(
     sample_fps: float = typer.Option(5.0, "--sample-fps", min=0.5, max=30,
                                      help="Frames per second the motion gate looks at."),
     no_plates: bool = typer.Option(False, "--no-plates", help="Do not read licence plates."),
+    detector: str = typer.Option(
+        "fast", "--detector", help="fast (one pass a frame) or tiled (finds small, distant "
+        "vehicles; 7 network passes a frame instead of 1). See BENCHMARKS.md."),
     home: Optional[Path] = HomeOption,
 ) -> None:
     """Index recorded footage into the catalog (files are indexed whole or not at all).
@@ -116,7 +119,12 @@ def index_cmd(
 
     hints = _run(lambda: SourceHints(camera=camera, start=parse_timestamp(start) if start else None,
                                      tz=tz, clock_offset_s=clock_offset))
-    config = IndexConfig(sample_fps=sample_fps, read_plates=not no_plates)
+    from relecture.indexer.detect import KINDS
+
+    if detector not in KINDS:
+        err.print(f"[bold red]error:[/] unknown detector {detector!r}; choose from {', '.join(KINDS)}")
+        raise typer.Exit(2)
+    config = IndexConfig(sample_fps=sample_fps, read_plates=not no_plates, detector=detector)
     if (archive is None) == (not paths):
         err.print("[bold red]error:[/] give footage paths, or --archive ROOT (not both)")
         raise typer.Exit(2)
