@@ -68,6 +68,17 @@ CREATE TABLE IF NOT EXISTS legal_holds (  -- retention purge skips a recording w
 );
 CREATE INDEX IF NOT EXISTS sightings_camera_time ON sightings (camera, first_utc);
 CREATE INDEX IF NOT EXISTS plate_reads_sighting ON plate_reads (sighting_id);
+-- Derived from plate_reads and sightings.plate (see `sync_plate_keys`): one row per distinct
+-- (canonical plate text, sighting), found by its first 3 characters (p3) or its last 3
+-- reversed (s3) -- DuckDB's ART index answers equality, not ranges. The key is stored
+-- uncompressed: fetching a few thousand FSST-compressed strings by row id costs ~4x more.
+CREATE TABLE IF NOT EXISTS plate_keys (
+    key VARCHAR USING COMPRESSION uncompressed, p3 VARCHAR, s3 VARCHAR, sighting_id BIGINT
+);
+CREATE INDEX IF NOT EXISTS plate_keys_p3 ON plate_keys (p3);
+CREATE INDEX IF NOT EXISTS plate_keys_s3 ON plate_keys (s3);
+-- plate_keys holds every sighting with sighting_id <= covered_to (no row: never built)
+CREATE TABLE IF NOT EXISTS plate_keys_coverage (covered_to BIGINT NOT NULL);
 """
 
 
@@ -113,6 +124,31 @@ def utc_naive(dt: datetime) -> datetime:
     return dt.astimezone(timezone.utc).replace(tzinfo=None)
 
 
+def sync_plate_keys(db) -> None:
+    """Add to plate_keys every sighting beyond its coverage mark (all of them the first time,
+    e.g. a catalog created before the table) and move the mark; the caller holds the
+    transaction. Sightings are written in id order, so the mark is all the state needed:
+    `add_recording` calls this in its own transaction, and so does every writable open (it
+    catches up on rows written by SQL directly). The search scans what lies beyond the mark."""
+    from relecture.search.plates import CANON_FROM, CANON_TO
+
+    covered = db.execute("SELECT max(covered_to) FROM plate_keys_coverage").fetchone()[0]
+    top = db.execute("SELECT max(sighting_id) FROM sightings").fetchone()[0]
+    if covered is not None and (top is None or top <= covered):
+        return
+    after = f"sighting_id > {int(covered)}" if covered is not None else "TRUE"
+    db.execute(f"""
+        INSERT INTO plate_keys
+        SELECT key, left(key, 3), left(reverse(key), 3), sighting_id FROM (
+            SELECT DISTINCT translate(text, '{CANON_FROM}', '{CANON_TO}') AS key, sighting_id
+            FROM (SELECT sighting_id, text FROM plate_reads WHERE {after} AND text IS NOT NULL
+                  UNION ALL
+                  SELECT sighting_id, plate FROM sightings WHERE {after} AND plate IS NOT NULL))""")
+    db.execute("DELETE FROM plate_keys_coverage")
+    db.execute("INSERT INTO plate_keys_coverage VALUES (?)",
+               [max(v for v in (covered, top, 0) if v is not None)])
+
+
 class Catalog:
     """An open catalog. Use as a context manager; writes go through `add_recording`."""
 
@@ -128,6 +164,7 @@ class Catalog:
         if not read_only:
             try:
                 self.db.execute(SCHEMA)
+                self.sync_plate_keys()
             except BaseException:
                 self.db.close()
                 raise
@@ -140,6 +177,16 @@ class Catalog:
 
     def close(self) -> None:
         self.db.close()
+
+    def sync_plate_keys(self) -> None:
+        """Bring plate_keys up to date in one transaction (see `sync_plate_keys`)."""
+        self.db.execute("BEGIN TRANSACTION")
+        try:
+            sync_plate_keys(self.db)
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
 
     # -- jobs ---------------------------------------------------------------------------
     def start_job(self, actor: str, parameters: dict, model_versions: dict) -> str:
@@ -200,6 +247,7 @@ class Catalog:
             for p in persons:
                 db.execute("INSERT INTO person_tracks VALUES (?, ?, ?)",
                            [rec.sha256, p.track_id, json.dumps([asdict(b) for b in p.boxes])])
+            sync_plate_keys(db)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
