@@ -48,3 +48,24 @@ def test_selector_keeps_ranking_inside_the_filtered_set(tmp_path, monkeypatch):
         normed = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
         expected = allowed[np.argsort(-(normed[allowed - 1] @ normed[0]))[:5]]
         assert list(sorted(sims, key=sims.get, reverse=True)) == expected.tolist()
+
+
+def test_small_filtered_sets_are_ranked_from_the_catalog_without_loading_the_index(
+        tmp_path, monkeypatch):
+    from relecture.vectors import Similarities
+
+    rng = np.random.default_rng(1)
+    vectors = rng.normal(size=(50, 8)).astype(np.float32)
+    with Catalog(Home(tmp_path / "h")) as cat:
+        cat.db.executemany("INSERT INTO embeddings VALUES (?, 's', ?)",
+                           [(i + 1, v.tolist()) for i, v in enumerate(vectors)])
+        wanted = np.array([3, 7, 11, 49])
+        from_index = VectorIndex.open(cat, "s").similarities(vectors[0], wanted, keep=4)
+        opened = []
+        monkeypatch.setattr(VectorIndex, "open", classmethod(lambda cls, *a: opened.append(a)))
+        from_catalog = Similarities(cat, "s")(vectors[0], wanted, keep=4)
+        assert opened == []  # a camera + time window never reads the whole space's index
+        assert from_catalog.keys() == from_index.keys()
+        for sid, sim in from_index.items():
+            assert abs(from_catalog[sid] - sim) < 1e-5
+        assert Similarities(cat, "s")(vectors[0], np.array([999]), keep=1) == {}

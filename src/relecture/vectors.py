@@ -101,6 +101,38 @@ class VectorIndex:
         return {int(i): float(s) for i, s in zip(found[0], sims[0]) if i >= 0}
 
 
+class Similarities:
+    """Cosine similarities to a query within filtered sets of one space of a catalog.
+
+    A small set (up to SMALL_SET ids, the usual camera + time window) reads its vectors from
+    DuckDB by id; only a large one loads the FAISS index, whose flat file holds every vector of
+    the space (gigabytes at millions of sightings) and would dominate a small search.
+    """
+
+    def __init__(self, catalog: Catalog, space: str):
+        self.catalog = catalog
+        self.space = space
+        self._index: VectorIndex | None = None
+
+    def __call__(self, query: np.ndarray, ids, keep: int) -> dict[int, float]:
+        """Similarity of `query` to each of `ids` that has a vector (the best `keep` of a
+        large set)."""
+        ids = np.asarray(ids, np.int64)
+        if len(ids) == 0:
+            return {}
+        if len(ids) > SMALL_SET:
+            if self._index is None:
+                self._index = VectorIndex.open(self.catalog, self.space)
+            return self._index.similarities(query, ids, keep)
+        rows = self.catalog.db.execute(
+            "SELECT sighting_id, vector FROM embeddings WHERE space = ? AND sighting_id IN "
+            "(SELECT unnest(?::BIGINT[]))", [self.space, ids.tolist()]).fetchnumpy()
+        if not len(rows["sighting_id"]):
+            return {}
+        sims = _normalise(_stack(rows["vector"])) @ _normalise(query)[0]
+        return dict(zip(rows["sighting_id"].tolist(), sims.astype(float).tolist()))
+
+
 def _files(folder: Path, space: str) -> tuple[Path, Path]:
     safe = re.sub(r"[^A-Za-z0-9._-]", "_", space)
     return folder / f"{safe}.faiss", folder / f"{safe}.json"

@@ -362,11 +362,11 @@ def _plate_keys_coverage(catalog: Catalog) -> int | None:
 
 def _add_similarities(catalog: Catalog, ranking: tuple[str, np.ndarray], rows: list[_Row],
                       keep: int) -> None:
-    from relecture.vectors import VectorIndex
+    from relecture.vectors import Similarities
 
     space, vector = ranking
     ids = _with_vectors(catalog, space, [r.values["sighting_id"] for r in rows])
-    sims = VectorIndex.open(catalog, space).similarities(vector, np.asarray(ids, np.int64), keep)
+    sims = Similarities(catalog, space)(vector, ids, keep)
     for r in rows:
         r.similarity = sims.get(r.values["sighting_id"])
 
@@ -384,7 +384,7 @@ def _by_vector(catalog: Catalog, query: Query, where: str, ranking: tuple[str, n
                limit: int) -> tuple[list[_Row], int]:
     """Rank the whole filtered set by similarity, tier by tier (colour, type), so that a
     tier is never displaced by a more similar sighting of a worse tier."""
-    from relecture.vectors import VectorIndex
+    from relecture.vectors import Similarities
 
     space, vector = ranking
     data = catalog.db.execute(
@@ -392,7 +392,7 @@ def _by_vector(catalog: Catalog, query: Query, where: str, ranking: tuple[str, n
         f"coalesce(s.embedding_space = {_lit(space)}, FALSE) AS has_vector "
         f"FROM sightings s WHERE {where}").fetchnumpy()
     total = len(data["sighting_id"])
-    index = VectorIndex.open(catalog, space) if total else None
+    similarities = Similarities(catalog, space)
     out: list[_Row] = []
     tiers = sorted(set(zip(data["colour_rank"].tolist(), data["type_rank"].tolist())))
     for crank, trank in tiers:
@@ -401,7 +401,7 @@ def _by_vector(catalog: Catalog, query: Query, where: str, ranking: tuple[str, n
             break
         in_tier = (data["colour_rank"] == crank) & (data["type_rank"] == trank)
         with_vec = in_tier & data["has_vector"]
-        sims = index.similarities(vector, data["sighting_id"][with_vec], keep=need)
+        sims = similarities(vector, data["sighting_id"][with_vec], keep=need)
         best = sorted(sims.items(), key=lambda kv: (-kv[1], kv[0]))[:need]
         first_of = dict(zip(data["sighting_id"][with_vec].tolist(), data["first_utc"][with_vec].tolist()))
         out += [_Row({"sighting_id": i, "first_utc": first_of[i]}, crank, trank, None, s) for i, s in best]
