@@ -73,3 +73,20 @@ def test_an_unknown_detector_is_refused_before_anything_is_written(tmp_path, hom
     result = runner.invoke(app, ["index", str(clip), "--detector", "huge"])
     assert result.exit_code == 2 and "unknown detector 'huge'" in result.stderr
     assert not (home / "catalog.duckdb").exists()
+
+
+def test_index_jobs_are_audited_and_need_the_operator_role(tmp_path, home, monkeypatch):
+    from relecture.footage import sha256_file
+    from relecture.requisitions.audit import read_records
+    from relecture.settings import Home
+
+    clip = write_clip(tmp_path / "CAM3_20230130T140000.mp4")
+    assert runner.invoke(app, ["index", str(clip)]).exit_code == 0
+    jobs = [r for r in read_records(Home(home).audit_log) if r.get("action") == "index_job"]
+    assert len(jobs) == 1
+    assert jobs[0]["objects"]["recordings"] == [sha256_file(clip)]
+    assert jobs[0]["objects"]["cameras"] == ["3"]
+    monkeypatch.setenv("RELECTURE_USER", "someone.else")  # not in site.toml
+    refused = runner.invoke(app, ["index", str(write_clip(tmp_path / "CAM3_20230130T150000.mp4"))])
+    assert refused.exit_code == 5
+    assert catalog_counts(home)["recordings"] == 1

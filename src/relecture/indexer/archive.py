@@ -50,7 +50,7 @@ from relecture.catalog import Catalog
 from relecture.errors import RelectureError, UsageError
 from relecture.footage import SourceHints, discover, probe, resolve_hints, sha256_file
 from relecture.indexer import shards as shardlib
-from relecture.indexer.job import FileOutcome, IndexReport
+from relecture.indexer.job import FileOutcome, IndexReport, audit_index_job
 from relecture.indexer.pipeline import IndexConfig
 from relecture.settings import Home
 
@@ -350,7 +350,8 @@ def run_archive_job(
             with Catalog(home) as catalog:
                 catalog.finish_job(job_id, report.count("indexed"), report.count("failed"),
                                    report.count("skipped"))
-    report.audit_seq = _audit(home, grant, report, site.audit_checkpoint_every)
+    report.audit_seq = audit_index_job(home, grant, report, site.audit_checkpoint_every,
+                                       "standing index of the archive (no requisition)")
     return report
 
 
@@ -535,23 +536,3 @@ def _ray(tasks: list[FileTask], workers: int, address: str) -> Iterator[TaskResu
             ray.shutdown()
 
 
-# -- audit ------------------------------------------------------------------------------------
-def _audit(home: Home, grant, report: ArchiveReport, checkpoint_every: int) -> int:
-    """Append the job to the audit log: references (job, recordings, cameras) and counts."""
-    from relecture.requisitions.audit import append
-
-    indexed = [o for o in report.outcomes if o.status == "indexed"]
-    event = grant.event(
-        "index_job",
-        objects={
-            "index_job": report.job_id,
-            "recordings": sorted({o.sha256 for o in indexed if o.sha256}),
-            "cameras": sorted({o.camera for o in indexed if o.camera}),
-            "counts": {"files_indexed": len(indexed), "files_skipped": report.count("skipped"),
-                       "files_failed": report.count("failed"),
-                       "sightings": sum(o.sightings for o in indexed),
-                       "footage_s": int(round(report.video_s))},
-        },
-        reason="standing index of the archive (no requisition)",
-        result_count=sum(o.sightings for o in indexed))
-    return append(home, event, checkpoint_every)["seq"]

@@ -91,8 +91,13 @@ def run_index_job(
     progress: Progress | None = None,
 ) -> IndexReport:
     """Index every video in `paths` into the catalog at `home`; never raises for one bad file."""
+    from relecture.requisitions.access import authorise
+    from relecture.requisitions.site import load_site
+
     progress = progress or _Silent()
     started = time.monotonic()
+    site = load_site(home, actor)
+    grant = authorise(site, actor, "index_job")  # AccessDenied before anything is read
     files = discover(paths)
     # The catalog is opened read-write only briefly (job start, each file's commit, job end),
     # so searches in other processes get their turn while the job runs.
@@ -125,6 +130,7 @@ def run_index_job(
             catalog.finish_job(job_id, report.count("indexed"), report.count("failed"),
                                report.count("skipped"))
     report.wall_s = time.monotonic() - started
+    audit_index_job(home, grant, report, site.audit_checkpoint_every, "index of named footage")
     return report
 
 
@@ -209,3 +215,25 @@ def _index_one(rec: Recording, config: IndexConfig, components, on_time=None):
     if on_time is not None:
         on_time(rec.duration_s)
     return result, time.process_time() - cpu0
+
+
+def audit_index_job(home: Home, grant, report, checkpoint_every: int, reason: str) -> int:
+    """Append an index job to the audit log: references (job, recordings, cameras) and
+    counts, never content. `report` is an IndexReport or an ArchiveReport. Returns its seq."""
+    from relecture.requisitions.audit import append
+
+    indexed = [o for o in report.outcomes if o.status == "indexed"]
+    event = grant.event(
+        "index_job",
+        objects={
+            "index_job": report.job_id,
+            "recordings": sorted({o.sha256 for o in indexed if o.sha256}),
+            "cameras": sorted({o.camera for o in indexed if o.camera}),
+            "counts": {"files_indexed": len(indexed), "files_skipped": report.count("skipped"),
+                       "files_failed": report.count("failed"),
+                       "sightings": sum(o.sightings for o in indexed),
+                       "footage_s": int(round(report.video_s))},
+        },
+        reason=reason,
+        result_count=sum(o.sightings for o in indexed))
+    return append(home, event, checkpoint_every)["seq"]
