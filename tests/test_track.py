@@ -71,3 +71,18 @@ def test_a_car_entering_near_the_camera_does_not_take_over_the_far_car_it_follow
     tracks, ids = run(frames)
     assert len(tracks) == 2
     assert ids[-1] != ids[0]
+
+
+def test_a_car_driving_away_and_missed_for_a_while_stays_one_track():
+    # On screen a car driving away slows down and shrinks (perspective); after the detector
+    # misses it for 1.3 s, its velocity extrapolated over the whole gap would overshoot.
+    import math
+
+    def away(t):
+        s = 300 * math.exp(-0.3 * t)
+        cx, cy = 640, 250 + 400 * math.exp(-1.5 * t)
+        return [cx - s / 2, cy - s * 0.35, cx + s / 2, cy + s * 0.35]
+    times = [0.0, 0.33, 0.67, 1.0, 2.3, 2.6]
+    tracks, ids = run([(t, [away(t)], ["car"]) for t in times])
+    assert len(tracks) == 1, [(tr.first_t, tr.last_t) for tr in tracks]
+    assert len(set(i for frame in ids for i in frame)) == 1

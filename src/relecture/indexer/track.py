@@ -25,6 +25,7 @@ class TrackerConfig:
     match_iou: float = 0.1
     match_centre: float = 1.2  # centre distance, in units of the smaller box's larger side
     max_size_ratio: float = 2.0  # a box this much larger or smaller is another vehicle
+    predict_horizon_s: float = 0.7  # motion is extrapolated this far at most (see _Live.predict)
 
 
 @dataclass(frozen=True)
@@ -56,9 +57,11 @@ class _Live:
     votes: Counter = field(default_factory=Counter)
     velocity: np.ndarray = field(default_factory=lambda: np.zeros(4, np.float32))
 
-    def predict(self, t: float) -> np.ndarray:
+    def predict(self, t: float, horizon_s: float) -> np.ndarray:
+        # Perspective slows a vehicle down on screen as it drives away: extrapolating its
+        # velocity over a long gap overshoots, so the extrapolation stops at `horizon_s`.
         last = self.boxes[-1]
-        return np.asarray(last.xyxy, np.float32) + self.velocity * (t - last.t)
+        return np.asarray(last.xyxy, np.float32) + self.velocity * min(t - last.t, horizon_s)
 
     def add(self, t: float, box: np.ndarray, conf: float, label: int) -> None:
         if self.boxes:
@@ -116,7 +119,7 @@ class Tracker:
     def _match(self, t: float, boxes: np.ndarray, live: list[_Live]):
         if not len(boxes) or not live:
             return []
-        pred = np.stack([tr.predict(t) for tr in live])
+        pred = np.stack([tr.predict(t, self.config.predict_horizon_s) for tr in live])
         iou = box_iou(boxes, pred)
         cb = (boxes[:, None, :2] + boxes[:, None, 2:]) / 2
         cp = (pred[None, :, :2] + pred[None, :, 2:]) / 2
