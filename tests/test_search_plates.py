@@ -38,6 +38,8 @@ def test_wildcards_match_exactly():
     ("A8I23C0", 3 * CONFUSION_COST),
     ("AB12CD", 1.0),  # a character missed
     ("AB1234CD", 1.0),  # a character added
+    ("FAB123CD", 1.0),  # one added in front (the EU band's F read as part of the plate)
+    ("AB123CDX", 1.0),  # one added behind
     ("AB173CD", 1.0),  # a real misread
     ("XY987ZZ", None),  # too far: not offered
 ])

@@ -121,8 +121,9 @@ class PlatePattern:
         greater than `limit` (the computation stops as soon as every path costs more)."""
         p, n = self.pattern, len(text)
         inf = float("inf")
-        # prev[j]: cost of matching pattern[:i] against text[:j]
-        prev = [0.0] + [inf] * n
+        # prev[j]: cost of matching pattern[:i] against text[:j]; before any pattern character,
+        # each character read costs one insertion (an extra character in front of the plate)
+        prev = [float(j) for j in range(n + 1)]
         for pc in p:
             cur = [inf] * (n + 1)
             if pc == "*":
