@@ -63,7 +63,7 @@ class Describer:
             colour=self.colour(vehicles),
             plate=self.vote_plates(reads) if reads else PlateResult(text=None, confidence=0.0),
             best_t=best.t,
-            thumbnail_jpeg=thumbnail(best.vehicle),
+            thumbnail_jpeg=thumbnail(vehicles[0]),
             embedding=embedding,
             embedding_space=self.embedder.space if self.embedder is not None else None,
         )
