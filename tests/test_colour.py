@@ -39,6 +39,29 @@ def test_a_painted_car_on_grey_road_gets_its_paint_colour(name):
     assert 0.0 < result.confidence <= 1.0
 
 
+def test_a_dark_brown_car_is_brown_not_black():
+    # Too dark for pixel hues and, with black windows and tyres, a faint mean tint; but
+    # most of the body carries the same warm cast, which the reflections on black do not.
+    assert name_colour([car_crop((38, 46, 56))]).name == "brown"
+
+
+def test_a_black_car_with_noisy_casts_stays_black():
+    rng = np.random.default_rng(0)
+    crop = car_crop(BGR["black"]) + rng.normal(0, 6, (120, 200, 3))
+    assert name_colour([np.clip(crop, 0, 255).astype(np.uint8)]).name == "black"
+
+
+def test_a_yellow_car_half_in_shade_is_yellow_with_brown_second():
+    # Shade darkens the lower body's yellow paint into brown pixels, the larger share.
+    paint = BGR["yellow"]
+    crop = car_crop(paint)
+    body = np.all(np.abs(crop.astype(int) - paint) < 15, axis=2)
+    body[:64] = False
+    crop[body] = (35, 100, 125)
+    result = name_colour([crop])
+    assert (result.name, result.alt) == ("yellow", "brown")
+
+
 def test_several_frames_vote_together():
     red, blue = car_crop(BGR["red"]), car_crop(BGR["blue"], seed=1)
     assert name_colour([red, red, blue]).name == "red"

@@ -9,6 +9,7 @@ from relecture.evaluation.common import match_boxes, read_labels, row_box
 from relecture.errors import ModelUnavailable, UsageError
 from relecture.indexer.detect import (
     cut_by_inner_edge,
+    group_boxes,
     load_detector,
     merge_riders,
     suppress,
@@ -39,6 +40,16 @@ def test_suppress_drops_overlaps_and_boxes_inside_a_better_one():
     assert kept.tolist() == [0, 3]
     # without the containment rule the small inner box stays
     assert suppress(boxes, np.array([0.9, 0.8, 0.7, 0.6]), 0.45, 1.0).tolist() == [0, 2, 3]
+
+
+def test_a_box_around_a_queue_of_better_scored_vehicles_is_a_group_box():
+    queue = [[0, 0, 400, 100], [10, 10, 100, 90], [150, 10, 250, 90], [300, 10, 390, 90]]
+    boxes = np.array(queue + [[500, 0, 700, 100], [520, 10, 600, 90]], np.float32)
+    scores = np.array([0.5, 0.9, 0.8, 0.7, 0.9, 0.95])
+    # the last pair is a vehicle with one better box inside: not a group
+    assert group_boxes(boxes, scores).tolist() == [True, False, False, False, False, False]
+    # a box scored above its members is kept: the members are more likely its parts
+    assert not group_boxes(boxes, np.array([0.99, 0.9, 0.8, 0.7, 0.9, 0.95]))[0]
 
 
 def test_a_rider_is_merged_into_the_motorcycle_but_a_bystander_is_not():

@@ -14,7 +14,12 @@ edges, specular highlights (white), shadows. So:
    mostly achromatic and a coloured body rarely is; otherwise the achromatic names
    compete, with the brightness spread deciding between white, silver, grey and black;
 4. a muted body (dark brown, beige, dusky pink) has few pixels past the chroma threshold
-   but a consistent tint: the weighted mean of CIELAB (a, b) names it.
+   but a consistent tint: the weighted mean of CIELAB (a, b) names it. A dark brown body
+   may average to a very faint tint once its black tyres and windows are counted, so a
+   warm tint is also accepted when most pixels carry a faint cast pointing its way
+   (reflections of a black or grey body scatter their casts, or tint it blue);
+5. shade darkens a yellow or orange body into brown pixels, so brown votes join a lighter
+   warm name that holds a good share of them.
 
 Grey and silver differ by brightness only (silver: light metallic grey); evaluations
 report them both strictly and merged.
@@ -30,6 +35,9 @@ from relecture.sightings import ColourResult
 
 CHROMATIC = ("red", "orange", "yellow", "green", "blue", "purple", "pink", "brown", "beige")
 ACHROMATIC = ("black", "grey", "silver", "white")
+# CIELAB hue angles (degrees) of warm casts: browns, bronzes, beiges.
+WARM_CAST = (20.0, 100.0)
+CAST_SPREAD = 35.0  # a pixel's cast agrees with a tint within this many degrees of hue
 COLOURS: tuple[str, ...] = CHROMATIC + ACHROMATIC
 
 
@@ -50,6 +58,10 @@ class ColourConfig:
     second_margin: float = 0.05  # name a second choice within this of a threshold
     tint_min: float = 5.0  # mean CIELAB (a, b) of the body this long: a muted colour
     cool_tint_min: float = 10.0  # the same for blue hues (sky reflections tint greys)
+    cast_chroma: float = 3.0  # a pixel carries a faint colour cast from this CIELAB chroma
+    cast_min_v: float = 0.10  # darker pixels have no reliable cast (noise, black trim)
+    cast_agree: float = 0.5  # a warm tint holds when this share of pixels has its cast
+    shade_ratio: float = 0.5  # brown is the shade of yellow/orange holding this of its votes
 
 
 @dataclass(frozen=True)
@@ -137,6 +149,18 @@ def achromatic(pixels: Pixels, config: ColourConfig) -> tuple[str, str | None, f
     return name, (near if gap < c.second_margin else None), confidence
 
 
+def cast_agreement(pixels: Pixels, hue: float, config: ColourConfig) -> float:
+    """The weighted share of pixels whose faint colour cast (CIELAB chroma from
+    `cast_chroma`) lies within CAST_SPREAD degrees of `hue`. A muted paint casts the same
+    way all over the body; the reflections on a black or grey body scatter. Pixels darker
+    than `cast_min_v` (tyres, deep shadow) are left out: their cast is JPEG noise."""
+    a, b = pixels.lab[:, 1], pixels.lab[:, 2]
+    offset = np.abs((np.degrees(np.arctan2(b, a)) - hue + 180) % 360 - 180)
+    lit = pixels.value >= config.cast_min_v
+    agrees = lit & (np.hypot(a, b) >= config.cast_chroma) & (offset < CAST_SPREAD)
+    return float(pixels.weight[agrees].sum() / max(float(pixels.weight[lit].sum()), 1e-9))
+
+
 def tint_name(pixels: Pixels, config: ColourConfig) -> str | None:
     """The muted colour (brown, beige, dark green...) of a body whose pixels are mostly
     under `chroma_min` but share one hue: the weighted mean of CIELAB (a, b) cancels the
@@ -148,7 +172,9 @@ def tint_name(pixels: Pixels, config: ColourConfig) -> str | None:
     tint = float(np.hypot(mean[1], mean[2]))
     hue = float(np.degrees(np.arctan2(mean[2], mean[1])) % 360)
     cool = 200 <= hue < 300
-    if tint < (config.cool_tint_min if cool else config.tint_min):
+    weak = tint < (config.cool_tint_min if cool else config.tint_min)
+    warm = WARM_CAST[0] <= hue < WARM_CAST[1]
+    if weak and not (warm and cast_agreement(pixels, hue, config) >= config.cast_agree):
         return None
     # Name the tint through the pixel rules, on one pixel of the body's lightness whose
     # chroma is raised just past the threshold.
@@ -162,10 +188,25 @@ def tint_name(pixels: Pixels, config: ColourConfig) -> str | None:
     return CHROMATIC[index] if index >= 0 else None
 
 
+def join_shade(shares: np.ndarray, config: ColourConfig) -> np.ndarray:
+    """Shares with the brown votes added to yellow or orange when brown leads but that
+    lighter name holds `shade_ratio` of its votes: shade turns a yellow or orange body
+    into brown pixels (same hue, darker), whereas a brown body, lit, gives few bright
+    yellow or orange ones. Brown keeps its own share, so it stays the runner-up."""
+    brown = CHROMATIC.index("brown")
+    lit = max((CHROMATIC.index("yellow"), CHROMATIC.index("orange")), key=lambda k: shares[k])
+    if shares.argmax() != brown or shares[lit] < config.shade_ratio * shares[brown]:
+        return shares
+    joined = shares.copy()
+    joined[lit] += shares[brown]
+    return joined
+
+
 def decide(pixels: Pixels, config: ColourConfig) -> ColourResult:
     """The colour name, and a runner-up when the choice is close."""
     shares = np.bincount(pixels.names[pixels.names >= 0], pixels.weight[pixels.names >= 0],
                          minlength=len(CHROMATIC)) / pixels.weight.sum()
+    shares = join_shade(shares, config)
     order = np.argsort(-shares, kind="stable")
     top, runner = int(order[0]), int(order[1])
     grey_name, grey_alt, grey_conf = achromatic(pixels, config)

@@ -11,6 +11,8 @@ network in one batch. The boxes are then merged:
   the two-wheeler with its rider as CCTV labellers and operators see it;
 - vehicles are suppressed class-agnostically (a car also called a truck is one vehicle),
   by IoU and by containment (the SSD often adds a box on part of a vehicle);
+- a box holding two or more better-scored vehicles is dropped: the SSD sometimes boxes a
+  whole queue of traffic as one "motorcycle" or "car";
 - vehicles smaller than `min_side` of the frame height are dropped: too few pixels to
   describe (type, colour, plate), and they come back larger in later frames.
 """
@@ -98,6 +100,19 @@ def suppress(xyxy: np.ndarray, scores: np.ndarray, iou: float, containment: floa
                 continue
         keep.append(int(i))
     return np.array(keep, np.int64)
+
+
+def group_boxes(xyxy: np.ndarray, scores: np.ndarray, inside: float = 0.7) -> np.ndarray:
+    """Mask of boxes that each hold (more than `inside` of the area of) at least two boxes
+    scored at least as high: one box drawn around a group of vehicles."""
+    area = np.maximum((xyxy[:, 2] - xyxy[:, 0]) * (xyxy[:, 3] - xyxy[:, 1]), 1e-9)
+    iw = np.clip(np.minimum(xyxy[:, None, 2], xyxy[None, :, 2])
+                 - np.maximum(xyxy[:, None, 0], xyxy[None, :, 0]), 0, None)
+    ih = np.clip(np.minimum(xyxy[:, None, 3], xyxy[None, :, 3])
+                 - np.maximum(xyxy[:, None, 1], xyxy[None, :, 1]), 0, None)
+    holds = (iw * ih / area[None, :] > inside) & (scores[None, :] >= scores[:, None])
+    np.fill_diagonal(holds, False)
+    return holds.sum(axis=1) >= 2
 
 
 def merge_riders(bikes: np.ndarray, persons: np.ndarray) -> np.ndarray:
@@ -188,6 +203,7 @@ class VehicleDetector:
         side = np.sqrt(wh[:, 0] * wh[:, 1])
         v &= side >= c.min_side * image.shape[0]
         v_keep = np.flatnonzero(v)[suppress(xyxy[v], score[v], c.nms_iou, c.containment)]
+        v_keep = v_keep[~group_boxes(xyxy[v_keep], score[v_keep])]
         p_keep = p_keep[score[p_keep] >= c.confidence]
         keep = np.concatenate([v_keep, p_keep])
         height, width = image.shape[:2]
