@@ -159,3 +159,76 @@ def test_text_first_reads_a_clear_plate_without_the_plate_detector(monkeypatch):
     assert calls == []  # the sure whole-picture read made the 0.5 CPU-s platedet pass needless
     assert reader.read(np.full((120, 200, 3), 128, np.uint8)) == []
     assert calls == [1]  # nothing read: platedet is tried before giving up
+
+
+class _FakeDetector:
+    def __init__(self, boxes):
+        self._boxes = boxes
+
+    def boxes(self, image):
+        return list(self._boxes)
+
+
+class _FakeOCR:
+    """Answers each new plate-box crop (told apart by size) with the next (text, confidence)
+    of `crops`, at every scale; the whole picture with `whole` (text, confidence, xyxy) lines."""
+
+    def __init__(self, crops=(), whole=()):
+        self.crops, self.whole, self.seen = list(crops), list(whole), {}
+
+    def text_boxes(self, image, scale=1.0):
+        from relecture.indexer.plates import _TextBox
+
+        def box(text, conf, x1, y1, x2, y2):
+            quad = np.array([[x1, y1], [x2, y1], [x2, y2], [x1, y2]], np.float32)
+            return _TextBox(text, conf, quad)
+
+        if image.shape[0] > 100:  # the whole picture
+            return [box(*line) for line in self.whole]
+        h, w = image.shape[:2]
+        if (h, w) not in self.seen:
+            self.seen[h, w] = self.crops.pop(0)
+        return [box(*self.seen[h, w], 0.1 * w, 0.3 * h, 0.9 * w, 0.7 * h)]
+
+
+def _two_plates() -> tuple[np.ndarray, tuple, tuple]:
+    """A street picture with a plain plate (no bands) on the left and a wider French one
+    (both blue bands) on the right."""
+    image = np.full((160, 800, 3), 90, np.uint8)
+    image[60:100, 40:240] = 245
+    french, _ = _plate_image(right_band=True)
+    image[20:140, 400:800] = french
+    return image, (40.0, 60.0, 240.0, 100.0), (460.0, 60.0, 740.0, 100.0)
+
+
+def _reader(detector, ocr, whole_image=False):
+    from types import SimpleNamespace
+
+    from relecture.indexer.plates import PlateReader
+
+    reader = PlateReader(whole_image=whole_image)
+    reader._alpr = SimpleNamespace(detector=detector, ocr=ocr)
+    return reader
+
+
+def test_a_french_plate_box_is_read_after_a_sure_foreign_read():
+    image, plain, french = _two_plates()
+    ocr = _FakeOCR(crops=[("LJ03 JEM", 1.0), ("ED-412-RZ", 0.95)])
+    reader = _reader(_FakeDetector([(plain, 0.6), (french, 0.5)]), ocr)
+    assert [c.text for c in reader.read(image)][:2] == ["ED412RZ", "LJ03JEM"]
+
+
+def test_french_bands_back_a_box_platedet_is_unsure_of():
+    image, plain, french = _two_plates()
+    ocr = _FakeOCR(crops=[("AA410", 0.97), ("BF-058-NY", 0.85)])
+    reader = _reader(_FakeDetector([(plain, 0.6), (french, 0.2)]), ocr)
+    assert reader.read(image)[0].text == "BF058NY"
+
+
+def test_bands_are_checked_around_text_platedet_missed():
+    # a SIV plate whose Q lost its tail, and a trailer number elsewhere: the bands around the
+    # plate text make it a French plate (O -> Q) and a plate rather than any text
+    image, plain, french = _two_plates()
+    ocr = _FakeOCR(whole=[("YS452346", 0.81, *plain), ("DH-605-TO", 0.77, *french)])
+    reader = _reader(_FakeDetector([]), ocr, whole_image=True)
+    assert reader.read(image)[0].text == "DH605TQ"

@@ -18,7 +18,8 @@ character. Whether a plate shows the French blue bands on both ends (EU band lef
 department band right) tips ambiguous reads (`RK-340-A0`: Slovak `RK340AO` or French
 `RK340AD`?). The EU band letter ("F", "D"...) at the start and the department band digits
 at the end are stripped when what remains is a valid plate. Candidates are scored by OCR
-confidence, format validity and whether the plate detector also saw a plate there.
+confidence, format validity and whether the plate detector also saw a plate there (or the
+French bands frame the text: platedet misses some plates, and is unsure of others).
 """
 
 from __future__ import annotations
@@ -476,13 +477,15 @@ class PlateReader:
                    for _, c in first):
                 return _rank(first, self.max_candidates)
         plates = det.boxes(image_bgr)
+        bands = [french_bands(image_bgr, box) for box, _ in plates]
         scored: list[tuple[float, PlateCandidate]] = []
-        for box, pconf in plates:
-            support = min(1.0, pconf / 0.5)
+        for k, ((box, pconf), french) in enumerate(zip(plates, bands)):
+            if _sure(scored, self.SURE, french_left=True in bands[k:]):
+                break
+            support = _support(pconf, french)
             x1, y1, x2, y2 = _pad(box, w, h, 0.15, 0.5)
             if x2 - x1 < 4 or y2 - y1 < 4:
                 continue
-            french = french_bands(image_bgr, box)
             crop = whiten_colours(image_bgr[y1:y2, x1:x2])
             for target in self.CROP_HEIGHTS:
                 boxes = ocr.text_boxes(crop, target / crop.shape[0])
@@ -492,8 +495,6 @@ class PlateReader:
                 scored += _candidates_from_text(boxes, "platedet+rapidocr", support, french)
                 if _sure(scored, self.SURE):
                     break
-            if _sure(scored, self.SURE):
-                break
         if self.whole_image and not _sure(scored, self.SURE):
             if whole_boxes is None:
                 whole_boxes = ocr.text_boxes(image_bgr, min(1.0, self.WHOLE_MAX_SIDE / max(h, w)))
@@ -504,16 +505,15 @@ class PlateReader:
     def _score_whole(image_bgr: np.ndarray, boxes: list[_TextBox], plates: list
                      ) -> list[tuple[float, PlateCandidate]]:
         """Candidates from the text lines of the whole picture, with the support and bands of
-        a platedet box around them when there is one."""
+        a platedet box around them when there is one, else the bands around the text itself
+        (platedet misses some small or unusual plates that OCR reads fine)."""
         scored: list[tuple[float, PlateCandidate]] = []
         groups = [[tb] for tb in boxes] + [line for line in _lines(boxes) if len(line) > 1]
         for group in groups:
             around = [(c, b) for b, c in plates if _inside(_union(group), b)]
-            support, french = 0.0, None
-            if around:
-                c, b = max(around, key=lambda x: x[0])
-                support, french = min(1.0, c / 0.5), french_bands(image_bgr, b)
-            scored += _candidates_from_text(group, "rapidocr", support, french)
+            c, b = max(around, key=lambda x: x[0]) if around else (0.0, _union(group))
+            french = french_bands(image_bgr, b)
+            scored += _candidates_from_text(group, "rapidocr", _support(c, french), french)
         return scored
 
 
@@ -527,10 +527,21 @@ def _as_bgr(image: np.ndarray) -> np.ndarray:
     return image
 
 
-def _sure(scored: list[tuple[float, PlateCandidate]], threshold: float) -> bool:
-    """A French read at least `threshold` sure, or any plate read nearly as sure."""
-    return any(s >= (threshold if plate_format(c.text) in ("siv", "fni") else threshold - 0.1)
+def _sure(scored: list[tuple[float, PlateCandidate]], threshold: float,
+          french_left: bool = False) -> bool:
+    """A French read at least `threshold` sure, or any plate read nearly as sure; when a plate
+    box still to be read shows the French bands (`french_left`), only a French read counts:
+    a French plate elsewhere in the picture outranks a foreign one (another car, a poster)."""
+    return any(s >= threshold if plate_format(c.text) in ("siv", "fni")
+               else s >= threshold - 0.1 and not french_left
                for s, c in scored)
+
+
+def _support(detector_confidence: float, french: bool | None) -> float:
+    """How much a plate box backs the text read in it, 0-1: platedet's confidence, or full
+    when the box shows both French bands (text between them is a plate, whatever platedet
+    thinks)."""
+    return 1.0 if french else min(1.0, detector_confidence / 0.5)
 
 
 def french_bands(image_bgr: np.ndarray, box) -> bool | None:
