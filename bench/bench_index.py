@@ -10,7 +10,7 @@ same describers. Prints per video and in total:
   baseline track is found when a gated track overlaps it, IoU >= 0.3, at a common moment).
 
 Usage: python bench/bench_index.py [--data ../shared/data/videos] [--videos a.mp4,b.avi]
-       [--threads 1] [--detector fast|tiled] [--json out.json]
+       [--threads 1] [--detector fast|tiled] [--detect-fps 3] [--no-confirm] [--json out.json]
 
 Compute libraries are limited to `--threads` threads (default 1, as a nightly worker per
 core runs), so CPU time is not inflated by threads waiting on each other.
@@ -71,14 +71,16 @@ def main() -> int:
     ap.add_argument("--detector", default=IndexConfig().detector)
     ap.add_argument("--detect-fps", type=float, default=IndexConfig().gate.detect_fps,
                     help="the gated pipeline's most detector runs per second of motion")
+    ap.add_argument("--no-confirm", action="store_true",
+                    help="no second look at new unsure tracks (GateConfig.confirm_new_tracks)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     if not args.data.is_dir():
         print(f"skipped: no videos at {args.data}", file=sys.stderr)
         return 0
     limit_threads(args.threads)
-    gated_cfg = IndexConfig(detector=args.detector,
-                            gate=dataclasses.replace(IndexConfig().gate, detect_fps=args.detect_fps))
+    gated_cfg = IndexConfig(detector=args.detector, gate=dataclasses.replace(
+        IndexConfig().gate, detect_fps=args.detect_fps, confirm_new_tracks=not args.no_confirm))
     dense_cfg = IndexConfig(detector=args.detector, dense=True)
     components = build_components(gated_cfg)
     videos = sorted(args.data.iterdir())
@@ -112,7 +114,7 @@ def main() -> int:
              "dense_rtf_per_core": round(secs / dcpu, 1), "cpu_ratio": round(dcpu / fcpu, 2),
              "baseline_tracks": nb, "found": nf, "recall_vs_baseline": round(nf / max(nb, 1), 3),
              "threads": args.threads, "detector": args.detector,
-             "detect_fps": args.detect_fps}
+             "detect_fps": args.detect_fps, "confirm_new_tracks": not args.no_confirm}
     print("TOTAL", json.dumps(total))
     if args.json:
         args.json.write_text(json.dumps({"videos": rows, "total": total}, indent=2))

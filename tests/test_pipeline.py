@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from relecture.detections import Frame
+from relecture.indexer.gate import GateConfig
 from relecture.indexer.pipeline import IndexConfig, index_frames
 from tests.fakes import ColourBlobDetector, fake_describer, moving_square_frames
 
@@ -29,6 +31,31 @@ def test_gate_spares_the_detector_on_static_footage():
     result = index_frames(static, detector, fake_describer())
     assert result.sightings == ()
     assert detector.calls <= 2  # first frame + one heartbeat over 10 s, not 100 calls
+
+
+def test_a_vehicle_detected_once_and_unsure_gets_a_second_look():
+    # a small car crosses in 0.4 s (frames 2 and 3 at 5 fps) and the detector is unsure of
+    # it; at 3 detector runs a second only frame 2 would be looked at, and a lone unsure
+    # detection is dropped as a false alarm
+    def frames():
+        for i in range(10):
+            img = np.full((120, 320, 3), 90, np.uint8)
+            if i in (2, 3):
+                img[40:70, 100 + 40 * i:140 + 40 * i] = (0, 0, 255)
+            yield Frame(index=i, t=i / 5, image=img)
+
+    class UnsureDetector(ColourBlobDetector):
+        def detect(self, image):
+            dets = super().detect(image)
+            dets.confidence[:] = 0.45
+            return dets
+
+    second_look = index_frames(frames(), UnsureDetector(), fake_describer())
+    assert len(second_look.sightings) == 1
+    assert [b.t for b in second_look.sightings[0].boxes] == [0.4, 0.6]
+    once = index_frames(frames(), UnsureDetector(), fake_describer(),
+                        IndexConfig(gate=GateConfig(confirm_new_tracks=False)))
+    assert once.sightings == ()
 
 
 def test_dense_mode_runs_the_detector_on_every_sampled_frame():

@@ -52,6 +52,18 @@ def test_label_is_the_majority_and_persons_never_join_vehicle_tracks():
     assert sorted(tr.label for tr in tracks) == ["car", "person"]
 
 
+def test_a_new_unsure_track_asks_for_a_second_look_once():
+    tracker = Tracker()
+    assert not tracker.unconfirmed()
+    tracker.update(0.0, Detections.build([[0, 0, 50, 50]], [0.9], ["car"]))
+    assert not tracker.unconfirmed()  # sure enough alone
+    tracker.update(0.3, Detections.build([[0, 0, 50, 50], [300, 0, 350, 50]], [0.9, 0.45],
+                                         ["car", "car"]))
+    assert tracker.unconfirmed()
+    tracker.update(0.6, Detections.build([[0, 0, 50, 50]], [0.9], ["car"]))
+    assert not tracker.unconfirmed()  # looked again and not found: no more asking
+
+
 def test_single_low_confidence_detection_is_dropped_as_false_alarm():
     tracker = Tracker()
     tracker.update(0.0, Detections.build([[0, 0, 50, 50]], [0.3], ["car"]))

@@ -76,7 +76,7 @@ def index_frames(
         sampled += 1
         if on_frame is not None:
             on_frame(frame)
-        if not config.dense and not gate.should_detect(frame):
+        if not config.dense and not gate.should_detect(frame, confirm=tracker.unconfirmed()):
             continue
         detected += 1
         dets = detector.detect(frame.image)

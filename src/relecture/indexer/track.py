@@ -81,6 +81,7 @@ class Tracker:
         self.config = config
         self._live: list[_Live] = []
         self._next_id = 1
+        self._last_t = float("nan")  # time of the last update
 
     def update(self, t: float, dets: Detections) -> tuple[list[int], list[Track]]:
         """Match `dets` (taken at time t) to tracks.
@@ -89,6 +90,7 @@ class Tracker:
         finished because they were not seen for `max_gap_s`.
         """
         finished = self._expire(t)
+        self._last_t = t
         ids = [0] * len(dets)
         for is_person in (False, True):
             idx = np.flatnonzero((dets.class_id == PERSON) == is_person)
@@ -105,6 +107,13 @@ class Tracker:
                     self._live.append(tr)
                     ids[j] = tr.track_id
         return ids, finished
+
+    def unconfirmed(self) -> bool:
+        """Did the last update start a track that needs a second detection? (One detection
+        below `single_hit_confidence` is dropped as a false alarm unless another follows.)"""
+        c = self.config
+        return any(len(tr.boxes) < c.min_hits and tr.boxes[-1].t == self._last_t
+                   and tr.boxes[-1].confidence < c.single_hit_confidence for tr in self._live)
 
     def live_ids(self) -> set[int]:
         """Ids of the tracks still open."""
