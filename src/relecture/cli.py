@@ -156,14 +156,17 @@ def index_cmd(
         raise typer.Exit(3)
 
 
-EVALUATIONS = ("detection", "plates", "colours")
+EVALUATIONS = ("detection", "plates", "colours", "passages")
 
 
 @app.command("eval")
 def eval_cmd(
-    what: str = typer.Argument(..., help="detection | plates | colours"),
+    what: str = typer.Argument(..., help="detection | plates | colours | passages"),
     data: Path = typer.Option(..., "--data", exists=True, file_okay=False,
                               help="Labelled folder, e.g. ../shared/data/plates_fr"),
+    videos: Optional[Path] = typer.Option(
+        None, "--videos", help="passages only: the videos the CSVs are named after "
+        "[default: DATA/../videos]."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     detector: str = typer.Option(
         "tiled", "--detector", help="detection only: tiled (small, distant vehicles) or fast "
@@ -173,14 +176,22 @@ def eval_cmd(
 
     detection: vehicle recall/precision at IoU 0.5; plates: exact match, within one
     character, character error rate (plate found in the whole photo); colours: accuracy and
-    confusion matrix.
+    confusion matrix; passages: end to end on real video (one CSV of labelled vehicle
+    passages per video, same name): each video is indexed as `relecture index` does, its
+    sightings matched to the passages on time only (one to one, widest overlap), then
+    recall, duplicates, unmatched sightings, type and colour accuracy, CPU time.
 
     Example: relecture eval plates --data ../shared/data/plates_fr --json
+
+    Example: relecture eval passages --data ../shared/data/passages --json
     """
     from relecture.render_eval import EvalProgress, print_metrics
 
     if what not in EVALUATIONS:
         err.print(f"[bold red]error:[/] unknown evaluation {what!r}: use one of {', '.join(EVALUATIONS)}")
+        raise typer.Exit(2)
+    if videos is not None and what != "passages":
+        err.print("[bold red]error:[/] --videos goes with `eval passages`")
         raise typer.Exit(2)
     if what == "detection":
         from functools import partial
@@ -191,6 +202,12 @@ def eval_cmd(
         evaluate = partial(evaluate_detection, detector=_run(lambda: load_detector(detector)))
     elif what == "plates":
         from relecture.evaluation.plates import evaluate_plates as evaluate
+    elif what == "passages":
+        from functools import partial
+
+        from relecture.evaluation.passages import evaluate_passages
+
+        evaluate = partial(evaluate_passages, videos_dir=videos)
     else:
         from relecture.evaluation.colours import evaluate_colours as evaluate
     with EvalProgress(err, what) as bar:

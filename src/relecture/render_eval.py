@@ -27,7 +27,7 @@ class EvalProgress:
 
 
 def print_metrics(console: Console, what: str, metrics: dict) -> None:
-    """Headline numbers, then any nested tables (per class, confusion matrix)."""
+    """Headline numbers, then any nested tables (per class or video, confusion matrices)."""
     table = Table(title=f"{what} evaluation")
     table.add_column("metric")
     table.add_column("value", justify="right")
@@ -37,25 +37,41 @@ def print_metrics(console: Console, what: str, metrics: dict) -> None:
         elif isinstance(value, (int, str)):
             table.add_row(key, str(value))
     console.print(table)
-    if isinstance(metrics.get("per_class"), dict):
-        per = Table(title="per class")
-        cols = sorted({k for v in metrics["per_class"].values() for k in v})
-        per.add_column("class")
-        for c in cols:
-            per.add_column(c, justify="right")
-        for cls, vals in metrics["per_class"].items():
-            per.add_row(cls, *(_fmt(vals.get(c)) for c in cols))
-        console.print(per)
-    if isinstance(metrics.get("confusion"), dict):
-        conf = metrics["confusion"]
-        labels = sorted({p for row in conf.values() for p in row} | set(conf))
-        mat = Table(title="confusion (rows: truth, columns: predicted)")
-        mat.add_column("")
-        for lb in labels:
-            mat.add_column(lb[:6], justify="right")
-        for truth in sorted(conf):
-            mat.add_row(truth, *(str(conf[truth].get(p, "")) for p in labels))
-        console.print(mat)
+    for key, title in (("per_class", "per class"), ("per_video", "per video")):
+        if isinstance(metrics.get(key), dict):
+            console.print(_per_row_table(title, key.removeprefix("per_"), metrics[key]))
+    for key, value in metrics.items():
+        if key.endswith("confusion") and isinstance(value, dict):
+            name = key.removesuffix("confusion").replace("_", " ")
+            console.print(_confusion_table(f"{name}confusion", value))
+    if metrics.get("missed"):
+        console.print(f"missed: {', '.join(map(str, metrics['missed']))}", highlight=False)
+
+
+def _per_row_table(title: str, first: str, rows: dict) -> Table:
+    """One row per class (or video), one column per metric."""
+    table = Table(title=title)
+    cols = list(dict.fromkeys(k for v in rows.values() for k in v))
+    if first == "class":
+        cols = sorted(cols)
+    table.add_column(first)
+    for c in cols:
+        table.add_column(c, justify="right")
+    for name, vals in rows.items():
+        table.add_row(name, *(_fmt(vals.get(c)) for c in cols))
+    return table
+
+
+def _confusion_table(title: str, conf: dict) -> Table:
+    """Counts {truth: {predicted: n}} as a matrix."""
+    labels = sorted({p for row in conf.values() for p in row} | set(conf))
+    table = Table(title=f"{title} (rows: truth, columns: predicted)")
+    table.add_column("")
+    for lb in labels:
+        table.add_column(lb[:6], justify="right")
+    for truth in sorted(conf):
+        table.add_row(truth, *(str(conf[truth].get(p, "")) for p in labels))
+    return table
 
 
 def _fmt(v) -> str:

@@ -1,0 +1,396 @@
+"""End-to-end accuracy on real video: labelled vehicle passages against indexed sightings.
+
+`../shared/data/passages` holds one CSV per video of `../shared/data/videos` (same stem),
+labelled by eye: passage_id, t_first, t_last (seconds of video time), type, colour,
+colour_alt, direction, kind, plate, confidence (high | medium | low), notes. Each video is
+indexed exactly as `relecture index` does it (`build_components(IndexConfig())`, then
+`index_frames(sample_frames(...))`, no catalog), and its sightings are matched to the
+passages.
+
+Matching rule (time only: the labels have no boxes):
+- Both intervals are widened by `tolerance_s` (0.5 s) at each end, since label timing is
+  about ±0.3 s near the camera and ±1-2 s far away, and the pipeline samples 5 frames/s.
+  A pair's score is the IoU of the widened [t_first, t_last] intervals; pairs under
+  `min_iou` (0.1) cannot match.
+- Passages and sightings are assigned one to one, maximising the summed IoU (Hungarian
+  algorithm). Only times are used: type and colour never pick the match, otherwise the type
+  and colour accuracies below would be inflated.
+- A sighting left out of the assignment is a *duplicate* of a matched passage when most of
+  it (>= half of its widened interval) lies within that passage's widened interval and its
+  type is the type of the sighting already matched there (the track was split in two);
+  a passage with duplicates is *fragmented*. The other left-out sightings are *unmatched*:
+  no passage explains them (a false detection, a vehicle nobody labelled, or a fragment
+  whose type changed).
+- A match is *ambiguous* when its sighting also reaches `min_iou` with another passage:
+  time alone cannot tell which of the two vehicles it is.
+
+Limits: concurrent passages can be swapped (two cars crossing together each take one of
+the two sightings, whichever way round), so on matched passages the type and colour
+accuracies compare a label with a sighting of a vehicle seen at the same time, often but
+not surely the same one. On dense scenes (the motorway clip has up to 20 cars in view at
+once, kraten 5-10) time alone explains almost any sighting: there `found` is an upper
+bound, `unmatched` a lower bound, and `ambiguous` says how many matches could be swaps.
+A short sighting of a long passage (a bus stopped 30 s, seen for 2 s) falls under
+`min_iou` and the passage counts as missed.
+
+Scores: recall = found / n, also restricted to the high and medium confidence labels
+(`recall_sure`: the low ones are far, ~20 px cars). Type accuracy: labelled type equals
+`sighting.vehicle_type.name`. Colour accuracy: `sighting.colour.name` equals the labelled
+colour or colour_alt (passages labelled `unknown` are skipped). CPU seconds are the
+process's (all threads) over `index_frames`, models loaded beforehand; rtf = seconds of
+footage per CPU second.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import itertools
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from relecture.errors import UsageError
+from relecture.evaluation.common import ratio
+from relecture.sightings import Sighting
+
+TOLERANCE_S = 0.5
+MIN_IOU = 0.1
+SURE = ("high", "medium")
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov")
+COLUMNS = {"passage_id", "t_first", "t_last", "type", "colour", "colour_alt", "confidence"}
+
+Interval = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One labelled vehicle passage (a row of a passages CSV)."""
+
+    passage_id: str
+    t_first: float
+    t_last: float
+    type: str
+    colour: str
+    colour_alt: str = ""
+    confidence: str = "high"
+
+
+@dataclass(frozen=True)
+class Match:
+    """Passage `passage` (index) is explained by sighting `sighting` (index) at this IoU."""
+
+    passage: int
+    sighting: int
+    iou: float
+
+
+@dataclass(frozen=True)
+class VideoScore:
+    """How one video's sightings explain its passages."""
+
+    passages: tuple[Passage, ...]
+    sightings: tuple[Sighting, ...]
+    matches: tuple[Match, ...]
+    duplicates: dict[int, int]  # sighting index -> passage index it duplicates
+    unmatched: tuple[int, ...]  # sighting indices no passage explains
+    ambiguous: tuple[int, ...] = ()  # matched passages whose sighting fits another passage
+
+
+# -- matching (pure) ----------------------------------------------------------------------
+
+
+def interval_iou(a: Interval, b: Interval, tolerance_s: float = TOLERANCE_S) -> float:
+    """IoU of two [first, last] time intervals, each widened by tolerance_s at both ends."""
+    a0, a1 = a[0] - tolerance_s, a[1] + tolerance_s
+    b0, b1 = b[0] - tolerance_s, b[1] + tolerance_s
+    inter = min(a1, b1) - max(a0, b0)
+    if inter <= 0:
+        return 0.0
+    return inter / (max(a1, b1) - min(a0, b0))
+
+
+def within(inner: Interval, outer: Interval, tolerance_s: float = TOLERANCE_S) -> float:
+    """Share of `inner` (widened) that lies within `outer` (widened), in [0, 1]."""
+    i0, i1 = inner[0] - tolerance_s, inner[1] + tolerance_s
+    o0, o1 = outer[0] - tolerance_s, outer[1] + tolerance_s
+    return max(0.0, min(i1, o1) - max(i0, o0)) / (i1 - i0) if i1 > i0 else 0.0
+
+
+def max_weight_assignment(weights: Sequence[Sequence[float]]) -> list[tuple[int, int]]:
+    """Row-column pairs of a one-to-one assignment maximising the summed (non-negative)
+    weights (Hungarian algorithm, O(n^2 m)); pairs of weight 0 are left out."""
+    n = len(weights)
+    m = len(weights[0]) if n else 0
+    if not n or not m:
+        return []
+    transpose = n > m  # the algorithm below wants rows <= columns
+    w = [list(col) for col in zip(*weights)] if transpose else [list(r) for r in weights]
+    n, m = len(w), len(w[0])
+    top = max(max(r) for r in w)
+    cost = [[top - x for x in r] for r in w]  # maximise weight = minimise cost
+    inf = float("inf")
+    u, v = [0.0] * (n + 1), [0.0] * (m + 1)
+    row_of = [0] * (m + 1)  # column j (1-based) -> row (1-based), 0 = free
+    way = [0] * (m + 1)
+    for i in range(1, n + 1):
+        row_of[0], j0 = i, 0
+        minv, used = [inf] * (m + 1), [False] * (m + 1)
+        while row_of[j0]:
+            used[j0] = True
+            i0, delta, j1 = row_of[j0], inf, 0
+            for j in range(1, m + 1):
+                if not used[j]:
+                    cur = cost[i0 - 1][j - 1] - u[i0] - v[j]
+                    if cur < minv[j]:
+                        minv[j], way[j] = cur, j0
+                    if minv[j] < delta:
+                        delta, j1 = minv[j], j
+            for j in range(m + 1):
+                if used[j]:
+                    u[row_of[j]] += delta
+                    v[j] -= delta
+                else:
+                    minv[j] -= delta
+            j0 = j1
+        while j0:
+            j1 = way[j0]
+            row_of[j0] = row_of[j1]
+            j0 = j1
+    pairs = [(row_of[j] - 1, j - 1) for j in range(1, m + 1)
+             if row_of[j] and w[row_of[j] - 1][j - 1] > 0]
+    pairs = [(c, r) for r, c in pairs] if transpose else pairs
+    return sorted(pairs)
+
+
+def match_intervals(
+    passages: Sequence[Interval],
+    sightings: Sequence[Interval],
+    tolerance_s: float = TOLERANCE_S,
+    min_iou: float = MIN_IOU,
+) -> list[Match]:
+    """One-to-one assignment of sightings to passages maximising the summed interval IoU
+    (see `interval_iou`); pairs under `min_iou` never match. Times only, by design."""
+    weights = [[iou if (iou := interval_iou(p, s, tolerance_s)) >= min_iou else 0.0
+                for s in sightings] for p in passages]
+    return [Match(p, s, weights[p][s]) for p, s in max_weight_assignment(weights)]
+
+
+def find_duplicates(
+    passages: Sequence[Interval],
+    sightings: Sequence[Interval],
+    sighting_types: Sequence[str],
+    matches: Sequence[Match],
+    tolerance_s: float = TOLERANCE_S,
+) -> dict[int, int]:
+    """Sightings left out of `matches` that repeat a matched passage: at least half of the
+    sighting lies within the passage and its type is that of the passage's matched sighting.
+    Returns {sighting index: passage index}, the passage it lies most within."""
+    taken = {m.sighting for m in matches}
+    duplicates: dict[int, int] = {}
+    for s, interval in enumerate(sightings):
+        if s in taken:
+            continue
+        candidates = [(within(interval, passages[m.passage], tolerance_s), m.passage)
+                      for m in matches if sighting_types[m.sighting] == sighting_types[s]]
+        share, passage = max(candidates, default=(0.0, -1))
+        if share >= 0.5:
+            duplicates[s] = passage
+    return duplicates
+
+
+def score_video(
+    passages: Sequence[Passage],
+    sightings: Sequence[Sighting],
+    tolerance_s: float = TOLERANCE_S,
+    min_iou: float = MIN_IOU,
+) -> VideoScore:
+    """Match one video's sightings to its labelled passages (times only) and sort the
+    left-out sightings into duplicates and unmatched."""
+    p_int = [(p.t_first, p.t_last) for p in passages]
+    s_int = [(s.first_t, s.last_t) for s in sightings]
+    matches = match_intervals(p_int, s_int, tolerance_s, min_iou)
+    types = [s.vehicle_type.name for s in sightings]
+    duplicates = find_duplicates(p_int, s_int, types, matches, tolerance_s)
+    taken = {m.sighting for m in matches} | set(duplicates)
+    return VideoScore(tuple(passages), tuple(sightings), tuple(matches), duplicates,
+                      tuple(s for s in range(len(sightings)) if s not in taken),
+                      ambiguous_matches(p_int, s_int, matches, tolerance_s, min_iou))
+
+
+def ambiguous_matches(
+    passages: Sequence[Interval],
+    sightings: Sequence[Interval],
+    matches: Sequence[Match],
+    tolerance_s: float = TOLERANCE_S,
+    min_iou: float = MIN_IOU,
+) -> tuple[int, ...]:
+    """Matched passages whose sighting could, by time alone, be another passage's vehicle
+    (it reaches `min_iou` with another passage too): where time cannot tell a swap."""
+    return tuple(sorted(
+        m.passage for m in matches
+        if any(q != m.passage and interval_iou(pq, sightings[m.sighting], tolerance_s) >= min_iou
+               for q, pq in enumerate(passages))))
+
+
+# -- metrics ------------------------------------------------------------------------------
+
+
+def summarise(scores: Sequence[VideoScore]) -> dict:
+    """Counts and accuracies over one or more scored videos (see the module docstring)."""
+    n = found = n_sure = found_sure = n_sightings = 0
+    n_dup = n_unmatched = fragmented = type_ok = colour_ok = colour_n = ambiguous = 0
+    by_conf: Counter[str] = Counter()
+    found_by_conf: Counter[str] = Counter()
+    type_conf: dict[str, Counter[str]] = defaultdict(Counter)
+    colour_conf: dict[str, Counter[str]] = defaultdict(Counter)
+    missed: list[str] = []
+    for sc in scores:
+        matched = {m.passage: sc.sightings[m.sighting] for m in sc.matches}
+        n += len(sc.passages)
+        found += len(matched)
+        n_sightings += len(sc.sightings)
+        n_dup += len(sc.duplicates)
+        n_unmatched += len(sc.unmatched)
+        fragmented += len(set(sc.duplicates.values()))
+        ambiguous += len(sc.ambiguous)
+        for k, p in enumerate(sc.passages):
+            by_conf[p.confidence] += 1
+            sure = p.confidence in SURE
+            n_sure += sure
+            if k not in matched:
+                missed.append(p.passage_id)
+                continue
+            found_by_conf[p.confidence] += 1
+            found_sure += sure
+            s = matched[k]
+            type_conf[p.type][s.vehicle_type.name] += 1
+            type_ok += s.vehicle_type.name == p.type
+            if p.colour and p.colour != "unknown":
+                colour_n += 1
+                colour_conf[p.colour][s.colour.name] += 1
+                colour_ok += s.colour.name in (p.colour, p.colour_alt)
+    metrics = {
+        "n": n, "found": found, "recall": ratio(found, n),
+        "n_sure": n_sure, "found_sure": found_sure, "recall_sure": ratio(found_sure, n_sure),
+    }
+    for c in ("high", "medium", "low"):
+        metrics[f"recall_{c}"] = ratio(found_by_conf[c], by_conf[c])
+    metrics.update({
+        "sightings": n_sightings, "duplicates": n_dup, "unmatched": n_unmatched,
+        "fragmented": fragmented, "ambiguous": ambiguous,
+        "type_accuracy": ratio(type_ok, found), "colour_n": colour_n,
+        "colour_accuracy": ratio(colour_ok, colour_n),
+        "type_confusion": {t: dict(sorted(c.items())) for t, c in sorted(type_conf.items())},
+        "colour_confusion": {t: dict(sorted(c.items())) for t, c in sorted(colour_conf.items())},
+        "missed": missed,
+    })
+    return metrics
+
+
+# -- data and the real pipeline ------------------------------------------------------------
+
+
+def read_passages(csv_path: Path) -> list[Passage]:
+    """The passages of one CSV, in file order; UsageError on a missing column or bad time."""
+    with Path(csv_path).open(newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        missing = COLUMNS - set(reader.fieldnames or ())
+        if missing:
+            raise UsageError(f"{csv_path}: missing column(s) {', '.join(sorted(missing))}")
+        rows = list(reader)
+    try:
+        return [Passage(r["passage_id"], float(r["t_first"]), float(r["t_last"]),
+                        r["type"].strip(), r["colour"].strip(), (r["colour_alt"] or "").strip(),
+                        r["confidence"].strip()) for r in rows]
+    except ValueError as e:
+        raise UsageError(f"{csv_path}: bad time ({e})") from None
+
+
+def labelled_videos(data_dir: Path, videos_dir: Path | None = None) -> list[tuple[Path, Path]]:
+    """(passages CSV, video) pairs: every CSV of `data_dir` with the video of the same stem
+    in `videos_dir` (default: `data_dir/../videos`). UsageError when a folder or video is
+    missing."""
+    data_dir = Path(data_dir)
+    videos_dir = Path(videos_dir) if videos_dir is not None else data_dir.parent / "videos"
+    for what, folder in (("passages", data_dir), ("videos", videos_dir)):
+        if not folder.is_dir():
+            raise UsageError(f"no such {what} folder: {folder}")
+    csvs = sorted(data_dir.glob("*.csv"))
+    if not csvs:
+        raise UsageError(f"no passage CSV files in {data_dir}")
+    pairs = []
+    for c in csvs:
+        video = next((videos_dir / (c.stem + s) for s in VIDEO_SUFFIXES
+                      if (videos_dir / (c.stem + s)).is_file()), None)
+        if video is None:
+            raise UsageError(f"no video named {c.stem}.* ({', '.join(VIDEO_SUFFIXES)}) in "
+                             f"{videos_dir} for {c.name}")
+        pairs.append((c, video))
+    return pairs
+
+
+def evaluate_passages(
+    data_dir: Path,
+    videos_dir: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    components=None,
+) -> dict:
+    """Index every labelled video as `relecture index` does, score it against its passages
+    and return the overall metrics (`summarise`) with video_s, cpu_s, wall_s, rtf,
+    tolerance_s, min_iou and per_video {stem: headline numbers}. `progress(done_s, total_s)`
+    follows the seconds of footage indexed."""
+    from relecture.footage import SourceHints, probe
+    from relecture.indexer.decode import sample_frames
+    from relecture.indexer.pipeline import IndexConfig, build_components, index_frames
+
+    pairs = labelled_videos(data_dir, videos_dir)
+    config = IndexConfig()
+    hints = SourceHints(camera="eval", tz="UTC", clock_offset_s=0.0)
+    durations = [probe(video, hints).duration_s for _, video in pairs]
+    total_s = int(round(sum(durations)))
+    if components is None:
+        components = build_components(config)
+        # Models load on first use: keep that out of the measured CPU time (as bench/ does).
+        warm = dataclasses.replace(config, dense=True)
+        index_frames(itertools.islice(sample_frames(pairs[0][1], config.sample_fps), 10),
+                     *components, warm)
+    scores, per_video = [], {}
+    done_s, cpu_total, wall_total = 0.0, 0.0, 0.0
+    for (csv_path, video), duration in zip(pairs, durations):
+        passages = read_passages(csv_path)
+
+        def on_frame(frame, base=done_s):
+            if progress:
+                progress(min(total_s, int(base + frame.t)), total_s)
+
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        result = index_frames(sample_frames(video, config.sample_fps), *components, config,
+                              on_frame=on_frame)
+        cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+        score = score_video(passages, result.sightings)
+        scores.append(score)
+        per_video[csv_path.stem] = _headline(summarise([score]), duration, cpu)
+        cpu_total, wall_total, done_s = cpu_total + cpu, wall_total + wall, done_s + duration
+    metrics = summarise(scores)
+    video_s = sum(durations)
+    metrics.update({
+        "video_s": round(video_s, 2), "cpu_s": round(cpu_total, 2),
+        "wall_s": round(wall_total, 2), "rtf": ratio(video_s, cpu_total),
+        "tolerance_s": TOLERANCE_S, "min_iou": MIN_IOU, "per_video": per_video,
+    })
+    if progress:
+        progress(total_s, total_s)
+    return metrics
+
+
+def _headline(m: dict, video_s: float, cpu_s: float) -> dict:
+    """The per-video row: counts, recalls, accuracies, CPU and real-time factor."""
+    keys = ("n", "found", "recall", "recall_sure", "sightings", "duplicates", "unmatched",
+            "fragmented", "ambiguous", "type_accuracy", "colour_accuracy")
+    row = {k: m[k] for k in keys}
+    row.update({"video_s": round(video_s, 2), "cpu_s": round(cpu_s, 2),
+                "rtf": ratio(video_s, cpu_s)})
+    return row
