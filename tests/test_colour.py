@@ -108,3 +108,43 @@ def test_real_photos_of_vivid_and_plain_colours(shared_data):
             right += result.name == name
             total += 1
     assert right / total >= 0.8
+
+
+def car_rear(paint: tuple[int, int, int], seed: int = 0) -> np.ndarray:
+    """A rear view: body of `paint`, dark rear window, two red tail lights at the lower
+    corners of the boot and a blue plate between them, on grey road, with some noise."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    img = np.full((120, 120, 3), (110, 112, 115), np.uint8)  # road
+    cv2.rectangle(img, (10, 15), (110, 105), paint, -1)  # body
+    cv2.rectangle(img, (22, 22), (98, 50), (40, 35, 30), -1)  # rear window
+    cv2.rectangle(img, (14, 58), (34, 74), (40, 30, 230), -1)  # tail lights
+    cv2.rectangle(img, (86, 58), (106, 74), (40, 30, 230), -1)
+    cv2.rectangle(img, (46, 80), (74, 90), (160, 60, 20), -1)  # plate
+    noise = rng.normal(0, 4, img.shape)
+    return np.clip(img + noise, 0, 255).astype(np.uint8)
+
+
+def video_cast(crop: np.ndarray, red_blue: float = 7.0) -> np.ndarray:
+    """`crop` as compressed CCTV video gives it: a faint magenta cast (red and blue raised
+    a little over green) everywhere, dark and bright areas alike."""
+    tinted = crop.astype(np.float32) + (red_blue, 0.0, red_blue)
+    return np.clip(tinted, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("name", ["silver", "white", "black"])
+def test_tail_lights_do_not_colour_a_car_seen_from_behind(name):
+    # Small vivid red patches at the rear corners are lamps, not paint.
+    assert name_colour([car_rear(BGR[name])]).name == name
+
+
+def test_a_red_car_seen_from_behind_stays_red():
+    # Its lamps vanish into one large red patch, the body.
+    assert name_colour([car_rear(BGR["red"])]).name == "red"
+
+
+@pytest.mark.parametrize("name", ["silver", "black"])
+def test_a_faint_magenta_video_cast_names_no_purple_or_pink(name):
+    crops = [video_cast(car_rear(BGR[name], seed=k)) for k in range(3)]
+    assert name_colour(crops).name == name

@@ -5,7 +5,8 @@ edges, specular highlights (white), shadows. So:
 
 1. each crop is shrunk to `size` pixels and weighted towards its centre and lower-middle,
    where the doors, bonnet or boot are (windows sit high, road and shadow low and at the
-   sides);
+   sides); lamps (small vivid red to amber patches: tail lights, indicators, reflectors,
+   which sit right in that lower middle on a rear view) are left out altogether;
 2. every pixel gets a colour name from its HSV values (hue for chromatic pixels,
    brightness for achromatic ones), with very dark and very bright pixels down-weighted
    because every car has them whatever its paint (tyres, windows, glare);
@@ -14,7 +15,9 @@ edges, specular highlights (white), shadows. So:
    mostly achromatic and a coloured body rarely is; otherwise the achromatic names
    compete, with the brightness spread deciding between white, silver, grey and black;
 4. a muted body (dark brown, beige, dusky pink) has few pixels past the chroma threshold
-   but a consistent tint: the weighted mean of CIELAB (a, b) names it. A dark brown body
+   but a consistent tint: the weighted mean of CIELAB (a, b) names it. Blue to magenta
+   tints must be stronger: sky reflections tint greys blue, and the chroma noise of
+   compressed video tints whole crops, dark and bright, faintly magenta. A dark brown body
    may average to a very faint tint once its black tyres and windows are counted, so a
    warm tint is also accepted when most pixels carry a faint cast pointing its way
    (reflections of a black or grey body scatter their casts, or tint it blue);
@@ -37,6 +40,11 @@ CHROMATIC = ("red", "orange", "yellow", "green", "blue", "purple", "pink", "brow
 ACHROMATIC = ("black", "grey", "silver", "white")
 # CIELAB hue angles (degrees) of warm casts: browns, bronzes, beiges.
 WARM_CAST = (20.0, 100.0)
+# CIELAB hue angles of the casts that greys pick up: blue from the sky, magenta from H.264
+# chroma noise (dusky pink paint lies past the end, nearer red).
+COOL_CAST = (200.0, 340.0)
+# HSV hues (degrees) of lamps: red through amber, wrapping round 0.
+LAMP_HUES = (330.0, 40.0)
 CAST_SPREAD = 35.0  # a pixel's cast agrees with a tint within this many degrees of hue
 COLOURS: tuple[str, ...] = CHROMATIC + ACHROMATIC
 
@@ -57,11 +65,13 @@ class ColourConfig:
     silver_median: float = 0.45  # between the two, median brightness from this is silver
     second_margin: float = 0.05  # name a second choice within this of a threshold
     tint_min: float = 5.0  # mean CIELAB (a, b) of the body this long: a muted colour
-    cool_tint_min: float = 10.0  # the same for blue hues (sky reflections tint greys)
+    cool_tint_min: float = 10.0  # the same for COOL_CAST hues (sky, video chroma noise)
     cast_chroma: float = 3.0  # a pixel carries a faint colour cast from this CIELAB chroma
     cast_min_v: float = 0.10  # darker pixels have no reliable cast (noise, black trim)
     cast_agree: float = 0.5  # a warm tint holds when this share of pixels has its cast
     shade_ratio: float = 0.5  # brown is the shade of yellow/orange holding this of its votes
+    lamp_chroma: float = 25.0  # a lamp's pixels are vivid: CIELAB chroma from this
+    lamp_area: float = 0.05  # a lamp covers less than this share of the crop (one patch)
 
 
 @dataclass(frozen=True)
@@ -103,8 +113,22 @@ def hue_names(hsv: np.ndarray, chroma: np.ndarray, config: ColourConfig) -> np.n
     return np.where(coloured, names, -1)
 
 
+def lamp_mask(hsv: np.ndarray, chroma: np.ndarray, config: ColourConfig) -> np.ndarray:
+    """The pixels of lamps: vivid red to amber patches each smaller than `lamp_area` of the
+    crop. Tail lights, indicators and reflectors sit in the heavily weighted lower middle
+    of a rear view and, being the most saturated pixels there, would otherwise vote
+    (or tint) a silver or black car red, pink or purple. A red or orange body is one
+    large patch and is kept."""
+    import cv2
+
+    h = hsv[..., 0]
+    vivid = (chroma >= config.lamp_chroma) & ((h >= LAMP_HUES[0]) | (h < LAMP_HUES[1]))
+    _, patches, stats, _ = cv2.connectedComponentsWithStats(vivid.astype(np.uint8), connectivity=8)
+    return vivid & (stats[patches, cv2.CC_STAT_AREA] < config.lamp_area * vivid.size)
+
+
 def crop_pixels(crop: np.ndarray, config: ColourConfig) -> Pixels:
-    """The weighted, named pixels of one BGR crop (weights sum to 1)."""
+    """The weighted, named pixels of one BGR crop (weights sum to 1, lamps weigh 0)."""
     import cv2
 
     small = cv2.resize(crop, (config.size, config.size), interpolation=cv2.INTER_AREA)
@@ -112,7 +136,7 @@ def crop_pixels(crop: np.ndarray, config: ColourConfig) -> Pixels:
     hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)  # float input: h in degrees, s and v in [0, 1]
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)  # float input: a and b in about -128..127
     chroma = np.hypot(lab[..., 1], lab[..., 2])
-    weights = centre_weights(config.size, config.size, config)
+    weights = centre_weights(config.size, config.size, config) * ~lamp_mask(hsv, chroma, config)
     return Pixels(
         names=hue_names(hsv, chroma, config).ravel(),
         value=hsv[..., 2].ravel(),
@@ -171,7 +195,7 @@ def tint_name(pixels: Pixels, config: ColourConfig) -> str | None:
     mean = (pixels.lab * w[:, None]).sum(axis=0)
     tint = float(np.hypot(mean[1], mean[2]))
     hue = float(np.degrees(np.arctan2(mean[2], mean[1])) % 360)
-    cool = 200 <= hue < 300
+    cool = COOL_CAST[0] <= hue < COOL_CAST[1]
     weak = tint < (config.cool_tint_min if cool else config.tint_min)
     warm = WARM_CAST[0] <= hue < WARM_CAST[1]
     if weak and not (warm and cast_agreement(pixels, hue, config) >= config.cast_agree):
