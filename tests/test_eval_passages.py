@@ -171,6 +171,22 @@ def test_cli_reports_a_missing_videos_folder(tmp_path):
     assert "--videos" in result.output
 
 
+def test_cli_takes_a_detector_for_passages_and_detection_only(tmp_path):
+    (tmp_path / "photos").mkdir()
+    result = runner.invoke(app, ["eval", "colours", "--data", str(tmp_path / "photos"),
+                                 "--detector", "fast"])
+    assert result.exit_code == 2 and "--detector goes with" in result.output
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    (videos / "clip.mp4").write_bytes(b"")
+    (tmp_path / "passages").mkdir()
+    (tmp_path / "passages" / "clip.csv").write_text(
+        "passage_id,t_first,t_last,type,colour,colour_alt,confidence\nx,1,2,car,red,,high\n")
+    result = runner.invoke(app, ["eval", "passages", "--data", str(tmp_path / "passages"),
+                                 "--detector", "huge"])
+    assert result.exit_code == 2 and "unknown detector 'huge'" in result.output
+
+
 def test_eval_passages_cli_on_a_real_clip(shared_data, tmp_path):
     """Indexes the 11 s motorway clip with the real models (about a minute on one core)."""
     name = "degirum_motorway_nl"
@@ -185,6 +201,7 @@ def test_eval_passages_cli_on_a_real_clip(shared_data, tmp_path):
                                  "--videos", str(shared_data / "videos"), "--json"])
     assert result.exit_code == 0, result.output
     m = json.loads(result.stdout)
+    assert m["detector"] == "fast"  # what `relecture index` runs
     assert m["n"] == len(labelled) == m["per_video"][name]["n"]
     assert 0 < m["found"] <= m["n"]
     assert 0.0 <= m["recall"] <= 1.0 and 0.0 <= m["recall_sure"] <= 1.0

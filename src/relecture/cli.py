@@ -168,9 +168,10 @@ def eval_cmd(
         None, "--videos", help="passages only: the videos the CSVs are named after "
         "[default: DATA/../videos]."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
-    detector: str = typer.Option(
-        "tiled", "--detector", help="detection only: tiled (small, distant vehicles) or fast "
-        "(the single pass `relecture index` uses)."),
+    detector: Optional[str] = typer.Option(
+        None, "--detector", help="detection and passages: tiled (small, distant vehicles) or "
+        "fast (the single pass `relecture index` uses) [default: tiled for detection, as "
+        "`index` for passages]."),
 ) -> None:
     """Measure accuracy on a labelled folder (labels.csv, or one folder per colour).
 
@@ -183,7 +184,7 @@ def eval_cmd(
 
     Example: relecture eval plates --data ../shared/data/plates_fr --json
 
-    Example: relecture eval passages --data ../shared/data/passages --json
+    Example: relecture eval passages --data ../shared/data/passages --detector tiled
     """
     from relecture.render_eval import EvalProgress, print_metrics
 
@@ -193,13 +194,17 @@ def eval_cmd(
     if videos is not None and what != "passages":
         err.print("[bold red]error:[/] --videos goes with `eval passages`")
         raise typer.Exit(2)
+    if detector is not None and what not in ("detection", "passages"):
+        err.print("[bold red]error:[/] --detector goes with `eval detection` or `eval passages`")
+        raise typer.Exit(2)
     if what == "detection":
         from functools import partial
 
         from relecture.evaluation.detection import evaluate_detection
         from relecture.indexer.detect import load_detector
 
-        evaluate = partial(evaluate_detection, detector=_run(lambda: load_detector(detector)))
+        evaluate = partial(evaluate_detection,
+                           detector=_run(lambda: load_detector(detector or "tiled")))
     elif what == "plates":
         from relecture.evaluation.plates import evaluate_plates as evaluate
     elif what == "passages":
@@ -207,7 +212,7 @@ def eval_cmd(
 
         from relecture.evaluation.passages import evaluate_passages
 
-        evaluate = partial(evaluate_passages, videos_dir=videos)
+        evaluate = partial(evaluate_passages, videos_dir=videos, detector=detector)
     else:
         from relecture.evaluation.colours import evaluate_colours as evaluate
     with EvalProgress(err, what) as bar:

@@ -337,22 +337,26 @@ def evaluate_passages(
     videos_dir: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
     components=None,
+    detector: str | None = None,
 ) -> dict:
-    """Index every labelled video as `relecture index` does, score it against its passages
-    and return the overall metrics (`summarise`) with video_s, cpu_s, wall_s, rtf,
-    tolerance_s, min_iou and per_video {stem: headline numbers}. `progress(done_s, total_s)`
+    """Index every labelled video as `relecture index` does (with `detector`, a name of
+    `indexer.detect.KINDS`, when given), score it against its passages and return the
+    overall metrics (`summarise`) with detector, video_s, cpu_s, wall_s, rtf, tolerance_s,
+    min_iou and per_video {stem: headline numbers}. `progress(done_s, total_s)`
     follows the seconds of footage indexed."""
     from relecture.footage import SourceHints, probe
     from relecture.indexer.decode import sample_frames
     from relecture.indexer.pipeline import IndexConfig, build_components, index_frames
 
     pairs = labelled_videos(data_dir, videos_dir)
-    config = IndexConfig()
+    config = IndexConfig() if detector is None else IndexConfig(detector=detector)
+    warm_up = components is None
+    if warm_up:
+        components = build_components(config)  # checks the detector name; models load later
     hints = SourceHints(camera="eval", tz="UTC", clock_offset_s=0.0)
     durations = [probe(video, hints).duration_s for _, video in pairs]
     total_s = int(round(sum(durations)))
-    if components is None:
-        components = build_components(config)
+    if warm_up:
         # Models load on first use: keep that out of the measured CPU time (as bench/ does).
         warm = dataclasses.replace(config, dense=True)
         index_frames(itertools.islice(sample_frames(pairs[0][1], config.sample_fps), 10),
@@ -377,6 +381,7 @@ def evaluate_passages(
     metrics = summarise(scores)
     video_s = sum(durations)
     metrics.update({
+        "detector": config.detector,
         "video_s": round(video_s, 2), "cpu_s": round(cpu_total, 2),
         "wall_s": round(wall_total, 2), "rtf": ratio(video_s, cpu_total),
         "tolerance_s": TOLERANCE_S, "min_iou": MIN_IOU, "per_video": per_video,
