@@ -41,6 +41,15 @@ def test_a_weak_or_absent_imagenet_opinion_keeps_the_detector_label():
     assert combine("truck", type_scores(probs_with({}))).name == "truck"
 
 
+def test_imagenet_adds_the_van_but_never_overturns_car_truck_or_bus():
+    moving_van = probs_with({675: 0.6, 656: 0.05})  # what a blurred car rear often gets
+    assert combine("car", type_scores(moving_van)).name == "car"
+    assert combine("truck", type_scores(moving_van)).name == "truck"
+    minibus = probs_with({654: 0.7})
+    assert combine("bus", type_scores(minibus)).name == "van"
+    assert combine("truck", type_scores(probs_with({656: 0.7}))).name == "van"
+
+
 def test_two_wheelers_and_four_wheelers_never_swap():
     assert combine("bicycle", type_scores(probs_with({817: 0.9}))).name == "bicycle"
     assert combine("motorcycle", type_scores(probs_with({671: 0.9}))).name == "bicycle"
