@@ -15,29 +15,34 @@ from relecture.cli import app
 from relecture.evaluation.passages import (
     Passage,
     interval_iou,
+    label_direction,
     labelled_videos,
     match_intervals,
     max_weight_assignment,
     read_passages,
     score_video,
+    sighting_direction,
     summarise,
 )
 from relecture.errors import UsageError
-from relecture.sightings import ColourResult, PlateResult, Sighting, TypeResult
+from relecture.sightings import ColourResult, PlateResult, Sighting, TrackBox, TypeResult
 
 runner = CliRunner()
 
 
 def sighting(first: float, last: float, vtype: str = "car", colour: str = "white",
-             track_id: int = 0) -> Sighting:
-    return Sighting(track_id=track_id, first_t=first, last_t=last, boxes=(),
+             track_id: int = 0, sizes: tuple[float, float] | None = None) -> Sighting:
+    """A sighting; `sizes`: its first and last box sides (a growing box comes nearer)."""
+    boxes = () if sizes is None else tuple(
+        TrackBox(t, (0.0, 0.0, side, side), 0.9) for t, side in zip((first, last), sizes))
+    return Sighting(track_id=track_id, first_t=first, last_t=last, boxes=boxes,
                     vehicle_type=TypeResult(vtype, 0.9), colour=ColourResult(colour, 0.9),
                     plate=PlateResult(None, 0.0), best_t=first, thumbnail_jpeg=b"")
 
 
 def passage(pid: str, first: float, last: float, vtype: str = "car", colour: str = "white",
-            alt: str = "", confidence: str = "high") -> Passage:
-    return Passage(pid, first, last, vtype, colour, alt, confidence)
+            alt: str = "", confidence: str = "high", direction: str | None = None) -> Passage:
+    return Passage(pid, first, last, vtype, colour, alt, confidence, direction)
 
 
 def test_interval_iou_widens_both_intervals_by_the_tolerance():
@@ -218,3 +223,17 @@ def test_matches_that_time_alone_cannot_tell_are_ambiguous():
     assert len(score.matches) == 3
     assert score.ambiguous == (0, 1)  # a and b were in view together; c was alone
     assert summarise([score])["ambiguous"] == 2
+
+
+def test_direction_keeps_a_car_coming_nearer_from_taking_one_driving_away():
+    assert label_direction("away from camera (lane 2)") == "away"
+    assert label_direction("towards camera (right lane), leaves bottom") == "towards"
+    assert label_direction("right-to-left along the far road") is None
+    passages = [passage("away", 0, 4, direction="away"), passage("near", 0, 4, direction="towards")]
+    sightings = [sighting(0, 4, sizes=(40, 100)), sighting(0, 4, sizes=(100, 40))]
+    score = score_video(passages, sightings)
+    assert sorted((m.passage, m.sighting) for m in score.matches) == [(0, 1), (1, 0)]
+    assert score.ambiguous == ()  # each sighting fits only one of them
+    # a box that hardly changes says nothing: either passage may take it
+    assert sighting_direction(sighting(0, 4, sizes=(100, 105))) is None
+    assert len(score_video(passages[:1], [sighting(0, 4, sizes=(40, 100))]).matches) == 0

@@ -12,9 +12,12 @@ Matching rule (time only: the labels have no boxes):
   about ±0.3 s near the camera and ±1-2 s far away, and the pipeline samples 5 frames/s.
   A pair's score is the IoU of the widened [t_first, t_last] intervals; pairs under
   `min_iou` (0.1) cannot match.
+- A passage labelled "away from camera" never matches a sighting whose box grew by a
+  quarter or more from its first to its last detection, nor one labelled "towards camera"
+  a sighting whose box shrank as much (`direction`); other pairs are not constrained.
 - Passages and sightings are assigned one to one, maximising the summed IoU (Hungarian
-  algorithm). Only times are used: type and colour never pick the match, otherwise the type
-  and colour accuracies below would be inflated.
+  algorithm). Only time and direction are used: type and colour never pick the match,
+  otherwise the type and colour accuracies below would be inflated.
 - A sighting left out of the assignment is a *duplicate* of a matched passage when most of
   it (>= half of its widened interval) lies within that passage's widened interval and its
   type is the type of the sighting already matched there (the track was split in two);
@@ -24,8 +27,8 @@ Matching rule (time only: the labels have no boxes):
 - A match is *ambiguous* when its sighting also reaches `min_iou` with another passage:
   time alone cannot tell which of the two vehicles it is.
 
-Limits: concurrent passages can be swapped (two cars crossing together each take one of
-the two sightings, whichever way round), so on matched passages the type and colour
+Limits: concurrent passages going the same way can be swapped (two cars crossing together
+each take one of the two sightings, whichever way round), so on matched passages the type and colour
 accuracies compare a label with a sighting of a vehicle seen at the same time, often but
 not surely the same one. On dense scenes (the motorway clip has up to 20 cars in view at
 once, kraten 5-10) time alone explains almost any sighting: there `found` is an upper
@@ -76,6 +79,7 @@ class Passage:
     colour: str
     colour_alt: str = ""
     confidence: str = "high"
+    direction: str | None = None  # "away", "towards" or None (across, unknown)
 
 
 @dataclass(frozen=True)
@@ -165,16 +169,38 @@ def max_weight_assignment(weights: Sequence[Sequence[float]]) -> list[tuple[int,
     return sorted(pairs)
 
 
+def label_direction(text: str) -> str | None:
+    """"away" or "towards" from a passage's free-text direction, None when it says neither
+    (or both: a vehicle turning back)."""
+    text = text.lower()
+    away, towards = "away" in text, "toward" in text
+    return "away" if away and not towards else "towards" if towards and not away else None
+
+
+def sighting_direction(sighting: Sighting, change: float = 1.25) -> str | None:
+    """"towards" when the box grew by `change` (area) from the first to the last detection,
+    "away" when it shrank as much, None otherwise: with the camera above the road, a
+    vehicle coming nearer looks larger."""
+    if len(sighting.boxes) < 2:
+        return None
+    first, last = (b.xyxy for b in (sighting.boxes[0], sighting.boxes[-1]))
+    ratio = ((last[2] - last[0]) * (last[3] - last[1])) / max(
+        (first[2] - first[0]) * (first[3] - first[1]), 1e-9)
+    return "towards" if ratio >= change else "away" if ratio <= 1 / change else None
+
+
 def match_intervals(
     passages: Sequence[Interval],
     sightings: Sequence[Interval],
     tolerance_s: float = TOLERANCE_S,
     min_iou: float = MIN_IOU,
+    compatible: Callable[[int, int], bool] = lambda p, s: True,
 ) -> list[Match]:
     """One-to-one assignment of sightings to passages maximising the summed interval IoU
-    (see `interval_iou`); pairs under `min_iou` never match. Times only, by design."""
-    weights = [[iou if (iou := interval_iou(p, s, tolerance_s)) >= min_iou else 0.0
-                for s in sightings] for p in passages]
+    (see `interval_iou`); pairs under `min_iou`, or not `compatible(passage, sighting)`,
+    never match. Times (and the caller's compatibility) only, by design."""
+    weights = [[iou if (iou := interval_iou(p, s, tolerance_s)) >= min_iou and compatible(i, j)
+                else 0.0 for j, s in enumerate(sightings)] for i, p in enumerate(passages)]
     return [Match(p, s, weights[p][s]) for p, s in max_weight_assignment(weights)]
 
 
@@ -207,17 +233,22 @@ def score_video(
     tolerance_s: float = TOLERANCE_S,
     min_iou: float = MIN_IOU,
 ) -> VideoScore:
-    """Match one video's sightings to its labelled passages (times only) and sort the
-    left-out sightings into duplicates and unmatched."""
+    """Match one video's sightings to its labelled passages (time and direction) and sort
+    the left-out sightings into duplicates and unmatched."""
     p_int = [(p.t_first, p.t_last) for p in passages]
     s_int = [(s.first_t, s.last_t) for s in sightings]
-    matches = match_intervals(p_int, s_int, tolerance_s, min_iou)
+    s_dir = [sighting_direction(s) for s in sightings]
+
+    def compatible(p: int, s: int) -> bool:
+        return None in (passages[p].direction, s_dir[s]) or passages[p].direction == s_dir[s]
+
+    matches = match_intervals(p_int, s_int, tolerance_s, min_iou, compatible)
     types = [s.vehicle_type.name for s in sightings]
     duplicates = find_duplicates(p_int, s_int, types, matches, tolerance_s)
     taken = {m.sighting for m in matches} | set(duplicates)
     return VideoScore(tuple(passages), tuple(sightings), tuple(matches), duplicates,
                       tuple(s for s in range(len(sightings)) if s not in taken),
-                      ambiguous_matches(p_int, s_int, matches, tolerance_s, min_iou))
+                      ambiguous_matches(p_int, s_int, matches, tolerance_s, min_iou, compatible))
 
 
 def ambiguous_matches(
@@ -226,12 +257,15 @@ def ambiguous_matches(
     matches: Sequence[Match],
     tolerance_s: float = TOLERANCE_S,
     min_iou: float = MIN_IOU,
+    compatible: Callable[[int, int], bool] = lambda p, s: True,
 ) -> tuple[int, ...]:
-    """Matched passages whose sighting could, by time alone, be another passage's vehicle
-    (it reaches `min_iou` with another passage too): where time cannot tell a swap."""
+    """Matched passages whose sighting could, by time (and `compatible`), be another
+    passage's vehicle (it reaches `min_iou` with another passage too): where the match
+    cannot tell a swap."""
     return tuple(sorted(
         m.passage for m in matches
-        if any(q != m.passage and interval_iou(pq, sightings[m.sighting], tolerance_s) >= min_iou
+        if any(q != m.passage and compatible(q, m.sighting)
+               and interval_iou(pq, sightings[m.sighting], tolerance_s) >= min_iou
                for q, pq in enumerate(passages))))
 
 
@@ -304,7 +338,8 @@ def read_passages(csv_path: Path) -> list[Passage]:
     try:
         return [Passage(r["passage_id"], float(r["t_first"]), float(r["t_last"]),
                         r["type"].strip(), r["colour"].strip(), (r["colour_alt"] or "").strip(),
-                        r["confidence"].strip()) for r in rows]
+                        r["confidence"].strip(), label_direction(r.get("direction") or ""))
+                for r in rows]
     except ValueError as e:
         raise UsageError(f"{csv_path}: bad time ({e})") from None
 
