@@ -12,13 +12,13 @@ import pytest
 from typer.testing import CliRunner
 
 from relecture.cli import app
+from relecture.evaluation.assignment import max_weight_assignment
 from relecture.evaluation.passages import (
     Passage,
     interval_iou,
     label_direction,
     labelled_videos,
     match_intervals,
-    max_weight_assignment,
     read_passages,
     score_video,
     sighting_direction,
