@@ -179,7 +179,7 @@ def eval_cmd(
     character, character error rate (plate found in the whole photo); colours: accuracy and
     confusion matrix; passages: end to end on real video (one CSV of labelled vehicle
     passages per video, same name): each video is indexed as `relecture index` does, its
-    sightings matched to the passages on time only (one to one, widest overlap), then
+    sightings matched to the passages on time and direction (one to one, widest overlap), then
     recall, duplicates, unmatched sightings, type and colour accuracy, CPU time.
 
     Example: relecture eval plates --data ../shared/data/plates_fr --json

@@ -9,8 +9,8 @@ A vehicle crossing the picture quickly, or a small one the detector is unsure of
 detected only once at `detect_fps`, and the tracker drops a lone unsure detection as a
 false alarm. So when the last detection started such a track, the next moving frame goes
 to the detector at once (`confirm_new_tracks`): a second look confirms or clears it. On the
-shared videos this keeps 0.97 of a dense baseline's tracks instead of 0.91, for 12% more
-CPU (BENCHMARKS.md).
+shared videos this keeps 0.97 of a dense baseline's tracks instead of 0.91, for about 15%
+more CPU (BENCHMARKS.md).
 """
 
 from __future__ import annotations
