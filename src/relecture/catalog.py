@@ -13,6 +13,7 @@ import os
 import random
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
@@ -87,6 +88,20 @@ CREATE TABLE IF NOT EXISTS plate_keys_coverage (covered_to BIGINT NOT NULL);
 # once per file, so every open waits (short jittered backoff) for the lock to be free.
 READ_WAIT_S = 30.0  # how long a reader (search, audit...) waits for the loader
 WRITE_WAIT_S = 300.0  # how long the loader waits for readers (each holds it for a query)
+
+
+
+@contextmanager
+def transaction(db):
+    """One DuckDB transaction around the block: committed when it ends, rolled back when it
+    raises (Ctrl-C included), so a write lands whole or not at all."""
+    db.execute("BEGIN TRANSACTION")
+    try:
+        yield db
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
 
 
 class CatalogBusy(RelectureError):
@@ -180,13 +195,8 @@ class Catalog:
 
     def sync_plate_keys(self) -> None:
         """Bring plate_keys up to date in one transaction (see `sync_plate_keys`)."""
-        self.db.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(self.db):
             sync_plate_keys(self.db)
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
 
     # -- jobs ---------------------------------------------------------------------------
     def start_job(self, actor: str, parameters: dict, model_versions: dict) -> str:
@@ -232,8 +242,7 @@ class Catalog:
         """
         thumbs = [self._write_thumbnail(rec.sha256, s) for s in sightings]
         db = self.db
-        db.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(db):
             db.execute(
                 "INSERT INTO recordings VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [rec.sha256, str(rec.path), rec.size_bytes, rec.camera, rec.start_local, rec.tz,
@@ -241,17 +250,11 @@ class Catalog:
                  rec.height, rec.codec, frames_decoded, frames_detected, job_id,
                  utc_naive(datetime.now(timezone.utc))],
             )
-            ids = []
-            for s, thumb in zip(sightings, thumbs):
-                ids.append(self._insert_sighting(rec, s, thumb))
+            ids = [self._insert_sighting(rec, s, thumb) for s, thumb in zip(sightings, thumbs)]
             for p in persons:
                 db.execute("INSERT INTO person_tracks VALUES (?, ?, ?)",
                            [rec.sha256, p.track_id, json.dumps([asdict(b) for b in p.boxes])])
             sync_plate_keys(db)
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
         return ids
 
     def _insert_sighting(self, rec: Recording, s: Sighting, thumb: str) -> int:

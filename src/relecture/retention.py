@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Iterable
 
+from relecture.catalog import transaction
 from relecture.errors import AccessDenied, NotFound, UsageError
 from relecture.requisitions import access, audit
 from relecture.requisitions.scope import iso_utc, to_utc
@@ -181,8 +182,7 @@ def place_holds(catalog, home, site, user: str, req, sighting_ids=(), recording_
     grant = access.check_hits(site, user, req, [], "legal_hold")  # open requisition, role
     targets = _targets(catalog, site, user, req, sighting_ids, recording_ids)
     db = catalog.db
-    db.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(db):
         new = [t for t in targets if db.execute(
             "SELECT count(*) FROM legal_holds WHERE requisition = ? AND recording_id = ? AND "
             "sighting_id IS NOT DISTINCT FROM ? AND released_utc IS NULL",
@@ -195,10 +195,6 @@ def place_holds(catalog, home, site, user: str, req, sighting_ids=(), recording_
         audit.append(home, grant.event("legal_hold", req, objects=_hold_objects(new, "placed"),
                                        reason=reason or None, result_count=len(new)),
                      site.audit_checkpoint_every)
-        db.execute("COMMIT")
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
     return len(new)
 
 
@@ -220,18 +216,13 @@ def release_holds(catalog, home, site, user: str, req, sighting_ids=(), recordin
               or any(r[1] == x or (len(x) >= 12 and r[1].startswith(x)) for x in rids)]
     if not chosen:
         raise NotFound(f"no active hold of requisition {req.reference} matches")
-    db.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(db):
         db.execute("UPDATE legal_holds SET released_by = ?, released_utc = ? WHERE hold_id IN "
                    "(SELECT unnest(?::BIGINT[]))", [user, _now(), [r[0] for r in chosen]])
         audit.append(home, grant.event(
             "legal_hold", req, reason=reason or None, result_count=len(chosen),
             objects=_hold_objects([_Target(r[1], r[2]) for r in chosen], "released")),
             site.audit_checkpoint_every)
-        db.execute("COMMIT")
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
     return len(chosen)
 
 
