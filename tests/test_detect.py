@@ -1,4 +1,5 @@
-"""The tiled COCO detector: its box-merging rules, and a real run on labelled CCTV frames."""
+"""The detectors: the box-merging rules every backend shares, the SSD's tiles, and real runs
+of each named detector on labelled CCTV frames."""
 
 from __future__ import annotations
 
@@ -7,14 +8,8 @@ import pytest
 
 from relecture.evaluation.common import match_boxes, read_labels, row_box
 from relecture.errors import ModelUnavailable, UsageError
-from relecture.indexer.detect import (
-    cut_by_inner_edge,
-    group_boxes,
-    load_detector,
-    merge_riders,
-    suppress,
-    tile_grid,
-)
+from relecture.indexer.detect import group_boxes, load_detector, merge_riders, suppress
+from relecture.indexer.detect_ssd import cut_by_inner_edge, tile_grid
 
 
 def test_tiles_cover_the_image_with_overlap():
@@ -65,11 +60,11 @@ def test_unknown_detector_kind_is_a_usage_error():
         load_detector("nope")
 
 
-@pytest.fixture(scope="module")
-def detector():
-    d = load_detector()
+@pytest.fixture(scope="module", params=["nanodet", "tiled"])
+def detector(request):
     try:
-        d._network()
+        d = load_detector(request.param)
+        d.detect(np.zeros((64, 64, 3), np.uint8))
     except ModelUnavailable as e:
         pytest.skip(str(e))
     return d
@@ -90,3 +85,36 @@ def test_finds_the_labelled_vehicles_on_real_cctv_frames(shared_data, detector, 
     height, width = image.shape[:2]
     assert (vehicles.xyxy >= 0).all() and (vehicles.xyxy[:, [0, 2]] <= width).all()
     assert (vehicles.xyxy[:, [1, 3]] <= height).all()
+
+
+def test_nanodet_decode_reads_each_side_as_the_expected_bin_times_the_stride():
+    from relecture.indexer.detect_nanodet import BINS, NanoDetConfig, decode, input_size
+
+    size = input_size(1280, 720, 640)
+    assert size == (640, 352)  # 16:9 CCTV keeps its aspect, sides multiples of 32
+    outputs = {}
+    for k, stride in enumerate((8, 16, 32)):
+        cells = (size[0] // stride) * (size[1] // stride)
+        outputs[f"cls{k}"] = np.zeros((1, cells, 80), np.float32)
+        outputs[f"box{k}"] = np.full((1, cells, 4 * BINS), -20.0, np.float32)
+    # one car at stride 16, cell (x=10, y=5): centre (168, 88); sides 2, 3, 4, 5 bins away,
+    # the right side split evenly between bins 4 and 5 (expected 4.5)
+    grid_w = size[0] // 16
+    cell = 5 * grid_w + 10
+    outputs["cls1"][0, cell, 2] = 0.9
+    dist = outputs["box1"][0, cell].reshape(4, BINS)
+    dist[0, 2] = dist[1, 3] = dist[3, 5] = 20.0
+    dist[2, 4] = dist[2, 5] = 20.0
+    xyxy, score, coco = decode(outputs, size, NanoDetConfig())
+    assert coco.tolist() == [2] and score.tolist() == pytest.approx([0.9])
+    assert xyxy[0].tolist() == pytest.approx([168 - 32, 88 - 48, 168 + 72, 88 + 80], abs=1e-3)
+
+
+def test_per_class_thresholds_keep_a_weak_motorcycle_and_drop_an_equally_weak_car():
+    from relecture.indexer.detect import MergeConfig, refine
+
+    boxes = np.array([[0, 0, 100, 100], [200, 0, 300, 100]], np.float32)
+    merge = MergeConfig(confidence=0.4, class_confidence=(("motorcycle", 0.3),))
+    dets = refine(boxes, np.array([0.35, 0.35], np.float32),
+                  np.array(["car", "motorcycle"], dtype=object), (400, 400, 3), merge)
+    assert dets.labels == ["motorcycle"]

@@ -63,10 +63,11 @@ def test_each_drawn_vehicle_is_one_sighting_with_its_type_colour_and_plate(index
     assert result.exit_code == 0, result.output
     start, end = vehicle["in_view_s"]
     # A car keeps driving away after its in-view window, so sightings are told apart by
-    # when they start: the car enters the picture at the start of its window.
-    # (A car far up the street that the detector lost and found again may start a second,
-    # small sighting at the same moment: the drawn vehicle is the large one, near the camera.)
-    entering = [s for s in sightings_of(home, clip["file"]) if abs(s["first_t"] - start) <= 1.0]
+    # when they start: the car enters the picture at the start of its window, cut by the
+    # frame's edge, and is detected once enough of it shows (NanoDet: within 1.2 s on these
+    # drawn cars). (A car far up the street that the detector lost and found again may start
+    # a second, small sighting at the same moment: the drawn vehicle is the large one.)
+    entering = [s for s in sightings_of(home, clip["file"]) if abs(s["first_t"] - start) <= 1.5]
     assert entering, "no sighting starts when the vehicle enters the picture"
     s = max(entering, key=lambda s: s["first_width"])
     assert s["last_t"] >= end - 0.5, s  # one sighting for the whole time it is in view

@@ -25,6 +25,7 @@ from relecture.evaluation.passages import (
     summarise,
 )
 from relecture.errors import UsageError
+from relecture.indexer.pipeline import IndexConfig
 from relecture.sightings import ColourResult, PlateResult, Sighting, TrackBox, TypeResult
 
 runner = CliRunner()
@@ -206,7 +207,7 @@ def test_eval_passages_cli_on_a_real_clip(shared_data, tmp_path):
                                  "--videos", str(shared_data / "videos"), "--json"])
     assert result.exit_code == 0, result.output
     m = json.loads(result.stdout)
-    assert m["detector"] == "fast"  # what `relecture index` runs
+    assert m["detector"] == IndexConfig().detector  # what `relecture index` runs
     assert m["n"] == len(labelled) == m["per_video"][name]["n"]
     assert 0 < m["found"] <= m["n"]
     assert 0.0 <= m["recall"] <= 1.0 and 0.0 <= m["recall_sure"] <= 1.0

@@ -43,32 +43,6 @@ def _main() -> None:
     """
 
 
-@app.command("models")
-def models_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """List every model: role, package and file, licence, and whether it is ready."""
-    from relecture.models.registry import MODELS, locate
-
-    rows = []
-    for s in MODELS:
-        paths = locate(s)
-        rows.append({
-            "model": s.key, "role": s.role, "package": s.package or f"file via ${s.env}",
-            "files": [str(p) for p in paths] if paths else list(s.files),
-            "licence": s.licence,
-            "status": "ready" if paths else f"missing: {s.how_to_provide}",
-        })
-    if as_json:
-        print(json.dumps(rows, indent=2))
-        return
-    table = Table(title="relecture models")
-    for col in ("model", "role", "package", "licence", "status"):
-        table.add_column(col, overflow="fold")
-    for r in rows:
-        status = "[green]ready[/]" if r["status"] == "ready" else f"[yellow]{r['status']}[/]"
-        table.add_row(r["model"], r["role"], r["package"], r["licence"], status)
-    out.print(table)
-
-
 @app.command("index")
 def index_cmd(
     paths: Optional[list[Path]] = typer.Argument(
@@ -94,8 +68,8 @@ def index_cmd(
                                      help="Frames per second the motion gate looks at."),
     no_plates: bool = typer.Option(False, "--no-plates", help="Do not read licence plates."),
     detector: str = typer.Option(
-        "fast", "--detector", help="fast (one pass a frame) or tiled (finds small, distant "
-        "vehicles; 7 network passes a frame instead of 1). See BENCHMARKS.md."),
+        "nanodet", "--detector", help="nanodet (NanoDet-g, one pass a frame), fast (the older "
+        "SSD, one pass) or tiled (the SSD on tiles, 7 passes a frame). See BENCHMARKS.md."),
     home: Optional[Path] = HomeOption,
 ) -> None:
     """Index recorded footage into the catalog (files are indexed whole or not at all).
@@ -169,9 +143,8 @@ def eval_cmd(
         "[default: DATA/../videos]."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     detector: Optional[str] = typer.Option(
-        None, "--detector", help="detection and passages: tiled (small, distant vehicles) or "
-        "fast (the single pass `relecture index` uses) [default: tiled for detection, as "
-        "`index` for passages]."),
+        None, "--detector", help="detection and passages: nanodet, fast or tiled "
+        "[default: the one `relecture index` uses]."),
 ) -> None:
     """Measure accuracy on a labelled folder (labels.csv, or one folder per colour).
 
@@ -201,10 +174,10 @@ def eval_cmd(
         from functools import partial
 
         from relecture.evaluation.detection import evaluate_detection
-        from relecture.indexer.detect import load_detector
+        from relecture.indexer.detect import DEFAULT, load_detector
 
         evaluate = partial(evaluate_detection,
-                           detector=_run(lambda: load_detector(detector or "tiled")))
+                           detector=_run(lambda: load_detector(detector or DEFAULT)))
     elif what == "plates":
         from relecture.evaluation.plates import evaluate_plates as evaluate
     elif what == "passages":

@@ -1,5 +1,5 @@
 """The CLI commands beyond indexing, one module per area, registered on the app by
-`register`: search/show, requisition, audit, export/verify, purge/hold/report."""
+`register`: models, search/show, requisition, audit, export/verify, purge/hold/report."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    from relecture.commands import audit, export, requisition, retention, search
+    from relecture.commands import audit, export, models, requisition, retention, search
+
+    app.add_typer(models.app, name="models")
 
     app.command("search")(search.search_cmd)
     app.command("show")(search.show_cmd)

@@ -157,7 +157,7 @@ def _components(factory, config: IndexConfig, extractors: tuple[str, ...],
         limit_threads(threads)
     if factory is None:
         from relecture.indexer.pipeline import build_components as factory
-    detector, describer = factory(config)
+    detector, describer = factory(config, threads)
     return detector, restrict_describer(describer, extractors)
 
 

@@ -10,6 +10,7 @@ The catalog is open read-write only for each commit, so searches can run meanwhi
 from __future__ import annotations
 
 import functools
+import os
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 from relecture.catalog import Catalog
-from relecture.errors import RelectureError
+from relecture.errors import ModelUnavailable, RelectureError
 from relecture.footage import Recording, SourceHints, discover, probe, resolve_hints, sha256_file
 from relecture.indexer.decode import sample_frames
 from relecture.indexer.pipeline import (
@@ -175,7 +176,8 @@ def _process(todo: list[Recording], config: IndexConfig, workers: int, progress:
                                   lambda t, rec=rec: progress.advanced(rec, t))
         return
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        pending = {pool.submit(_pool_task, rec, config): rec for rec in todo}
+        threads = max(1, (os.cpu_count() or 1) // workers)  # the cores, shared out
+        pending = {pool.submit(_pool_task, rec, config, threads): rec for rec in todo}
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for fut in done:
@@ -185,13 +187,13 @@ def _process(todo: list[Recording], config: IndexConfig, workers: int, progress:
 
 
 @functools.cache
-def _worker_components(config: IndexConfig):
+def _worker_components(config: IndexConfig, threads: int):
     """Models for one worker process, loaded on its first file and reused for the next."""
-    return build_components(config)
+    return build_components(config, threads)
 
 
-def _pool_task(rec: Recording, config: IndexConfig):
-    return _index_one(rec, config, _worker_components(config))
+def _pool_task(rec: Recording, config: IndexConfig, threads: int):
+    return _index_one(rec, config, _worker_components(config, threads))
 
 
 def _index_one(rec: Recording, config: IndexConfig, components, on_time=None):
@@ -210,6 +212,8 @@ def _index_one(rec: Recording, config: IndexConfig, components, on_time=None):
             sample_frames(rec.path, config.sample_fps), detector, describer, config,
             on_frame=on_frame,
         )
+    except ModelUnavailable:
+        raise  # every file would fail alike: the job stops with the providing command
     except RelectureError as e:
         return FileOutcome(rec.path, "failed", str(e), camera=rec.camera)
     if on_time is not None:

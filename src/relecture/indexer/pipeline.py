@@ -31,9 +31,9 @@ class IndexConfig:
     tracker: TrackerConfig = TrackerConfig()
     views_per_track: int = 3
     read_plates: bool = True
-    # A named detector configuration (indexer.detect.KINDS). Video uses the single pass: a
-    # vehicle is seen on many frames as it crosses the picture, and the tiled pass costs ~7x.
-    detector: str = "fast"
+    # A named detector (indexer.detect.KINDS). Video uses one pass a frame: a vehicle is seen
+    # on many frames as it crosses the picture, and the SSD's tiled pass costs ~7x.
+    detector: str = "nanodet"
     dense: bool = False  # baseline: detector on every sampled frame, no gating
 
 
@@ -90,8 +90,11 @@ def index_frames(
     return RecordingResult(tuple(sightings), tuple(persons), sampled, detected)
 
 
-def build_components(config: IndexConfig) -> tuple[Detector, Describer]:
-    """Load the real models (lazily, once per process) and wire the describers."""
+def build_components(config: IndexConfig, threads: int | None = None) -> tuple[Detector, Describer]:
+    """Load the real models (lazily, once per process) and wire the describers. `threads`:
+    what each ONNX Runtime session may use (default: every core, for a single process)."""
+    import os
+
     from relecture.indexer.colour import name_colour
     from relecture.indexer.detect import load_detector
     from relecture.indexer.embed import EfficientNetLite0, load_embedder
@@ -106,4 +109,4 @@ def build_components(config: IndexConfig) -> tuple[Detector, Describer]:
         vote_plates=vote,
         embedder=load_embedder(net),
     )
-    return load_detector(config.detector), describer
+    return load_detector(config.detector, threads or os.cpu_count() or 1), describer

