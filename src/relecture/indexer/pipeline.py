@@ -101,7 +101,9 @@ def build_components(config: IndexConfig, threads: int | None = None) -> tuple[D
     from relecture.indexer.plates import PlateReader, vote
     from relecture.indexer.vehicle_type import TypeRefiner
 
-    net = EfficientNetLite0()  # one network serves type refinement and the fallback embedding
+    threads = threads or os.cpu_count() or 1
+    # one network serves type refinement and the fallback embedding
+    net = EfficientNetLite0(threads=threads)
     describer = Describer(
         vehicle_type=TypeRefiner(net).refine,
         colour=name_colour,
@@ -109,4 +111,4 @@ def build_components(config: IndexConfig, threads: int | None = None) -> tuple[D
         vote_plates=vote,
         embedder=load_embedder(net),
     )
-    return load_detector(config.detector, threads or os.cpu_count() or 1), describer
+    return load_detector(config.detector, threads), describer

