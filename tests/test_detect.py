@@ -78,7 +78,7 @@ def test_finds_the_labelled_vehicles_on_real_cctv_frames(shared_data, detector, 
     image = cv2.imread(str(folder / name))
     gt = np.array([row_box(r) for r in read_labels(folder)[name]], np.float32)
     dets = detector.detect(image)
-    vehicles = dets[dets.is_vehicle]
+    vehicles = dets[dets.is_vehicle & dets.sure]  # weak boxes only extend tracks
     found = match_boxes(vehicles.xyxy, vehicles.confidence, gt)
     assert found >= 0.75 * len(gt), f"{found}/{len(gt)} labelled vehicles found"
     assert len(vehicles) <= 1.5 * len(gt), f"{len(vehicles)} boxes for {len(gt)} vehicles"
@@ -118,3 +118,17 @@ def test_per_class_thresholds_keep_a_weak_motorcycle_and_drop_an_equally_weak_ca
     dets = refine(boxes, np.array([0.35, 0.35], np.float32),
                   np.array(["car", "motorcycle"], dtype=object), (400, 400, 3), merge)
     assert dets.labels == ["motorcycle"]
+
+
+def test_weak_boxes_are_kept_apart_and_never_unseat_a_sure_vehicle():
+    from relecture.indexer.detect import MergeConfig, refine
+
+    boxes = np.array([[0, 0, 100, 100], [5, 5, 100, 100], [200, 0, 300, 100], [400, 0, 420, 20]],
+                     np.float32)
+    scores = np.array([0.5, 0.3, 0.25, 0.1], np.float32)
+    names = np.array(["car"] * 4, dtype=object)
+    dets = refine(boxes, scores, names, (400, 500, 3), MergeConfig(weak_confidence=0.2, min_side=0))
+    assert dets.weak.tolist() == [False, True]
+    assert dets.xyxy.tolist() == [[0, 0, 100, 100], [200, 0, 300, 100]]  # the overlap went
+    without = refine(boxes, scores, names, (400, 500, 3), MergeConfig(min_side=0))
+    assert len(without) == 1 and not without.weak.any()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from relecture.detections import Detections
+import numpy as np
+
+from relecture.detections import Detections, label_id
 from relecture.indexer.track import Tracker, TrackerConfig
 
 
@@ -98,3 +100,32 @@ def test_a_car_driving_away_and_missed_for_a_while_stays_one_track():
     tracks, ids = run([(t, [away(t)], ["car"]) for t in times])
     assert len(tracks) == 1, [(tr.first_t, tr.last_t) for tr in tracks]
     assert len(set(i for frame in ids for i in frame)) == 1
+
+
+def _frame(boxes, scores, weak, label="car"):
+    return Detections(xyxy=np.array(boxes, np.float32), confidence=np.array(scores, np.float32),
+                      class_id=np.full(len(boxes), label_id(label), np.int64),
+                      weak=np.array(weak, bool))
+
+
+def test_weak_boxes_continue_a_track_but_never_start_one_nor_name_it():
+    tracker = Tracker(TrackerConfig(max_gap_s=1.0))
+    ids0, _ = tracker.update(0.0, _frame([moving_box(0, 0, 40)], [0.45], [False]))
+    # the car is then only weakly seen for 1 s, and a weak box elsewhere matches nothing
+    for k in range(1, 5):
+        t = k * 0.25
+        ids, done = tracker.update(t, _frame([moving_box(t, 0, 40), [600, 300, 680, 350]],
+                                             [0.25, 0.25], [True, True], "truck"))
+        assert ids == [ids0[0], 0] and not done
+    # past `weak_carry_s` without a sure box, weak boxes no longer carry it
+    ids, _ = tracker.update(1.5, _frame([moving_box(1.5, 0, 40)], [0.25], [True]))
+    assert ids == [0]
+    tracks = tracker.flush()
+    assert len(tracks) == 1 and len(tracks[0].boxes) == 5
+    assert tracks[0].label == "car"  # four weak "truck" boxes do not outvote one sure car
+
+
+def test_a_lone_weak_box_is_no_track():
+    tracker = Tracker()
+    ids, _ = tracker.update(0.0, _frame([[0, 0, 50, 50]], [0.3], [True]))
+    assert ids == [0] and tracker.flush() == []

@@ -40,11 +40,16 @@ class Frame:
 
 @dataclass(frozen=True)
 class Detections:
-    """N boxes in pixel xyxy with their confidence and label id (index into LABELS)."""
+    """N boxes in pixel xyxy with their confidence and label id (index into LABELS).
+
+    `weak` marks vehicle boxes scored below the detector's threshold but above a lower one:
+    not detections on their own, they may only continue a track that sure detections
+    started (as ByteTrack's second association does). `sure` is the rest."""
 
     xyxy: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), np.float32))
     confidence: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     class_id: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    weak: np.ndarray | None = None  # None: every box is sure
 
     def __post_init__(self) -> None:
         n = len(self.xyxy)
@@ -55,6 +60,10 @@ class Detections:
                 f"confidence and class_id must have shape ({n},), got "
                 f"{self.confidence.shape} and {self.class_id.shape}"
             )
+        if self.weak is None:
+            object.__setattr__(self, "weak", np.zeros(n, bool))
+        elif self.weak.shape != (n,):
+            raise ValueError(f"weak must have shape ({n},), got {self.weak.shape}")
 
     def __len__(self) -> int:
         return len(self.xyxy)
@@ -63,8 +72,14 @@ class Detections:
         if isinstance(index, (int, np.integer)):
             index = [index]
         return Detections(
-            xyxy=self.xyxy[index], confidence=self.confidence[index], class_id=self.class_id[index]
+            xyxy=self.xyxy[index], confidence=self.confidence[index],
+            class_id=self.class_id[index], weak=self.weak[index],
         )
+
+    @property
+    def sure(self) -> np.ndarray:
+        """Boolean mask of the detections that stand on their own (not `weak`)."""
+        return ~self.weak
 
     @property
     def labels(self) -> list[str]:
@@ -93,6 +108,7 @@ class Detections:
             xyxy=np.concatenate([p.xyxy for p in parts]),
             confidence=np.concatenate([p.confidence for p in parts]),
             class_id=np.concatenate([p.class_id for p in parts]),
+            weak=np.concatenate([p.weak for p in parts]),
         )
 
 

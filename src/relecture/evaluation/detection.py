@@ -48,7 +48,7 @@ def evaluate_detection(
         start = time.perf_counter()
         dets = detector.detect(image)
         seconds += time.perf_counter() - start
-        dets = dets[dets.is_vehicle]
+        dets = dets[dets.is_vehicle & dets.sure]
         pred_cls = np.array(dets.labels, dtype=object)
         gt = np.array([row_box(r) for r in rows], np.float32)
         gt_cls = np.array([r["cls"] for r in rows], dtype=object)

@@ -38,6 +38,7 @@ class MergeConfig:
     # not calibrated alike across classes (NanoDet scores two-wheelers and lorries lower).
     class_confidence: tuple[tuple[str, float], ...] = ()
     person_confidence: float = 0.3  # riders are merged into two-wheelers from this score
+    weak_confidence: float | None = None  # vehicles from this score are kept as `weak`
     nms_iou: float = 0.45
     containment: float = 0.6  # drop a box lying this much inside a better one
     min_side: float = 0.05  # vehicles need sqrt(w*h) >= min_side * frame height
@@ -113,17 +114,36 @@ def refine(xyxy: np.ndarray, score: np.ndarray, names: np.ndarray,
     needed = np.full(len(label), c.confidence, np.float32)
     for name, value in c.class_confidence:
         needed[label == label_id(name)] = value
-    v = ~is_person & (score >= needed)
+    lowest = needed if c.weak_confidence is None else np.minimum(needed, c.weak_confidence)
+    v = ~is_person & (score >= lowest)
     wh = np.clip(xyxy[:, 2:] - xyxy[:, :2], 0, None)
     side = np.sqrt(wh[:, 0] * wh[:, 1])
     v &= side >= c.min_side * shape[0]
-    v_keep = np.flatnonzero(v)[suppress(xyxy[v], score[v], c.nms_iou, c.containment)]
-    v_keep = v_keep[~group_boxes(xyxy[v_keep], score[v_keep])]
+    # Sure boxes are merged first, so a weak box never suppresses or unseats a sure one.
+    sure = v & (score >= needed)
+    s_keep = np.flatnonzero(sure)[suppress(xyxy[sure], score[sure], c.nms_iou, c.containment)]
+    s_keep = s_keep[~group_boxes(xyxy[s_keep], score[s_keep])]
+    w_keep = _weak_left(xyxy, score, np.flatnonzero(v & ~sure), s_keep, c)
     p_keep = p_keep[score[p_keep] >= c.confidence]
-    keep = np.concatenate([v_keep, p_keep])
+    keep = np.concatenate([s_keep, w_keep, p_keep])
+    weak = np.zeros(len(keep), bool)
+    weak[len(s_keep):len(s_keep) + len(w_keep)] = True
     height, width = shape[:2]
     boxes = np.clip(xyxy[keep], 0, [width, height, width, height]).astype(np.float32)
-    return Detections(xyxy=boxes, confidence=score[keep].astype(np.float32), class_id=label[keep])
+    return Detections(xyxy=boxes, confidence=score[keep].astype(np.float32),
+                      class_id=label[keep], weak=weak)
+
+
+def _weak_left(xyxy: np.ndarray, score: np.ndarray, weak: np.ndarray, sure: np.ndarray,
+               c: MergeConfig) -> np.ndarray:
+    """The weak candidates that greedy suppression keeps when every sure box ranks first
+    (so a weak box overlapping, or lying inside, a sure vehicle goes)."""
+    if not len(weak):
+        return weak
+    both = np.concatenate([sure, weak])
+    ranked = np.concatenate([score[sure] + 1.0, score[weak]])
+    kept = suppress(xyxy[both], ranked, c.nms_iou, c.containment)
+    return both[kept[kept >= len(sure)]]
 
 
 @dataclass
@@ -143,7 +163,8 @@ class VehicleDetector:
 # in name order) and checked on the other: recall 0.876 / precision 0.807 on the first half,
 # 0.883 / 0.821 on the second (a single 0.4 gave 0.834 / 0.821 there). BENCHMARKS.md.
 NANODET_MERGE = MergeConfig(class_confidence=(
-    ("motorcycle", 0.3), ("bicycle", 0.3), ("truck", 0.35), ("bus", 0.35)))
+    ("motorcycle", 0.3), ("bicycle", 0.3), ("truck", 0.35), ("bus", 0.35)),
+    weak_confidence=0.2)
 
 
 def _nanodet(threads: int) -> VehicleDetector:

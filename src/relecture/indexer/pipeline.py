@@ -82,7 +82,9 @@ def index_frames(
         dets = detector.detect(frame.image)
         ids, done = tracker.update(frame.t, dets)
         for j, track_id in enumerate(ids):
-            if dets.is_vehicle[j]:
+            # Views come from sure boxes only: a weak box (often a partial or blurred
+            # vehicle) places the track but describes it badly.
+            if track_id and dets.is_vehicle[j] and dets.sure[j]:
                 views.offer(track_id, frame.t, frame.image, dets.xyxy[j], float(dets.confidence[j]))
         finish(done)
     finish(tracker.flush())
@@ -107,7 +109,8 @@ def build_components(config: IndexConfig, threads: int | None = None) -> tuple[D
     describer = Describer(
         vehicle_type=TypeRefiner(net).refine,
         colour=name_colour,
-        read_plates=PlateReader(text_first=True).read if config.read_plates else None,
+        read_plates=(PlateReader(text_first=True, threads=threads).read
+                     if config.read_plates else None),
         vote_plates=vote,
         embedder=load_embedder(net),
     )

@@ -294,16 +294,12 @@ class PlatedetDetector:
     """fast-alpr `BaseDetector` around the offline `platedet` ONNX model (YOLOv8s-seg)."""
 
     def __init__(self, conf_threshold: float = 0.1, iou_threshold: float = 0.4,
-                 max_boxes: int = 3) -> None:
-        import onnxruntime as ort
-
+                 max_boxes: int = 3, threads: int = 1) -> None:
         from relecture.models.registry import require
+        from relecture.models.runtime import onnx_session
 
         (path,) = require("platedet")
-        options = ort.SessionOptions()
-        # no busy-waiting between operators: indexing runs one process per core
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.session = onnx_session(path, threads)
         self.input = self.session.get_inputs()[0]
         self.size = int(self.input.shape[-1])
         self.conf_threshold = conf_threshold
@@ -363,7 +359,7 @@ class RapidPlateOCR:
     source = "rapidocr"
     DET_MAX_SIDE = 960
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int = 1) -> None:
         from rapidocr_onnxruntime import RapidOCR
 
         from relecture.models.registry import require
@@ -373,7 +369,8 @@ class RapidPlateOCR:
         # package default), which is slow and no better
         self.engine = RapidOCR(det_model_path=str(det), rec_model_path=str(rec), use_cls=False,
                                print_verbose=False, det_limit_type="max",
-                               det_limit_side_len=self.DET_MAX_SIDE)
+                               det_limit_side_len=self.DET_MAX_SIDE,
+                               intra_op_num_threads=threads, inter_op_num_threads=1)
 
     def text_boxes(self, image_bgr: np.ndarray, scale: float = 1.0) -> list[_TextBox]:
         """Text lines found and read by RapidOCR in the image (resized by `scale` first),
@@ -431,8 +428,9 @@ class PlateReader:
     CROP_HEIGHTS = (64, 128)
 
     def __init__(self, whole_image: bool = True, max_candidates: int = 5,
-                 text_first: bool = False) -> None:
+                 text_first: bool = False, threads: int = 1) -> None:
         self.whole_image = whole_image
+        self.threads = threads  # per ONNX Runtime session
         self.max_candidates = max_candidates
         # On a vehicle crop, RapidOCR over the whole crop costs about a quarter of platedet
         # (a 640x640 YOLOv8s-seg pass, ~0.55 CPU-s here) and usually reads the plate sure
@@ -451,7 +449,8 @@ class PlateReader:
                 # virtual subclasses: fast-alpr is only imported once a plate is to be read
                 BaseDetector.register(PlatedetDetector)
                 BaseOCR.register(RapidPlateOCR)
-                self._alpr = ALPR(detector=PlatedetDetector(), ocr=RapidPlateOCR())
+                self._alpr = ALPR(detector=PlatedetDetector(threads=self.threads),
+                                  ocr=RapidPlateOCR(self.threads))
         return self._alpr
 
     @property

@@ -2,7 +2,10 @@
 
 Detections arrive on sparse frames (the gate lets through a few per second), so matching
 predicts each track's box with its velocity and accepts a match on overlap or on a centre
-close enough for the box size. Persons and vehicles never share a track; a vehicle track
+close enough for the box size. Sure detections are matched first and start tracks; weak
+ones (below the detector's threshold) then only continue tracks left unmatched, so a
+vehicle the detector is unsure of for a few frames (seen from above, half hidden, cut by
+the frame edge) stays one track. Persons and vehicles never share a track; a vehicle track
 may see its label flip (car/truck) and keeps the majority.
 """
 
@@ -26,6 +29,10 @@ class TrackerConfig:
     match_centre: float = 1.2  # centre distance, in units of the smaller box's larger side
     max_size_ratio: float = 2.0  # a box this much larger or smaller is another vehicle
     predict_horizon_s: float = 0.7  # motion is extrapolated this far at most (see _Live.predict)
+    # A weak box must overlap the predicted box this much (no centre-distance match): it may
+    # not carry a track over to the next vehicle in a queue.
+    weak_match_iou: float = 0.3
+    weak_carry_s: float = 1.0  # weak boxes carry a track this long after its last sure box
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,7 @@ class _Live:
     boxes: list[TrackBox] = field(default_factory=list)
     votes: Counter = field(default_factory=Counter)
     velocity: np.ndarray = field(default_factory=lambda: np.zeros(4, np.float32))
+    last_sure_t: float = float("-inf")
 
     def predict(self, t: float, horizon_s: float) -> np.ndarray:
         # Perspective slows a vehicle down on screen as it drives away: extrapolating its
@@ -63,7 +71,7 @@ class _Live:
         last = self.boxes[-1]
         return np.asarray(last.xyxy, np.float32) + self.velocity * min(t - last.t, horizon_s)
 
-    def add(self, t: float, box: np.ndarray, conf: float, label: int) -> None:
+    def add(self, t: float, box: np.ndarray, conf: float, label: int, vote: bool = True) -> None:
         if self.boxes:
             prev = self.boxes[-1]
             dt = t - prev.t
@@ -71,7 +79,9 @@ class _Live:
                 v = (box - np.asarray(prev.xyxy, np.float32)) / dt
                 self.velocity = v if len(self.boxes) == 1 else 0.5 * self.velocity + 0.5 * v
         self.boxes.append(TrackBox(t=t, xyxy=tuple(float(x) for x in box), confidence=conf))
-        self.votes[label] += conf
+        if vote:  # a weak box's label is a guess: it places the vehicle, it does not name it
+            self.votes[label] += conf
+            self.last_sure_t = t
 
 
 class Tracker:
@@ -93,13 +103,16 @@ class Tracker:
         self._last_t = t
         ids = [0] * len(dets)
         for is_person in (False, True):
-            idx = np.flatnonzero((dets.class_id == PERSON) == is_person)
+            kind = (dets.class_id == PERSON) == is_person
+            sure = np.flatnonzero(kind & dets.sure)
             live = [tr for tr in self._live if tr.is_person == is_person]
-            for det_i, tr in self._match(t, dets.xyxy[idx], live):
-                j = idx[det_i]
-                tr.add(t, dets.xyxy[j], float(dets.confidence[j]), int(dets.class_id[j]))
-                ids[j] = tr.track_id
-            for j in idx:
+            self._assign(t, dets, sure, live, ids, weak=False)
+            # Weak boxes only continue the tracks no sure box continued; they start none.
+            seen = set(ids)
+            carried = [tr for tr in live if tr.track_id not in seen
+                       and t - tr.last_sure_t <= self.config.weak_carry_s]
+            self._assign(t, dets, np.flatnonzero(kind & dets.weak), carried, ids, weak=True)
+            for j in sure:
                 if ids[j] == 0:
                     tr = _Live(track_id=self._next_id, is_person=is_person)
                     self._next_id += 1
@@ -107,6 +120,14 @@ class Tracker:
                     self._live.append(tr)
                     ids[j] = tr.track_id
         return ids, finished
+
+    def _assign(self, t: float, dets: Detections, idx: np.ndarray, live: list[_Live],
+                ids: list[int], weak: bool) -> None:
+        for det_i, tr in self._match(t, dets.xyxy[idx], live, weak):
+            j = idx[det_i]
+            tr.add(t, dets.xyxy[j], float(dets.confidence[j]), int(dets.class_id[j]),
+                   vote=not dets.weak[j])
+            ids[j] = tr.track_id
 
     def unconfirmed(self) -> bool:
         """Did the last update start a track that needs a second detection? (One detection
@@ -125,7 +146,7 @@ class Tracker:
         self._live = []
         return [tr for tr in done if tr is not None]
 
-    def _match(self, t: float, boxes: np.ndarray, live: list[_Live]):
+    def _match(self, t: float, boxes: np.ndarray, live: list[_Live], weak: bool = False):
         if not len(boxes) or not live:
             return []
         pred = np.stack([tr.predict(t, self.config.predict_horizon_s) for tr in live])
@@ -142,7 +163,10 @@ class Tracker:
         # the car it follows, far up the street, must not be matched to it by that size.
         dist = np.linalg.norm(cb - cp, axis=2) / small
         similar = np.maximum(size_b, size_p) / small <= self.config.max_size_ratio
-        ok = similar & ((iou >= self.config.match_iou) | (dist <= self.config.match_centre))
+        if weak:
+            ok = similar & (iou >= self.config.weak_match_iou)
+        else:
+            ok = similar & ((iou >= self.config.match_iou) | (dist <= self.config.match_centre))
         score = np.where(ok, iou + (1.0 - np.minimum(dist, 1.0)), -1.0)
         pairs, used_d, used_t = [], set(), set()
         for flat in np.argsort(-score, axis=None):
