@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import shutil
 import stat
 from pathlib import Path
 
 import pytest
 
 from relecture.errors import IntegrityError, UsageError
-from relecture.requisitions import audit, keys
+from relecture.requisitions import audit, audit_anchor, keys
 from relecture.requisitions.audit import AuditEvent
+from relecture.requisitions.audit_format import checkpoint_message, legacy_message
+from relecture.requisitions.audit_head import head_path
 from relecture.requisitions.audit_verify import verify_chain, verify_home
 from relecture.settings import Home
 
@@ -41,12 +44,18 @@ def _verify(home: Home, **kw):
     return verify_chain(home.audit_log, keys.public_key_path(home), **kw)
 
 
-@pytest.fixture
-def log(home) -> Home:
-    """A log of 12 events with checkpoints after events 5 and 10 (14 records)."""
-    h = Home(home)
+@pytest.fixture(scope="module")
+def _built(tmp_path_factory) -> Path:
+    h = Home(tmp_path_factory.mktemp("audit") / "home")
     _fill(h, 12)
-    return h
+    return h.root
+
+
+@pytest.fixture
+def log(home, _built) -> Home:
+    """A log of 12 events with checkpoints after events 5 and 10 (14 records); a fresh copy
+    of one built per module, free to tamper with."""
+    return Home(shutil.copytree(_built, home))
 
 
 def test_fresh_log_chains_checkpoints_and_verifies(log):
@@ -96,8 +105,10 @@ def test_truncation_at_the_end_is_detected(log, keep):
     _write(log, _lines(log)[:keep])
     report = _verify(log)
     assert not report.ok and "truncated" in report.reason
-    with pytest.raises(IntegrityError, match="does not match the signed head"):
+    cut = log.audit_log.read_bytes()
+    with pytest.raises(IntegrityError, match="truncated.*refusing to append"):
         audit.append(log, _event())  # the tool must not re-sign a truncated log
+    assert log.audit_log.read_bytes() == cut
 
 
 def test_an_emptied_log_is_detected(log):
@@ -153,17 +164,22 @@ def test_another_key_does_not_verify(log, tmp_path):
 
 
 def test_a_missing_head_file_is_detected(log):
-    audit.head_path(log.audit_log).unlink()
+    head_path(log.audit_log).unlink()
     assert "missing" in _verify(log).reason
 
 
-def test_a_rollback_is_caught_only_with_a_head_kept_elsewhere(log):
-    saved_log, saved_head = log.audit_log.read_bytes(), audit.head_path(log.audit_log).read_bytes()
+def test_a_rollback_of_log_and_head_is_caught_by_the_catalog(log):
+    saved_log, saved_head = log.audit_log.read_bytes(), head_path(log.audit_log).read_bytes()
     _fill(log, 3)
     kept = audit.checkpoint(log, "auditor")  # e.g. the head copied into an evidence package
     log.audit_log.write_bytes(saved_log)
-    audit.head_path(log.audit_log).write_bytes(saved_head)
-    assert _verify(log).ok  # consistent rollback: invisible from inside the home
+    head_path(log.audit_log).write_bytes(saved_head)
+    assert _verify(log).ok  # log and head alone are consistent...
+    report = verify_home(log)  # ...but the catalog saw the log reach further
+    assert not report.ok and f"the catalog recorded seq {kept.seq + 1}" in report.reason
+    assert report.anchor_seq == kept.seq + 1
+    with pytest.raises(IntegrityError, match="refusing to append"):
+        audit.append(log, _event())
     report = _verify(log, expected_head=(kept.seq, kept.hash))
     assert not report.ok and "expected head" in report.reason
 
@@ -173,7 +189,7 @@ def test_checkpoint_on_demand_signs_the_current_head(log):
     head = audit.checkpoint(log, "dupont")
     assert (head.seq, head.hash) == (last["seq"], last["entry_hash"])
     keys.load_public_key(keys.public_key_path(log)).verify(
-        bytes.fromhex(head.signature), audit.head_message(head.seq, head.hash))
+        bytes.fromhex(head.signature), checkpoint_message(head.seq, head.hash))
     assert _verify(log, expected_head=(head.seq, head.hash)).ok
 
 
@@ -220,7 +236,7 @@ def _append_many(root: str, n: int) -> None:
 
 def test_concurrent_writers_never_break_the_chain(home):
     ctx = multiprocessing.get_context("spawn")  # no fork: the parent may hold threads
-    procs = [ctx.Process(target=_append_many, args=(str(home), 40)) for _ in range(3)]
+    procs = [ctx.Process(target=_append_many, args=(str(home), 15)) for _ in range(3)]
     for p in procs:
         p.start()
     for p in procs:
@@ -229,8 +245,8 @@ def test_concurrent_writers_never_break_the_chain(home):
     h = Home(home)
     records = [json.loads(line) for line in _lines(h)]
     assert [r["seq"] for r in records] == list(range(1, len(records) + 1))
-    assert sum(r["record"] == "event" for r in records) == 120
-    assert sum(r["record"] == "checkpoint" for r in records) == 120 // 7
+    assert sum(r["record"] == "event" for r in records) == 45
+    assert sum(r["record"] == "checkpoint" for r in records) == 45 // 7
     assert _verify(h).ok
 
 
@@ -244,3 +260,90 @@ def test_verify_home_uses_the_home_key_and_accepts_a_fresh_home(home, tmp_path):
     h.audit_log.write_bytes(b"")
     with pytest.raises(IntegrityError, match="truncated"):
         verify_home(h).check()
+
+
+def _legacy_log(home: Home, events: int, every: int = 3) -> None:
+    """A log as format 1 wrote it: checkpoints and head sign the same message, the cadence
+    in the head unsigned, no catalog."""
+    key = keys.signing_key(home)
+    kid, records, since = keys.key_id(key.public_key()), [], 0
+
+    def chain(body):
+        prev = records[-1] if records else {"seq": 0, "entry_hash": "0" * 64}
+        r = {"seq": prev["seq"] + 1, "time": "2024-01-02T03:04:05.000000Z", **body,
+             "prev_hash": prev["entry_hash"]}
+        r["entry_hash"] = audit.entry_hash(r)
+        records.append(r)
+        return r
+
+    def legacy_sig(r):
+        return key.sign(legacy_message(r["seq"], r["entry_hash"])).hex()
+
+    for i in range(events):
+        last = chain({"record": "event", "actor": "dupont", "role": "investigator",
+                      "action": "search", "objects": {"sightings": [i]}, "legal_basis": None,
+                      "reason": "vol", "result_count": 1})
+        since += 1
+        if since == every:
+            chain({"record": "checkpoint", "actor": "dupont", "head_seq": last["seq"],
+                   "head_hash": last["entry_hash"], "key_id": kid,
+                   "signature": legacy_sig(last)})
+            since = 0
+    _write(home, [audit.canonical(r) + b"\n" for r in records])
+    head_path(home.audit_log).write_bytes(audit.canonical(
+        {"seq": records[-1]["seq"], "hash": records[-1]["entry_hash"], "key_id": kid,
+         "signature": legacy_sig(records[-1]), "since_checkpoint": since}))
+
+
+def test_a_format_1_log_still_verifies_and_the_next_append_moves_it_to_format_2(home):
+    h = Home(home)
+    _legacy_log(h, 7)  # e e e cp e e e cp e: 9 records, 2 checkpoints
+    report = verify_home(h)
+    assert report.ok and (report.records, report.checkpoints) == (9, 2)
+    audit.append(h, _event(), checkpoint_every=3)
+    head = json.loads(head_path(h.audit_log).read_bytes())
+    assert head["format"] == 2 and head["seq"] == 10 and head["since_checkpoint"] == 2
+    report = verify_home(h)
+    assert report.ok and report.anchor_seq == 10
+    audit.append(h, _event(), checkpoint_every=3)  # the cadence carried over: a checkpoint
+    assert [r["record"] for r in audit.read_records(h.audit_log)][-2:] == ["event",
+                                                                            "checkpoint"]
+    assert verify_home(h).ok
+
+
+def test_a_format_1_head_is_refused_once_the_catalog_recorded_the_log(home):
+    """The old weakness: a legacy checkpoint's signature is a valid format-1 head."""
+    h = Home(home)
+    _legacy_log(h, 7)
+    audit.append(h, _event(), checkpoint_every=3)
+    records = [json.loads(line) for line in _lines(h)]
+    cp = records[7]  # the checkpoint after event 6 (seq 8)
+    _write(h, _lines(h)[:7])
+    head_path(h.audit_log).write_bytes(audit.canonical(
+        {"seq": cp["head_seq"], "hash": cp["head_hash"], "key_id": cp["key_id"],
+         "signature": cp["signature"], "since_checkpoint": 0}))
+    assert _verify(h).ok  # without the catalog, the forgery passes, as it did before
+    report = verify_home(h)
+    assert not report.ok and "format-1 head" in report.reason
+
+
+def test_a_catalog_left_behind_by_a_crash_is_brought_level_by_the_next_append(log):
+    from relecture.catalog import Catalog
+
+    with Catalog(log) as cat:  # as if the process died between the log and catalog writes
+        audit_anchor.record(cat.db, 3, json.loads(_lines(log)[2])["entry_hash"])
+    assert verify_home(log).ok  # the catalog is a lower bound: the log holds what it says
+    audit.append(log, _event())
+    assert verify_home(log).anchor_seq == 15
+
+
+def test_a_head_whose_log_digest_is_stale_is_verified_in_full_before_appending(log):
+    """The fast path trusts only a log identical to what the head signs; anything else is
+    verified record by record, so a rewritten middle is caught even with a valid head."""
+    lines = _lines(log)
+    record = json.loads(lines[1])
+    record["reason"] = "changed"  # recomputed hash, not the next link's prev_hash
+    record["entry_hash"] = audit.entry_hash(record)
+    _write(log, lines[:1] + [audit.canonical(record) + b"\n"] + lines[2:])
+    with pytest.raises(IntegrityError, match="seq 3 .*prev_hash.*refusing to append"):
+        audit.append(log, _event())

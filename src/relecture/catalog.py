@@ -80,6 +80,10 @@ CREATE INDEX IF NOT EXISTS plate_keys_p3 ON plate_keys (p3);
 CREATE INDEX IF NOT EXISTS plate_keys_s3 ON plate_keys (s3);
 -- plate_keys holds every sighting with sighting_id <= covered_to (no row: never built)
 CREATE TABLE IF NOT EXISTS plate_keys_coverage (covered_to BIGINT NOT NULL);
+-- The audit log's last record as of the latest append (requisitions/audit_anchor.py): one row
+CREATE TABLE IF NOT EXISTS audit_anchor (
+    seq BIGINT NOT NULL, entry_hash VARCHAR NOT NULL, recorded_utc TIMESTAMP NOT NULL
+);
 """
 
 

@@ -37,11 +37,14 @@ def verify_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     home: Optional[Path] = HomeOption,
 ) -> None:
-    """Check every link of the audit log, every signed checkpoint and the signed head.
+    """Check every link of the audit log, every signed checkpoint, the signed head, and
+    that the log still holds the last record the catalog saw appended.
 
-    Prints the head (SEQ:HASH) to keep outside the home. On a broken log, names the first
-    broken record (seq and line) and why, and exits 4. Without --public-key the home's own
-    copy of the key is used, which cannot detect someone who replaced the key pair too.
+    Prints the head (SEQ:HASH) to keep outside the home. On a broken log (tampered,
+    truncated, rolled back to an earlier state, or deleted while the catalog had seen
+    entries), names the first broken record (seq and line) and why, and exits 4. Without
+    --public-key the home's own copy of the key is used, which cannot detect someone who
+    replaced the key pair too.
 
     Examples:
 
@@ -58,7 +61,8 @@ def verify_cmd(
 
     report = _run(go)
     d = {"ok": report.ok, "records": report.records, "checkpoints": report.checkpoints,
-         "head": f"{report.head_seq}:{report.head_hash}", "broken_seq": report.broken_seq,
+         "head": f"{report.head_seq}:{report.head_hash}", "catalog_seq": report.anchor_seq,
+         "broken_seq": report.broken_seq,
          "broken_line": report.broken_line, "reason": report.reason}
     if as_json:
         print(json.dumps(d, indent=2))
@@ -67,8 +71,10 @@ def verify_cmd(
         return
     if not report.ok:
         _run(report.check)  # one line naming the seq, the line and why; exit 4
+    seen = (f"the catalog last recorded seq {report.anchor_seq}" if report.anchor_seq
+            else "the catalog holds no record of the log yet")
     out.print(f"audit log intact: {report.records} records, {report.checkpoints} signed "
-              f"checkpoints\nhead {d['head']}", highlight=False)
+              f"checkpoints; {seen}\nhead {d['head']}", highlight=False)
 
 
 def _objects(o: dict) -> str:

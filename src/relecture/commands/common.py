@@ -33,10 +33,14 @@ def _home(home: Optional[Path]) -> Home:
 
 def _run(fn: Callable[[], T]) -> T:
     """Run a library call; a RelectureError becomes one line on stderr and its exit code."""
+    from rich.markup import escape
+
     try:
         return fn()
     except RelectureError as e:
-        err.print(f"[bold red]error:[/] {e}", highlight=False, markup=True)
+        # soft_wrap: one line whatever the terminal width; escaped: a message may quote
+        # what the user typed, brackets included
+        err.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
         raise typer.Exit(e.exit_code) from None
     except KeyboardInterrupt:
         err.print("interrupted: nothing partial was written")

@@ -44,16 +44,18 @@ def run_export(home, reference, hits: list[str], out_dir: Path, blur: bool):
     with open_catalog(h) as cat:
         refs = sighting_refs(cat, ids)
         grant = access.check_hits(site, user, req, refs, "export")
-        package_id = str(uuid.uuid4())
-        audit.append(h, grant.event("export", req, objects={
-            "sightings": ids, "cameras": sorted({r.camera for r in refs}),
-            "package_id": package_id}, result_count=len(ids)), site.audit_checkpoint_every)
-        head = audit.checkpoint(h, user)
-        extract = audit.extract(h.audit_log, req.reference)
-        legal = LegalBasis(reference=req.reference, kind=req.type_label,
-                           magistrate=req.magistrate,
-                           officer=f"{req.officer_matricule} ({req.officer_service})",
-                           reason=req.reason, scope=req.scope.as_dict())
+    # Audited before anything is written, with the catalog closed: each append records the
+    # log's new end in the catalog, which needs it writable.
+    package_id = str(uuid.uuid4())
+    audit.append(h, grant.event("export", req, objects={
+        "sightings": ids, "cameras": sorted({r.camera for r in refs}),
+        "package_id": package_id}, result_count=len(ids)), site.audit_checkpoint_every)
+    head = audit.checkpoint(h, user)
+    extract = audit.extract(h.audit_log, req.reference)
+    legal = LegalBasis(reference=req.reference, kind=req.type_label, magistrate=req.magistrate,
+                       officer=f"{req.officer_matricule} ({req.officer_service})",
+                       reason=req.reason, scope=req.scope.as_dict())
+    with open_catalog(h) as cat:
         return export_package(cat, ids, out_dir, legal, user, keys.signing_key(h), extract,
                               head.as_dict(), queries=_queries(extract, ids), blur=blur,
                               package_id=package_id), keys.public_key_path(h)

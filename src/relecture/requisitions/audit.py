@@ -9,20 +9,26 @@ the record without `entry_hash`. Two kinds of record share the chain:
   `OBJECT_KEYS`), `legal_basis` (requisition reference + type, or null), reason and
   result count;
 - `"record": "checkpoint"`: written every `checkpoint_every` events and on demand (each
-  export); `signature` is the site key's Ed25519 signature of `head_message(head_seq,
-  head_hash)`, the chain head just before it.
+  export); `signature` is the site key's Ed25519 signature of
+  `audit_format.checkpoint_message(head_seq, head_hash)`, the record just before it;
+  `"format": 2` (checkpoints without it were written in format 1 and are verified as such).
 
-`<log>.head` (`audit.head`) holds the latest head (seq, hash) signed the same way, rewritten
-atomically after every append. It is what makes truncation of the last lines detectable:
-the log no longer reaches the signed head. An append first checks that the log's last
-record matches the signed head and refuses otherwise, so the tool never re-signs a
-truncated or forged tail. Residual risks (documented, not solvable inside one directory):
-someone who can read the private key can rewrite anything; someone who saves an old
-`audit.head` and later truncates the log back to it (a rollback) is detected only by a head
-kept elsewhere (an evidence package's `chain_head`, a printed `audit verify`), which
-`audit_verify.verify_chain(..., expected_head=...)` accepts; a crash between the log write
-and the head write leaves the head one append behind, which verify reports and appends
-refuse until an auditor has looked (no automatic repair exists yet).
+`<log>.head` (`audit.head`, see `audit_head`) signs every field of the latest head: last seq
+and hash, the checkpoint cadence, the size and SHA-256 of the whole log. It is what makes
+truncation of the last lines detectable (the log no longer reaches the signed head), and the
+catalog's `audit_anchor` (the last record it saw appended) what makes a rollback or a
+deletion of both detectable. Checkpoints and heads sign different messages
+(`audit_format`), so neither can stand for the other.
+
+Before any append the whole log is known good: when it is byte for byte what the signed head
+describes (one SHA-256 pass) and the catalog agrees, it was verified by the append that
+signed that head; otherwise it is verified record by record (`audit_verify`), and a broken
+log is refused, so the tool never extends or re-signs a damaged, truncated or rolled-back
+chain. Residual risks (documented): someone who can read the private key can rewrite
+anything; the log, its head and the catalog all restored from an older copy are caught only
+by a head kept elsewhere (an evidence package's `chain_head`, a printed `audit verify`); a
+crash between the log write and the head write leaves the head one append behind, which
+verify reports and appends refuse until an auditor has looked (no automatic repair).
 
 Queries: the text an investigator typed may hold a plate, personal data that must not
 outlive the footage (30 days) in a log kept for years and copied into evidence packages. A
@@ -47,12 +53,13 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from relecture.errors import IntegrityError
-from relecture.requisitions import keys
-from relecture.requisitions.files import write_atomic
+from relecture.requisitions import audit_anchor, keys
+from relecture.requisitions.audit_format import (FORMAT, canonical, checkpoint_message,
+                                                 entry_hash)
+from relecture.requisitions.audit_head import read_head, write_head
 from relecture.requisitions.site import ROLES
 from relecture.settings import Home
 
-GENESIS = "0" * 64
 ACTIONS = ("index_job", "search", "view", "export", "purge", "legal_hold", "config_change",
            "requisition_open", "requisition_close")
 QUERY_FIELDS = ("cameras", "windows", "types", "colours", "plate", "text", "like")
@@ -95,32 +102,22 @@ class ChainHead:
     seq: int
     hash: str
     key_id: str
-    signature: str  # hex Ed25519 signature of head_message(seq, hash)
+    signature: str  # hex Ed25519 signature of audit_format.checkpoint_message(seq, hash)
+    format: int = FORMAT
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
-def canonical(obj: Any) -> bytes:
-    """The canonical JSON bytes that are hashed and written: sorted keys, no spaces."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False).encode("utf-8")
+@dataclass
+class _Tip:
+    """The verified end of the log, which the next records follow."""
 
-
-def entry_hash(record: Mapping[str, Any]) -> str:
-    """SHA-256 (hex) of the canonical JSON of `record` without its `entry_hash`."""
-    body = {k: v for k, v in record.items() if k != "entry_hash"}
-    return hashlib.sha256(canonical(body)).hexdigest()
-
-
-def head_message(seq: int, head_hash: str) -> bytes:
-    """The bytes a checkpoint or head signature covers."""
-    return b"relecture-audit-head/1\n" + canonical({"hash": head_hash, "seq": seq})
-
-
-def head_path(log: Path) -> Path:
-    """Where the signed head of `log` lives: `audit.jsonl` -> `audit.head`."""
-    return Path(log).with_suffix(".head")
+    seq: int
+    hash: str
+    since_checkpoint: int
+    size: int
+    digest: Any  # running SHA-256 of the log's bytes
 
 
 def query_reference(home: Home, text: str, query: Any = None) -> dict:
@@ -139,7 +136,7 @@ def query_reference(home: Home, text: str, query: Any = None) -> dict:
 def append(home: Home, event: AuditEvent, checkpoint_every: int = 100) -> dict:
     """Append `event` (and a checkpoint when `checkpoint_every` events have passed); return it.
 
-    Raises IntegrityError when the log's tail does not match its signed head.
+    Raises IntegrityError, writing nothing, when the log does not verify.
     """
     _check_event(event)
     body = {"record": "event", "actor": event.actor, "role": event.role,
@@ -147,22 +144,22 @@ def append(home: Home, event: AuditEvent, checkpoint_every: int = 100) -> dict:
             "legal_basis": ({"reference": event.requisition, "type": event.requisition_type}
                             if event.requisition else None),
             "reason": event.reason, "result_count": event.result_count}
-    with _locked(home) as (key, head):
-        records = [_chain(body, head)]
-        since = head.get("since_checkpoint", 0) + 1
+    with _locked(home) as (key, db, tip):
+        records = [_chain(body, tip.seq, tip.hash)]
+        since = tip.since_checkpoint + 1
         if since >= checkpoint_every:
-            records.append(_chain(_checkpoint_body(key, records[-1], event.actor),
-                                  records[-1]))
+            records.append(_checkpoint(key, records[-1]["seq"], records[-1]["entry_hash"],
+                                       event.actor))
             since = 0
-        _commit(home, key, records, since)
+        _commit(home, key, db, tip, records, since)
     return records[0]
 
 
 def checkpoint(home: Home, actor: str) -> ChainHead:
     """Append a signed checkpoint now (e.g. at each export) and return the head it signs."""
-    with _locked(home) as (key, head):
-        record = _chain(_checkpoint_body(key, head, actor), head)
-        _commit(home, key, [record], 0)
+    with _locked(home) as (key, db, tip):
+        record = _checkpoint(key, tip.seq, tip.hash, actor)
+        _commit(home, key, db, tip, [record], 0)
     return ChainHead(record["head_seq"], record["head_hash"], record["key_id"],
                      record["signature"])
 
@@ -200,81 +197,72 @@ def _check_event(event: AuditEvent) -> None:
         raise ValueError("result_count must be an int")
 
 
-def _chain(body: dict, prev: Mapping[str, Any]) -> dict:
-    """`body` placed after `prev` (a record or the head): seq, time, prev_hash, entry_hash."""
-    prev_seq, prev_hash = prev.get("seq", 0), prev.get("entry_hash", prev.get("hash", GENESIS))
+def _chain(body: dict, prev_seq: int, prev_hash: str) -> dict:
+    """`body` placed after the record (prev_seq, prev_hash): seq, time, prev_hash, entry_hash."""
     now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     record = {"seq": prev_seq + 1, "time": now, **body, "prev_hash": prev_hash}
     record["entry_hash"] = entry_hash(record)
     return record
 
 
-def _checkpoint_body(key, prev: Mapping[str, Any], actor: str) -> dict:
-    seq, h = prev.get("seq", 0), prev.get("entry_hash", prev.get("hash", GENESIS))
-    return {"record": "checkpoint", "actor": actor, "head_seq": seq, "head_hash": h,
-            "key_id": keys.key_id(key.public_key()),
-            "signature": key.sign(head_message(seq, h)).hex()}
+def _checkpoint(key, seq: int, h: str, actor: str) -> dict:
+    """A checkpoint record after (seq, h), signing that the chain reached it."""
+    return _chain({"record": "checkpoint", "format": FORMAT, "actor": actor, "head_seq": seq,
+                   "head_hash": h, "key_id": keys.key_id(key.public_key()),
+                   "signature": key.sign(checkpoint_message(seq, h)).hex()}, seq, h)
 
 
 @contextmanager
 def _locked(home: Home):
-    """Hold the audit lock; yield the signing key and the verified current head."""
+    """Hold the catalog and the audit lock; yield the signing key, the catalog connection
+    and the verified end of the log (IntegrityError when the log does not verify)."""
     home.root.mkdir(parents=True, exist_ok=True)
-    with open(home.root / "audit.lock", "a") as lock:
+    with audit_anchor.writable(home) as db, open(home.root / "audit.lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             key = keys.signing_key(home)
-            yield key, _current_head(home.audit_log, key.public_key())
+            yield key, db, _verified_tip(home.audit_log, key.public_key(),
+                                         audit_anchor.read(db))
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def _current_head(log: Path, public_key) -> dict:
-    """The signed head, after checking that the log's last record is exactly it."""
-    from cryptography.exceptions import InvalidSignature
+def _verified_tip(log: Path, public_key, anchor: audit_anchor.Anchor | None) -> _Tip:
+    """The end of a log known good: byte for byte what the signed head describes (the
+    append that signed it had verified it) with the catalog agreeing, else verified in full."""
+    from relecture.requisitions.audit_verify import verify_chain
 
-    hp, last = head_path(log), _last_record(log)
-    if not hp.exists():
-        if last is None:
-            return {"seq": 0, "hash": GENESIS}
-        raise IntegrityError(f"{hp} is missing: refusing to extend an unsigned audit log "
-                             "(run `relecture audit verify`)")
-    head = json.loads(hp.read_bytes())
+    size, digest = _digest(log)
     try:
-        public_key.verify(bytes.fromhex(head["signature"]), head_message(head["seq"],
-                                                                         head["hash"]))
-    except (InvalidSignature, KeyError, ValueError):
-        raise IntegrityError(f"{hp}: bad signature (run `relecture audit verify`)") from None
-    tail = (last or {}).get("seq", 0), (last or {}).get("entry_hash", GENESIS)
-    if tail != (head["seq"], head["hash"]):
-        raise IntegrityError(f"{log}: last record (seq {tail[0]}) does not match the signed "
-                             f"head (seq {head['seq']}); refusing to append "
+        head = read_head(log, public_key)
+    except IntegrityError:
+        head = None  # the full verification below names what is wrong with it
+    if head is not None and head.format == FORMAT and (head.log_bytes, head.log_sha256) == (
+            size, digest.hexdigest()) and anchor == audit_anchor.Anchor(head.seq, head.hash):
+        return _Tip(head.seq, head.hash, head.since_checkpoint, size, digest)
+    report = verify_chain(log, public_key, anchor=anchor)
+    if not report.ok:
+        raise IntegrityError(f"audit log broken at seq {report.broken_seq} (line "
+                             f"{report.broken_line}): {report.reason}; refusing to append "
                              "(run `relecture audit verify`)")
-    return head
+    return _Tip(report.head_seq, report.head_hash, report.since_checkpoint, size, digest)
 
 
-def _last_record(log: Path) -> dict | None:
-    """The last line of the log, parsed, read from the end (the log may be large)."""
-    if not log.exists() or log.stat().st_size == 0:
-        return None
-    with open(log, "rb") as f:
-        pos, chunk = f.seek(0, os.SEEK_END), b""
-        while pos > 0 and chunk.count(b"\n") < 2:
-            step = min(4096, pos)
-            pos -= step
-            f.seek(pos)
-            chunk = f.read(step) + chunk
-    try:
-        if not chunk.endswith(b"\n"):
-            raise ValueError
-        return json.loads(chunk[:-1].rsplit(b"\n", 1)[-1])
-    except ValueError:
-        raise IntegrityError(f"{log}: the last line is not a whole record; refusing to append "
-                             "(run `relecture audit verify`)") from None
+def _digest(log: Path) -> tuple[int, Any]:
+    """(size, running SHA-256) of the log's bytes; (0, empty) when there is no log."""
+    digest, size = hashlib.sha256(), 0
+    if log.exists():
+        with open(log, "rb") as f:
+            while block := f.read(1 << 20):
+                digest.update(block)
+                size += len(block)
+    return size, digest
 
 
-def _commit(home: Home, key, records: list[dict], since_checkpoint: int) -> None:
-    """Append `records` durably, then sign and atomically replace the head."""
+def _commit(home: Home, key, db, tip: _Tip, records: list[dict], since_checkpoint: int
+            ) -> None:
+    """Append `records` durably, sign and atomically replace the head, then record the new
+    last record in the catalog."""
     data = b"".join(canonical(r) + b"\n" for r in records)
     fd = os.open(home.audit_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
     try:
@@ -284,9 +272,8 @@ def _commit(home: Home, key, records: list[dict], since_checkpoint: int) -> None
         os.fsync(fd)
     finally:
         os.close(fd)
+    tip.digest.update(data)
     last = records[-1]
-    head = {"seq": last["seq"], "hash": last["entry_hash"],
-            "signature": key.sign(head_message(last["seq"], last["entry_hash"])).hex(),
-            "key_id": keys.key_id(key.public_key()),
-            "since_checkpoint": since_checkpoint}  # bookkeeping for the cadence, unsigned
-    write_atomic(head_path(home.audit_log), canonical(head))
+    write_head(home.audit_log, key, last["seq"], last["entry_hash"], since_checkpoint,
+               tip.size + len(data), tip.digest.hexdigest())
+    audit_anchor.record(db, last["seq"], last["entry_hash"])
