@@ -60,7 +60,7 @@ def test_search_without_or_under_a_closed_requisition_is_refused(home, req):
     with pytest.raises(AccessDenied, match="is closed"):
         access.check_search(SITE, "national", closed)
     with pytest.raises(AccessDenied, match="is closed"):
-        access.check_hits(SITE, "national", closed, [FakeHit(1, "1", T0, T0)])
+        access.check_hits(SITE, "national", closed, [1], [FakeHit(1, "1", T0, T0)])
 
 
 def test_search_defaults_to_the_cameras_the_user_may_see(req):
@@ -100,11 +100,24 @@ def test_export_is_refused_as_a_whole_if_any_hit_is_out_of_scope(req):
     inside = FakeHit(1, "1", T0 + timedelta(minutes=1), T0 + timedelta(minutes=2))
     late = FakeHit(2, "1", T1 + timedelta(hours=1), T1 + timedelta(hours=2))
     hidden = FakeHit(3, "3", T0, T0 + timedelta(seconds=5))
-    assert access.check_hits(SITE, "national", req, [inside, hidden]).role == "investigator"
-    with pytest.raises(AccessDenied, match="#2 is outside"):
-        access.check_hits(SITE, "national", req, [inside, late])
-    with pytest.raises(AccessDenied, match="#3 is outside"):
-        access.check_hits(SITE, "municipal", req, [inside, hidden])
+    assert access.check_hits(SITE, "national", req, [1, 3], [inside, hidden]).role == \
+        "investigator"
+    with pytest.raises(AccessDenied, match="no sighting #2 within requisition PV-7"):
+        access.check_hits(SITE, "national", req, [1, 2], [inside, late])
+    with pytest.raises(AccessDenied, match="no sighting #3 within requisition PV-7"):
+        access.check_hits(SITE, "municipal", req, [1, 3], [inside, hidden])
+
+
+def test_an_unknown_sighting_is_answered_like_one_out_of_scope(req):
+    """Otherwise the answer would tell whether a sighting exists beyond the scope."""
+    late = FakeHit(2, "1", T1 + timedelta(hours=1), T1 + timedelta(hours=2))
+    answers = []
+    for ids, hits in (([2], [late]), ([2], [])):
+        with pytest.raises(AccessDenied) as refused:
+            access.check_hits(SITE, "national", req, ids, hits)
+        answers.append(str(refused.value))
+    assert answers[0] == answers[1] == ("no sighting #2 within requisition PV-7 and "
+                                        "national's cameras")
 
 
 def test_a_user_may_not_open_a_requisition_beyond_their_cameras(home):

@@ -68,11 +68,13 @@ def test_export_refusals(exported, tmp_path):
     r = cli(home, "export", "-r", REF, "--hits", sid, "--out", used)
     assert r.exit_code == 2 and "not empty" in r.stderr
     assert cli(home, "export", "--hits", sid, "--out", tmp_path / "a").exit_code == 5
-    assert cli(home, "export", "-r", REF, "--hits", "999", "--out", tmp_path / "b").exit_code == 2
+    assert cli(home, "export", "-r", REF, "--hits", "999", "--out", tmp_path / "b").exit_code == 5
     assert cli(home, "export", "-r", REF, "--hits", "x1", "--out", tmp_path / "c").exit_code == 2
     # A requisition whose time range misses the hit (14:05-14:10; the car passed at 14:00).
     assert cli(home, *open_args("PV 2", start="2023-01-30T14:05")).exit_code == 0
     r = cli(home, "export", "-r", "PV 2", "--hits", sid, "--out", tmp_path / "d")
     assert r.exit_code == 5 and f"#{sid}" in r.stderr
-    assert len(audit_records(home)) == n + 1  # only the new requisition; no export entry
+    added = [(e["action"], e["result"]) for e in audit_records(home)[n:]]
+    assert added == [("export", "refused")] * 2 + [("requisition_open", "done"),
+                                                   ("export", "refused")]  # nothing exported
     assert sorted(p.name for p in tmp_path.iterdir()) == ["used"]

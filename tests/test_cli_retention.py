@@ -96,10 +96,11 @@ def test_hold_on_a_sighting_keeps_its_recording_and_scope_is_checked(env):
     # Outside the requisition's time ranges, without a requisition, unknown: refused.
     assert cli(home, "hold", "add", "-r", REF, "--sighting", env["recent"]).exit_code == 5
     assert cli(home, "hold", "add", "--sighting", env["sid"]).exit_code == 5
-    assert cli(home, "hold", "add", "-r", REF, "--recording", "f" * 64).exit_code == 2
+    assert cli(home, "hold", "add", "-r", REF, "--recording", "f" * 64).exit_code == 5
     assert cli(home, "hold", "add", "-r", REF).exit_code == 2
     legal = [r for r in audit_records(home) if r.get("action") == "legal_hold"]
-    assert len(legal) == 1 and legal[0]["objects"]["counts"] == {"placed": 1}
+    assert [r["result"] for r in legal] == ["done"] + ["refused"] * 3
+    assert legal[0]["objects"]["counts"] == {"placed": 1}
 
 
 def test_purge_needs_the_operator_role_and_a_sane_date(env):

@@ -26,13 +26,20 @@ def _searches(home):
     return [r for r in audit_records(home) if r.get("action") == "search"]
 
 
+def _refused(home):
+    """(action, actor) of each refused entry: a refused action runs nothing but is audited."""
+    return [(r["action"], r["actor"]) for r in audit_records(home)
+            if r.get("result") == "refused"]
+
+
 def test_search_without_requisition_is_refused_and_not_run(env):
     r = cli(env["home"], "search", "voiture rouge")
     assert r.exit_code == 5
     assert "needs an open requisition" in r.stderr and r.stdout == ""
     r = cli(env["home"], "search", "voiture rouge", "-r", "PV inconnu")
     assert r.exit_code == 2 and "no requisition 'PV inconnu'" in r.stderr
-    assert _searches(env["home"]) == []
+    assert _refused(env["home"]) == [("search", "test-operator")]  # the refusal, no search
+    assert _searches(env["home"])[0]["legal_basis"] is None
 
 
 @pytest.mark.parametrize("args, user", [
@@ -46,7 +53,8 @@ def test_search_outside_scope_is_refused(env, args, user):
     r = cli(env["home"], "search", "", "-r", REF, *args, user=user)
     assert r.exit_code == 5, r.stdout + r.stderr
     assert "error:" in r.stderr and r.stdout == ""
-    assert _searches(env["home"]) == []
+    assert _refused(env["home"]) == [("search", user)]
+    assert _searches(env["home"])[0]["result_count"] is None  # nothing was searched
 
 
 def test_search_json_understood_as_and_one_audit_record(env):
@@ -108,7 +116,8 @@ def test_free_text_without_text_model_is_one_note(env):
 
 def test_like_a_sighting_outside_the_catalog_or_scope(env):
     r = cli(env["home"], "search", "", "-r", REF, "--like", "999")
-    assert r.exit_code == 2 and "no sighting #999" in r.stderr
+    assert r.exit_code == 5 and "no sighting #999 within requisition" in r.stderr
+    assert _searches(env["home"])[0]["objects"]["sightings"] == [999]  # what was asked
 
 
 def test_show_details_are_audited_as_a_view(env):
@@ -124,8 +133,9 @@ def test_show_details_are_audited_as_a_view(env):
     assert last["action"] == "view" and last["objects"]["sightings"] == [env["sid"]]
     r = cli(home, "show", str(env["sid"]), "-r", REF)
     assert r.exit_code == 0 and "plate reads" in r.stdout and "GH482KT" in r.stdout
-    assert cli(home, "show", "999", "-r", REF).exit_code == 2
+    assert cli(home, "show", "999", "-r", REF).exit_code == 5  # as if it were out of scope
     assert cli(home, "show", str(env["sid"])).exit_code == 5
+    assert _refused(home) == [("view", "test-operator")] * 2
 
 
 def test_tampered_audit_log_fails_verify_naming_the_line(env):

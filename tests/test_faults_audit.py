@@ -10,10 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from datetime import datetime
+
+from relecture.catalog import Catalog
 from relecture.requisitions import keys
 from relecture.requisitions.audit_anchor import read_home
 from relecture.settings import Home
-from tests.cli_builders import REF, audit_records, cli, indexed_home
+from tests import evidence_builders as eb
+from tests.cli_builders import REF, USER, add_recording, audit_records, cli, indexed_home, open_args
 
 SITE = ("retention_days = 30\naudit_checkpoint_every = 3\n\n"
         '[[users]]\nname = "test-operator"\nroles = ["operator", "investigator"]\n'
@@ -27,8 +31,8 @@ def template(tmp_path_factory) -> dict:
     root = tmp_path_factory.mktemp("faults")
     env = indexed_home(root, with_requisition=False)
     (env["home"] / "site.toml").write_text(SITE, encoding="utf-8")
-    from tests.cli_builders import open_args
-
+    with Catalog(Home(env["home"])) as cat:  # a sighting that exists, outside the scope
+        env["outside"] = add_recording(cat, "cam13", datetime(2023, 1, 30, 13, 0), "13")
     assert cli(env["home"], *open_args()).exit_code == 0
     for _ in range(6):
         assert cli(env["home"], "search", "voiture", "-r", REF).exit_code == 0
@@ -41,11 +45,12 @@ def env(template, tmp_path) -> dict:
     return {**template, "home": home}
 
 
-def one_line_error(result, code: int, *words: str) -> str:
+def one_line_error(result, code: int, *words: str, prefix: str = "error: ") -> str:
     """The single stderr line of a failed command, after checking its exit code and words."""
     lines = result.stderr.strip().splitlines()
     assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert len(lines) == 1 and lines[0].startswith(prefix), result.stderr
+    assert result.stdout == ""
     for w in words:
         assert w in lines[0], (w, lines[0])
     return lines[0]
@@ -57,6 +62,10 @@ def _log(home: Path) -> Path:
 
 def _head(home: Path) -> Path:
     return home / "audit.head"
+
+
+def _last_event(home: Path) -> dict:
+    return [r for r in audit_records(home) if r["record"] == "event"][-1]
 
 
 def _cut_before_last_checkpoint(home: Path) -> dict:
@@ -131,3 +140,89 @@ def test_a_search_does_not_append_to_a_log_broken_in_the_middle(env):
     one_line_error(cli(home, "search", "voiture", "-r", REF), 4, "seq 3", "refusing to append")
     assert _log(home).read_bytes() == damaged
     one_line_error(cli(home, "audit", "verify"), 4, "seq 3 (line 3)")
+
+
+# -- 3: refused actions are audited -----------------------------------------------------------
+@pytest.mark.parametrize("args, user, action", [
+    (["search", "voiture", "-r", REF, "--camera", "13"], USER, "search"),
+    (["show", "{outside}", "-r", REF], USER, "view"),
+    (["export", "-r", REF, "--hits", "{outside}", "--out", "{tmp}/pkg"], USER, "export"),
+    (["search", "voiture", "-r", REF], "intrus", "search"),  # not declared in site.toml
+])
+def test_a_refused_action_is_audited_as_refused(env, tmp_path, args, user, action):
+    home = env["home"]
+    args = [a.format(outside=env["outside"], tmp=tmp_path) for a in args]
+    line = one_line_error(cli(home, *args, user=user), 5)
+    last = _last_event(home)
+    assert (last["action"], last["actor"], last["result"]) == (action, user, "refused")
+    assert last["reason"] == line.removeprefix("error: ")
+    assert last["legal_basis"]["reference"] == REF and last["result_count"] is None
+    assert last["role"] == (None if user == "intrus" else "investigator")
+    asked = last["objects"]
+    if action == "search":
+        assert len(asked["query_hmac"]) == 64 and "voiture" not in json.dumps(last)
+        assert asked["cameras"] == (["13"] if "--camera" in args else [])
+    else:
+        assert asked["sightings"] == [env["outside"]]
+    assert not (tmp_path / "pkg").exists()
+    assert cli(home, "audit", "verify").exit_code == 0  # written through the chain
+
+
+# -- 16: one answer for "outside the scope" and "does not exist" -------------------------------
+@pytest.mark.parametrize("command", [["show", "{id}"], ["search", "", "--like", "{id}"],
+                                     ["export", "--hits", "{id}", "--out", "{tmp}/pkg"]])
+def test_an_out_of_scope_sighting_and_an_unknown_one_get_the_same_answer(env, tmp_path,
+                                                                          command):
+    home, answers = env["home"], []
+    for sid in (env["outside"], 987654):
+        args = [a.format(id=sid, tmp=tmp_path) for a in command]
+        line = one_line_error(cli(home, *args, "-r", REF), 5,
+                              f"no sighting #{sid} within requisition {REF}")
+        answers.append(line.replace(f"#{sid} ", "#N "))
+        assert _last_event(home)["objects"]["sightings"] == [sid]
+    assert answers[0] == answers[1]
+
+
+# -- 14: huge ids, a package without its tag manifest -----------------------------------------
+HUGE = "99999999999999999999999"
+
+
+@pytest.mark.parametrize("args", [
+    ["show", HUGE, "-r", REF],
+    ["search", "", "-r", REF, "--like", HUGE],
+    ["search", f"voiture comme #{HUGE}", "-r", REF],
+    ["export", "-r", REF, "--hits", HUGE, "--out", "{tmp}/pkg"],
+    ["hold", "add", "-r", REF, "--sighting", HUGE],
+])
+def test_a_huge_id_is_bad_input_in_one_line(env, tmp_path, args):
+    home = env["home"]
+    before = _log(home).read_bytes()
+    r = cli(home, *[a.format(tmp=tmp_path) for a in args])
+    one_line_error(r, 2, f"sighting id {'#' if 'comme' in args[1] else ''}{HUGE} is not a "
+                         "sighting number")
+    assert _log(home).read_bytes() == before  # bad input: nothing ran, nothing to audit
+
+
+@pytest.fixture(scope="module")
+def package(tmp_path_factory) -> Path:
+    return eb.build_package(tmp_path_factory.mktemp("package"))[0].path
+
+
+@pytest.mark.parametrize("damage", [b"", b"\xff\xfe not utf-8"])
+def test_a_package_without_a_readable_tag_manifest_fails_in_one_line(package, tmp_path,
+                                                                     damage):
+    copy = shutil.copytree(package, tmp_path / "pkg")
+    manifest = copy / "tagmanifest-sha256.txt"
+    manifest.unlink() if damage == b"" else manifest.write_bytes(damage)
+    r = cli(tmp_path / "home", "verify", copy)
+    one_line_error(r, 4, "tagmanifest-sha256.txt", "missing" if damage == b"" else "unreadable",
+                   prefix=f"package {copy} does NOT verify: ")
+
+
+# -- 15: words the parser cannot place ---------------------------------------------------------
+@pytest.mark.parametrize("query", ["caméra -1", "plaque AB'--", "plaque %"])
+def test_a_search_with_words_it_cannot_place_is_refused_not_widened(env, query):
+    home = env["home"]
+    before = _log(home).read_bytes()
+    one_line_error(cli(home, "search", query, "-r", REF), 2, f"not understood: {query} ")
+    assert _log(home).read_bytes() == before  # not run, so not audited

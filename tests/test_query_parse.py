@@ -6,11 +6,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from relecture.errors import QueryError
+from relecture.errors import QueryError, UsageError
 from relecture.search import describe, merge_flags, parse_query
 from relecture.search.query import utc_to_local
 
@@ -272,7 +273,6 @@ def test_phrasing(phrase, cams, wins, types, colours, plate, text):
     assert q.colours == tuple(colours.split()), describe(q)
     assert (q.plate.pattern if q.plate else "") == plate, describe(q)
     assert q.free_text == text, describe(q)
-    assert q.unknown == (), describe(q)
 
 
 @pytest.mark.parametrize("phrase,words", [
@@ -297,10 +297,20 @@ def test_refuses_what_cannot_be_right_and_names_it(phrase, words):
         parse_query(phrase, NOW)
 
 
-def test_words_it_cannot_use_are_listed_not_silently_dropped():
-    q = parse_query("voiture 42 caméra", NOW)
-    assert q.types == ("car",) and q.unknown == ("42", "caméra")
-    assert "not understood: 42 caméra" in describe(q)
+@pytest.mark.parametrize("phrase, words", [
+    ("voiture 42 caméra", "42 caméra"),
+    ("caméra -1", "caméra -1"),  # the camera dropped, every camera would be searched
+    ("plaque AB'--", "plaque AB'--"),  # the plate dropped, every plate would match
+    ("plaque %", "plaque %"),
+])
+def test_words_it_cannot_place_are_refused_not_dropped(phrase, words):
+    with pytest.raises(QueryError, match=f"not understood: {re.escape(words)} "):
+        parse_query(phrase, NOW)
+
+
+def test_a_like_id_beyond_what_the_catalog_holds_is_refused():
+    with pytest.raises(UsageError, match="sighting id #99999999999999999999 is not a sighting"):
+        parse_query("comme #99999999999999999999", NOW)
 
 
 def test_like_sighting():

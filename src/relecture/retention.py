@@ -149,9 +149,7 @@ def _targets(catalog, site, user, req, sighting_ids: Iterable[int],
         rows = {r[0]: r for r in db.execute(
             "SELECT sighting_id, camera, first_utc, last_utc, recording_id FROM sightings "
             "WHERE sighting_id IN (SELECT unnest(?::BIGINT[]))", [sids]).fetchall()}
-        if missing := [s for s in sids if s not in rows]:
-            raise NotFound(f"no sighting #{missing[0]} in the catalog")
-        access.check_hits(site, user, req, [SimpleNamespace(
+        access.check_hits(site, user, req, sids, [SimpleNamespace(
             sighting_id=r[0], camera=r[1], first_utc=r[2], last_utc=r[3])
             for r in rows.values()], "legal_hold")
         out += [_Target(rows[s][4], s) for s in sids]
@@ -161,15 +159,14 @@ def _targets(catalog, site, user, req, sighting_ids: Iterable[int],
                           "FROM recordings r WHERE r.recording_id = ? OR "
                           "(length(?) >= 12 AND starts_with(r.recording_id, ?))",
                           [rid, rid, rid]).fetchall()
+        # Only recordings in reach count, and an unknown one is answered like one out of
+        # reach: neither the refusal nor "ambiguous" tells what lies beyond the scope.
+        rows = [r for r in rows if u.sees(r[1]) and req.scope.allows(r[1], r[2], r[3])]
         if len(rows) != 1:
-            raise NotFound(f"recording prefix {rid!r} is ambiguous" if rows else
-                           f"no recording {rid!r} in the catalog (give its sha256, or at "
-                           "least its first 12 characters)")
-        full, camera, start, end = rows[0]
-        if not (u.sees(camera) and req.scope.allows(camera, start, end)):
-            raise AccessDenied(f"recording {full[:12]} (camera {camera}) is outside requisition "
-                               f"{req.reference} or {user}'s cameras")
-        out.append(_Target(full, None))
+            if rows:
+                raise NotFound(f"recording prefix {rid!r} is ambiguous: give more characters")
+            raise AccessDenied(access.out_of_reach("recording", rid, req, user))
+        out.append(_Target(rows[0][0], None))
     if not out:
         raise UsageError("name what to hold: --sighting ID and/or --recording SHA256")
     return out
@@ -179,7 +176,7 @@ def place_holds(catalog, home, site, user: str, req, sighting_ids=(), recording_
                 reason: str = "") -> int:
     """Hold the recordings of these sightings / these recordings under `req`; return how many
     holds were placed (one already active for the same requisition and target is kept)."""
-    grant = access.check_hits(site, user, req, [], "legal_hold")  # open requisition, role
+    grant = access.check_hits(site, user, req, [], [], "legal_hold")  # open requisition, role
     targets = _targets(catalog, site, user, req, sighting_ids, recording_ids)
     db = catalog.db
     with transaction(db):

@@ -6,6 +6,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from relecture.errors import UsageError
+
+MAX_SIGHTING_ID = 2**63 - 1  # the catalog's ids are BIGINT
+
+
+def check_sighting_id(value: int, typed: str | None = None) -> int:
+    """`value` when it can be a sighting id (1 to MAX_SIGHTING_ID); UsageError naming what
+    was typed otherwise, before a query could fail on it."""
+    if not 1 <= value <= MAX_SIGHTING_ID:
+        raise UsageError(f"sighting id {typed or value} is not a sighting number "
+                         f"(1 to {MAX_SIGHTING_ID})")
+    return value
+
 
 @dataclass(frozen=True)
 class PlateRead:

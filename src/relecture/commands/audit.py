@@ -131,6 +131,7 @@ def show_cmd(
         t.add_column(c, overflow="fold")
     for r in records:
         t.add_row(str(r["seq"]), r["time"][:19], r["actor"], r["role"], r["action"],
+                  "refused" if r.get("result") == "refused" else
                   "" if r.get("result_count") is None else str(r["result_count"]),
                   _objects(r.get("objects") or {}))
     out.print(t)

@@ -96,6 +96,8 @@ def parse_instant(text: Optional[str], what: str) -> Optional[datetime]:
 
 def parse_ids(values: list[str], what: str = "sighting") -> list[int]:
     """Sighting ids from `--hits 3,4 --hits 7` or `#3`: ints, in order, without repeats."""
+    from relecture.sightings import check_sighting_id
+
     ids: list[int] = []
     for v in values:
         for part in str(v).replace(";", ",").split(","):
@@ -104,7 +106,7 @@ def parse_ids(values: list[str], what: str = "sighting") -> list[int]:
                 continue
             if not part.isdigit():
                 raise UsageError(f"{what} id {part!r} is not a number (e.g. 42 or 42,43)")
-            if int(part) not in ids:
+            if check_sighting_id(int(part), part) not in ids:
                 ids.append(int(part))
     return ids
 

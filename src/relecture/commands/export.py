@@ -18,7 +18,7 @@ def _queries(extract: list[dict], ids: list[int]) -> dict[int, list[str]]:
     """For each hit, the audited searches that found it (the query as its HMAC reference)."""
     found: dict[int, list[str]] = {i: [] for i in ids}
     for r in extract:
-        if r.get("action") != "search":
+        if r.get("action") != "search" or r.get("result") == "refused":
             continue
         o = r.get("objects") or {}
         for sid in o.get("sightings", []):
@@ -31,7 +31,7 @@ def _queries(extract: list[dict], ids: list[int]) -> dict[int, list[str]]:
 
 def run_export(home, reference, hits: list[str], out_dir: Path, blur: bool):
     from relecture.commands.search import sighting_refs
-    from relecture.requisitions import access, audit, keys
+    from relecture.requisitions import access, audit, keys, refusals
     from relecture.requisitions.export import LegalBasis, export_package
 
     h, site, user = context(home)
@@ -41,9 +41,10 @@ def run_export(home, reference, hits: list[str], out_dir: Path, blur: bool):
         raise UsageError("name the hits to export: --hits 42,43")
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise UsageError(f"{out_dir}: already exists and is not empty; choose a new --out")
-    with open_catalog(h) as cat:
+    with refusals.audited(h, site, user, "export", req, {"sightings": ids}), \
+            open_catalog(h) as cat:
         refs = sighting_refs(cat, ids)
-        grant = access.check_hits(site, user, req, refs, "export")
+        grant = access.check_hits(site, user, req, ids, refs, "export")
     # Audited before anything is written, with the catalog closed: each append records the
     # log's new end in the catalog, which needs it writable.
     package_id = str(uuid.uuid4())
@@ -87,8 +88,9 @@ def export_cmd(
 
     Then anyone can check it: `relecture verify /media/usb/PV-2024-00123 --public-key KEY.pem`
 
-    Exit codes: 0 ok, 2 unknown hit, missing footage or DIR not empty, 4 footage changed
-    since indexing or audit log broken, 5 no open requisition or a hit outside its scope.
+    Exit codes: 0 ok, 2 not a sighting number, missing footage or DIR not empty, 4 footage
+    changed since indexing or audit log broken, 5 no open requisition, or a hit outside its
+    scope or unknown (one answer for both). Refusals are audited.
     """
     result, pub = _run(lambda: run_export(home, requisition, hits, out_dir, not no_blur))
     out.print(f"package {result.package_id} written to {result.path}\n"
@@ -130,6 +132,10 @@ def verify_cmd(
     elif report.ok:
         out.print(f"package {report.package_id} intact: {report.files_checked} files checked, "
                   f"signature valid{' (trusted key)' if pem else ' (key in the package)'}",
+                  highlight=False, markup=False, soft_wrap=True)
+    elif len(report.problems) == 1:  # e.g. a signed manifest missing: one line says it all
+        p = report.problems[0]
+        err.print(f"package {package} does NOT verify: {p.file}: {p.reason}",
                   highlight=False, markup=False, soft_wrap=True)
     else:
         for p in report.problems:

@@ -19,12 +19,13 @@ report_app = typer.Typer(help="Reports for oversight bodies (counts only, no per
 
 
 def _purge(home, before, dry_run):
-    from relecture.requisitions import access
+    from relecture.requisitions import access, refusals
     from relecture.retention import purge, retention_cutoff
     from relecture.search.query import flag_time
 
     h, site, user = context(home)
-    access.authorise(site, user, "purge")
+    with refusals.audited(h, site, user, "purge"):
+        access.authorise(site, user, "purge")
     cutoff = retention_cutoff(site, flag_time(parse_instant(before, "--before"), "Europe/Paris"))
     with open_catalog(h, read_only=False) as cat:
         return purge(cat, h, site, user, cutoff, dry_run)
@@ -75,19 +76,21 @@ def purge_cmd(
 
 def _holds(home, reference, sightings, recordings, reason, release, release_all=False):
     from relecture import retention
+    from relecture.errors import AccessDenied
+    from relecture.requisitions import refusals
 
     h, site, user = context(home)
     req = requisition_or_none(h, reference)
-    if req is None:
-        from relecture.errors import AccessDenied
-
-        raise AccessDenied("a legal hold is tied to a requisition: --requisition REF")
     ids = parse_ids(sightings)
-    with open_catalog(h, read_only=False) as cat:
-        if release:
-            return retention.release_holds(cat, h, site, user, req, ids, recordings,
-                                           release_all, reason)
-        return retention.place_holds(cat, h, site, user, req, ids, recordings, reason)
+    asked = {"sightings": ids, "counts": {"recordings_asked": len(recordings)}}
+    with refusals.audited(h, site, user, "legal_hold", req, asked):
+        if req is None:
+            raise AccessDenied("a legal hold is tied to a requisition: --requisition REF")
+        with open_catalog(h, read_only=False) as cat:
+            if release:
+                return retention.release_holds(cat, h, site, user, req, ids, recordings,
+                                               release_all, reason)
+            return retention.place_holds(cat, h, site, user, req, ids, recordings, reason)
 
 
 SightingOption = typer.Option(None, "--sighting", "-s", metavar="ID",
@@ -111,7 +114,8 @@ def hold_add(
 
     Example: relecture hold add -r "PV 2024/00123" --sighting 42 --sighting 57
 
-    Exit codes: 0 ok, 2 unknown sighting or recording, 5 no open requisition or outside it.
+    Exit codes: 0 ok, 2 nothing named or an ambiguous recording prefix, 5 no open
+    requisition, or a sighting or recording outside it or unknown (one answer for both).
     """
     n = _run(lambda: _holds(home, requisition, sighting or [], recording or [], reason, False))
     out.print(f"{n} hold(s) placed under requisition {requisition}", highlight=False,
@@ -195,7 +199,8 @@ def transparency_cmd(
     """Yearly transparency report: counts from the verified audit log, no personal data.
 
     Requisitions by type, searches, views, exports, purges, legal holds, distinct cameras
-    accessed. No names, references, plates or queries, so it can be published.
+    accessed, actions refused. No names, references, plates or queries, so it can be
+    published.
 
     Example: relecture report transparency --year 2024 --json > transparence-2024.json
 

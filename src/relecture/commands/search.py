@@ -14,23 +14,20 @@ import typer
 from relecture.commands.common import (HomeOption, RequisitionOption, _run, context, err, fail,
                                        fmt_time, open_catalog, out, parse_instant,
                                        requisition_or_none)
-from relecture.errors import ModelUnavailable, NotFound, UsageError
+from relecture.errors import ModelUnavailable, UsageError
 
 
 def sighting_refs(catalog, ids: list[int]) -> list[SimpleNamespace]:
-    """(sighting_id, camera, first_utc, last_utc) of each id, for the access checks;
-    NotFound naming the first unknown id."""
-    found = {}
-    if ids:
-        rows = catalog.db.execute(
-            "SELECT sighting_id, camera, first_utc, last_utc FROM sightings "
-            "WHERE sighting_id IN (SELECT unnest(?::BIGINT[]))", [ids]).fetchall()
-        found = {r[0]: SimpleNamespace(sighting_id=r[0], camera=r[1], first_utc=r[2],
-                                       last_utc=r[3]) for r in rows}
-    missing = [i for i in ids if i not in found]
-    if missing:
-        raise NotFound(f"no sighting #{missing[0]} in the catalog")
-    return [found[i] for i in ids]
+    """(sighting_id, camera, first_utc, last_utc) of each of `ids` that exists, in order, for
+    `access.check_hits`, which refuses an unknown id as it refuses one out of scope."""
+    if not ids:
+        return []
+    rows = catalog.db.execute(
+        "SELECT sighting_id, camera, first_utc, last_utc FROM sightings "
+        "WHERE sighting_id IN (SELECT unnest(?::BIGINT[]))", [ids]).fetchall()
+    found = {r[0]: SimpleNamespace(sighting_id=r[0], camera=r[1], first_utc=r[2],
+                                   last_utc=r[3]) for r in rows}
+    return [found[i] for i in ids if i in found]
 
 
 def _scope_cameras(asked, scope_cameras) -> list[str]:
@@ -62,7 +59,7 @@ def run_search(home, reference, text, cameras, start, end, types, colours, plate
     """Parse, check access, search inside the requisition's scope, audit; return the result."""
     from dataclasses import replace
 
-    from relecture.requisitions import access, audit
+    from relecture.requisitions import access, audit, refusals
     from relecture.search import merge_flags, parse_query, search
 
     h, site, user = context(home)
@@ -77,18 +74,21 @@ def run_search(home, reference, text, cameras, start, end, types, colours, plate
                                              for w in query.windows))
     if req is not None and query.cameras:
         query = replace(query, cameras=tuple(_scope_cameras(query.cameras, req.scope.cameras)))
-    grant, scope = access.check_search(site, user, req, query.cameras or None,
-                                       [(w.start, w.end) for w in query.windows])
-    with open_catalog(h) as cat:
-        if query.like is not None:
-            access.check_hits(site, user, req, sighting_refs(cat, [query.like]), "search")
-        result = search(cat, query, limit, _text_encoder(query), scope=scope)
     line = shlex.join([text, *(f"--{k}={v}" for k, v in (
         ("camera", ",".join(cameras or [])), ("from", start), ("to", end),
         ("type", ",".join(types or [])), ("colour", ",".join(colours or [])),
         ("plate", plate), ("like", like), ("utc", utc or None)) if v)])
-    objects = {**audit.query_reference(h, line, query),
-               "sightings": [hit.sighting_id for hit in result.hits],
+    asked = {**audit.query_reference(h, line, query), "cameras": list(query.cameras),
+             "sightings": [] if query.like is None else [query.like]}
+    with refusals.audited(h, site, user, "search", req, asked):
+        grant, scope = access.check_search(site, user, req, query.cameras or None,
+                                           [(w.start, w.end) for w in query.windows])
+        with open_catalog(h) as cat:
+            if query.like is not None:
+                access.check_hits(site, user, req, [query.like],
+                                  sighting_refs(cat, [query.like]), "search")
+            result = search(cat, query, limit, _text_encoder(query), scope=scope)
+    objects = {**asked, "sightings": [hit.sighting_id for hit in result.hits],
                "cameras": list(scope.cameras)}
     audit.append(h, grant.event("search", req, objects=objects, result_count=result.total),
                  site.audit_checkpoint_every)
@@ -156,8 +156,9 @@ def search_cmd(
 
         relecture search -r "PV 2024/00123" --camera 12 --from 2024-03-04T13:00 --to 2024-03-04T15:00 --type van --colour white --html planche.html
 
-    Exit codes: 0 ok (even with no hit), 2 bad query or flag, 4 audit log broken,
-    5 no open requisition or outside its scope.
+    Exit codes: 0 ok (even with no hit), 2 bad query or flag (a word it cannot place is
+    refused, never dropped), 4 audit log broken, 5 no open requisition, outside its scope,
+    or a --like sighting outside it or unknown (one answer for both). Refusals are audited.
     """
     from relecture.requisitions.files import write_atomic
     from relecture.search.render import contact_sheet, to_dict
@@ -184,15 +185,18 @@ def search_cmd(
 
 
 def run_show(home, reference, sighting_id: int) -> dict:
-    """One sighting's details after the view check, audited as "view"."""
-    from relecture.requisitions import access, audit
+    """One sighting's details after the view check, audited as "view" (or as refused)."""
+    from relecture.requisitions import access, audit, refusals
     from relecture.search.query import utc_to_local
+    from relecture.sightings import check_sighting_id
 
     h, site, user = context(home)
     req = requisition_or_none(h, reference)
-    with open_catalog(h) as cat:
-        ref = sighting_refs(cat, [sighting_id])
-        grant = access.check_hits(site, user, req, ref, "view")
+    check_sighting_id(sighting_id)
+    with refusals.audited(h, site, user, "view", req, {"sightings": [sighting_id]}), \
+            open_catalog(h) as cat:
+        grant = access.check_hits(site, user, req, [sighting_id],
+                                  sighting_refs(cat, [sighting_id]), "view")
         cur = cat.db.execute("SELECT * FROM sightings WHERE sighting_id = ?", [sighting_id])
         s = dict(zip([d[0] for d in cur.description], cur.fetchone()))
         cur = cat.db.execute("SELECT path, tz, clock_offset_s, start_local, start_utc, "
@@ -249,7 +253,8 @@ def show_cmd(
 
     Example: relecture show 42 -r "PV 2024/00123"
 
-    Exit codes: 0 ok, 2 unknown sighting, 5 no open requisition or outside its scope.
+    Exit codes: 0 ok, 2 not a sighting number, 4 audit log broken, 5 no open requisition,
+    or a sighting outside its scope or unknown (one answer for both). Refusals are audited.
     """
     d = _run(lambda: run_show(home, requisition, sighting_id))
     if as_json:

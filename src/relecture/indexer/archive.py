@@ -287,6 +287,7 @@ def run_archive_job(
     the clock) is what the retention limit counts back from. `factory` replaces the real
     models (tests). Raises AccessDenied when `actor` is not an operator.
     """
+    from relecture.requisitions import refusals
     from relecture.requisitions.access import authorise
     from relecture.requisitions.site import load_site
 
@@ -299,7 +300,8 @@ def run_archive_job(
         raise UsageError(f"{root}: not a directory (--archive takes the archive's root)")
     home = home.ensure()
     site = load_site(home, actor)
-    grant = authorise(site, actor, "index_job")
+    with refusals.audited(home, site, actor, "index_job"):
+        grant = authorise(site, actor, "index_job")
     extractors = tuple(site.extractors(requisition_scoped=False))
     config = replace(config, read_plates=config.read_plates and "plate" in extractors)
     sroot = shardlib.shards_dir(home)

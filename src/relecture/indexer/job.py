@@ -92,13 +92,15 @@ def run_index_job(
     progress: Progress | None = None,
 ) -> IndexReport:
     """Index every video in `paths` into the catalog at `home`; never raises for one bad file."""
+    from relecture.requisitions import refusals
     from relecture.requisitions.access import authorise
     from relecture.requisitions.site import load_site
 
     progress = progress or _Silent()
     started = time.monotonic()
     site = load_site(home, actor)
-    grant = authorise(site, actor, "index_job")  # AccessDenied before anything is read
+    with refusals.audited(home, site, actor, "index_job"):
+        grant = authorise(site, actor, "index_job")  # refused before anything is read
     files = discover(paths)
     # The catalog is opened read-write only briefly (job start, each file's commit, job end),
     # so searches in other processes get their turn while the job runs.

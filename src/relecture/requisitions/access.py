@@ -120,22 +120,30 @@ def check_search(site: Site, user: str, requisition: "Requisition | None",
     return grant, Scope(allowed, req.scope.ranges)
 
 
-def check_hits(site: Site, user: str, requisition: "Requisition | None", hits: Iterable,
-               action: str = "export") -> Grant:
-    """May `user` `action` (view or export) these hits under `requisition`?
+def check_hits(site: Site, user: str, requisition: "Requisition | None", ids: Iterable[int],
+               hits: Iterable, action: str = "export") -> Grant:
+    """May `user` `action` (view, export, hold...) the sightings `ids` under `requisition`?
 
-    `hits` have `sighting_id`, `camera`, `first_utc`, `last_utc` (like `search.engine.Hit`).
-    Refused as a whole if any hit is outside the user's cameras or the requisition's scope.
+    `hits` are those of `ids` that exist, with `sighting_id`, `camera`, `first_utc`,
+    `last_utc` (like `search.engine.Hit`). Refused as a whole if any id is unknown, outside
+    the user's cameras or outside the requisition's scope, with one answer for all three so
+    that a refusal never tells whether a sighting exists beyond the scope.
     """
     req = _require_open(requisition, action)
     grant = authorise(site, user, action)
     u = site.user(user)
-    outside = [h.sighting_id for h in hits
-               if not (u.sees(h.camera) and req.scope.allows(h.camera, h.first_utc, h.last_utc))]
-    if outside:
-        raise AccessDenied(f"sighting {', '.join(f'#{i}' for i in outside)} is outside "
-                           f"requisition {req.reference} or {user}'s cameras")
+    inside = {h.sighting_id for h in hits
+              if u.sees(h.camera) and req.scope.allows(h.camera, h.first_utc, h.last_utc)}
+    if outside := [i for i in ids if i not in inside]:
+        raise AccessDenied(out_of_reach("sighting", ", ".join(f"#{i}" for i in outside), req,
+                                        user))
     return grant
+
+
+def out_of_reach(kind: str, names: str, requisition: "Requisition", user: str) -> str:
+    """The one refusal for a thing that is unknown or outside the scope (same words for both)."""
+    return (f"no {kind} {names} within requisition {requisition.reference} and {user}'s "
+            "cameras")
 
 
 def can_read(site: Site, user: str, requisition: "Requisition") -> bool:

@@ -6,8 +6,10 @@ UTF-8) holding `seq` (1, 2, ...), `time` (UTC), `prev_hash` (the previous record
 the record without `entry_hash`. Two kinds of record share the chain:
 
 - `"record": "event"`: actor, role, action (`ACTIONS`), `objects` (references only, see
-  `OBJECT_KEYS`), `legal_basis` (requisition reference + type, or null), reason and
-  result count;
+  `OBJECT_KEYS`), `legal_basis` (requisition reference + type, or null), reason, result
+  count and `result`: "done", or "refused" for an action the access checks refused (then
+  `objects` is what was asked, `reason` why it was refused, `role` null for a user the
+  site does not know; see `refusals`). Records written before `result` existed are done;
 - `"record": "checkpoint"`: written every `checkpoint_every` events and on demand (each
   export); `signature` is the site key's Ed25519 signature of
   `audit_format.checkpoint_message(head_seq, head_hash)`, the record just before it;
@@ -50,7 +52,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterator, Literal, Mapping
 
 from relecture.errors import IntegrityError
 from relecture.requisitions import audit_anchor, keys
@@ -86,13 +88,14 @@ class AuditEvent:
     """One audited action, as the caller describes it (seq, time and hashes are added)."""
 
     actor: str
-    role: str
+    role: str | None  # None only for a refusal of a user the site does not declare
     action: str
     objects: Mapping[str, Any] = field(default_factory=dict)
     requisition: str | None = None  # reference of the legal basis
     requisition_type: str | None = None
     reason: str = ""
     result_count: int | None = None
+    result: Literal["done", "refused"] = "done"
 
 
 @dataclass(frozen=True)
@@ -143,7 +146,8 @@ def append(home: Home, event: AuditEvent, checkpoint_every: int = 100) -> dict:
             "action": event.action, "objects": dict(event.objects),
             "legal_basis": ({"reference": event.requisition, "type": event.requisition_type}
                             if event.requisition else None),
-            "reason": event.reason, "result_count": event.result_count}
+            "reason": event.reason, "result_count": event.result_count,
+            "result": event.result}
     with _locked(home) as (key, db, tip):
         records = [_chain(body, tip.seq, tip.hash)]
         since = tip.since_checkpoint + 1
@@ -188,7 +192,9 @@ def _check_event(event: AuditEvent) -> None:
     """Programming errors, not user errors: a wrong action, role or object reference."""
     if event.action not in ACTIONS:
         raise ValueError(f"unknown audit action {event.action!r}")
-    if event.role not in ROLES:
+    if event.result not in ("done", "refused"):
+        raise ValueError(f"unknown audit result {event.result!r}")
+    if event.role not in ROLES and not (event.role is None and event.result == "refused"):
         raise ValueError(f"unknown role {event.role!r}")
     for k, v in event.objects.items():
         if k not in OBJECT_KEYS or not OBJECT_KEYS[k](v):

@@ -3,8 +3,9 @@
 Checks are independent so that one altered byte is reported with the file it is in, whatever
 else it breaks: the manifests are read and every listed file re-hashed here (naming each
 mismatch), bagit's own validation gives the RFC 8493 verdict, the Ed25519 signature is checked
-over both manifests, and evidence.json is compared with the files and the manifest.
-A bad package is a report, never an exception.
+over both manifests, and evidence.json is compared with the files and the manifest. Without
+both signed manifests nothing else can be trusted, so a missing or unreadable one is the
+only problem reported. A bad package is a report, never an exception.
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ def verify_package(path: Path, trusted_public_key_pem: bytes | None = None) -> V
         return VerifyReport(root, (Problem(str(root), "not a directory"),), None, 0)
     payload = _read_manifest(root, _MANIFEST, problems)
     tags = _read_manifest(root, _TAGMANIFEST, problems)
+    if problems and not (payload and tags):  # no signed list to check anything against
+        return VerifyReport(root, tuple(problems), None, 0)
     checked = _check_entries(root, tags, _TAGMANIFEST, problems)
     manifest_altered = any(p.file == _MANIFEST for p in problems)
     checked += _check_entries(root, payload, _MANIFEST, problems,
@@ -81,7 +84,7 @@ def _read_manifest(root: Path, name: str, problems: list[Problem]) -> dict[str, 
     try:
         text = (root / name).read_text(encoding="utf-8")
     except FileNotFoundError:
-        problems.append(Problem(name, "missing"))
+        problems.append(Problem(name, "missing: the package cannot be checked without it"))
         return {}
     except (OSError, UnicodeDecodeError) as e:
         problems.append(Problem(name, f"unreadable ({e})"))
@@ -139,7 +142,7 @@ def _check_bagit(root: Path, problems: list[Problem]) -> None:
 
     try:
         bagit.Bag(str(root)).validate(processes=1)
-    except bagit.BagError as e:
+    except (bagit.BagError, OSError, UnicodeError, ValueError) as e:  # bagit reads raw files
         if "Payload-Oxum" in str(e):  # a count we do not check ourselves
             problems.append(Problem("bag-info.txt", str(e)))
         elif not problems:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Iterable
 
 from relecture.errors import NotFound, UsageError
-from relecture.requisitions import access, audit
+from relecture.requisitions import access, audit, refusals
 from relecture.requisitions.files import create_once, write_atomic
 from relecture.requisitions.scope import (Scope, iso_utc, make_scope, parse_utc,
                                           scope_from_dict)
@@ -90,7 +90,9 @@ def open_requisition(home: Home, site: Site, user: str, *, reference: str, type:
         officer_service=_text(officer_service, "officer service", 200),
         reason=_text(reason, "reason", 2000), scope=make_scope(cameras, ranges),
         status="open", opened_by=user, opened_utc=_now())
-    grant = access.check_open(site, user, req.scope)
+    with refusals.audited(home, site, user, "requisition_open", req,
+                          {"cameras": list(req.scope.cameras)}):
+        grant = access.check_open(site, user, req.scope)
     with _locked(home) as d:
         path = _file(d, req.reference)
         if path.exists():
@@ -112,7 +114,8 @@ def close_requisition(home: Home, site: Site, user: str, reference: str,
         req = _read(_file(d, reference), reference)
         if req.status != "open":
             raise UsageError(f"requisition {reference} is already closed")
-        grant = access.check_close(site, user, req)
+        with refusals.audited(home, site, user, "requisition_close", req):
+            grant = access.check_close(site, user, req)
         audit.append(home, grant.event("requisition_close", req, reason=reason or req.reason),
                      site.audit_checkpoint_every)
         closed = replace(req, status="closed", closed_by=user, closed_utc=_now())

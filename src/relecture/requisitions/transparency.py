@@ -22,6 +22,9 @@ def transparency_report(home: Home, year: int, public_key=None) -> dict:
     for r in audit.read_records(home.audit_log):
         if r.get("record") != "event" or not str(r.get("time", "")).startswith(prefix):
             continue
+        if r.get("result") == "refused":  # counted apart: nothing was done or reached
+            sums["refused"] += 1
+            continue
         action, objects = r.get("action"), r.get("objects") or {}
         actions[action] += 1
         counts = objects.get("counts") or {}
@@ -53,5 +56,6 @@ def transparency_report(home: Home, year: int, public_key=None) -> dict:
         "legal_holds_released": sums["holds_released"],
         "index_jobs": actions["index_job"],
         "distinct_cameras_accessed": len(cameras),
+        "actions_refused": sums["refused"],
         "source": "audit log, verified (hash chain and signatures) before counting",
     }

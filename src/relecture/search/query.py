@@ -5,7 +5,9 @@
 "30 janvier", "2023-01-30", "lundi"), times ("14h-16h", "de 14h à 16h30", "2pm to 4pm",
 "after 22h", "before 8h", "vers 14h", "ce matin"), vehicle types, colours, a plate pattern
 ("plaque AB-123-CD", "AB123CD", "AB-1?3-*", "1234 AB 56") and a like-sighting ("comme #42").
-Stop words are dropped; other words are kept as free text for embedding ranking.
+Stop words are dropped; other words are kept as free text for embedding ranking. Anything
+else ("-1", "%", a lone "caméra" or "plaque") is refused with a QueryError naming it:
+dropping it would run a wider search than the one asked.
 
 Decisions a user may need to know (`describe` shows the result of each):
 - Times are the camera's local time (true time; the camera's clock offset is corrected by
@@ -32,6 +34,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from relecture.errors import QueryError
 from relecture.search import lexicon as lx
 from relecture.search.plates import PlatePattern
+from relecture.sightings import check_sighting_id
 
 DEFAULT_TZ = "Europe/Paris"
 NIGHT = (20 * 60, 30 * 60)
@@ -74,7 +77,6 @@ class Query:
     plate: PlatePattern | None = None
     text: tuple[str, ...] = ()
     like: int | None = None
-    unknown: tuple[str, ...] = ()
 
     @property
     def free_text(self) -> str:
@@ -316,7 +318,7 @@ def parse_query(text: str, now: datetime, default_tz: str = DEFAULT_TZ) -> Query
 
     like = None
     for m in t.take(_LIKE):
-        like = int(m.group("id"))
+        like = check_sighting_id(int(m.group("id")), "#" + m.group("id"))
 
     plate = _explicit_plate(t)
 
@@ -406,6 +408,9 @@ def parse_query(text: str, now: datetime, default_tz: str = DEFAULT_TZ) -> Query
             words.append(original)
         else:
             unknown.append(original)
+    if unknown:  # dropping them would run a wider search than the one asked
+        raise QueryError(f"not understood: {' '.join(unknown)} (rephrase, or use --camera, "
+                         "--from, --to, --type, --colour, --plate)")
 
     return Query(
         cameras=tuple(dict.fromkeys(cameras)),
@@ -416,7 +421,6 @@ def parse_query(text: str, now: datetime, default_tz: str = DEFAULT_TZ) -> Query
         plate=plate,
         text=tuple(words),
         like=like,
-        unknown=tuple(unknown),
     )
 
 
@@ -564,7 +568,7 @@ def merge_flags(query: Query, cameras: Iterable[str] | None = None, start: datet
     if plate is not None:
         changes["plate"] = PlatePattern.parse(plate)
     if like is not None:
-        changes["like"] = like
+        changes["like"] = check_sighting_id(like)
     return replace(query, **changes)
 
 
@@ -605,7 +609,4 @@ def describe(query: Query) -> str:
         parts.append(f"like sighting #{query.like}")
     if query.text:
         parts.append(f'text "{query.free_text}"')
-    line = " · ".join(parts) if parts else "every sighting"
-    if query.unknown:
-        line += f" · not understood: {' '.join(query.unknown)}"
-    return line
+    return " · ".join(parts) if parts else "every sighting"
