@@ -63,13 +63,17 @@ def fake_describer(plate: str | None = "AB123CD") -> Describer:
     )
 
 
-def write_clip(path, n: int = 30, fps: int = 10, size=(120, 320), codec: str = "libx264"):
-    """Encode `moving_square_frames` into a real video file with PyAV (a valid small clip)."""
+def write_clip(path, n: int = 30, fps: int = 10, size=(120, 320), codec: str = "libx264",
+               faststart: bool = False):
+    """Encode `moving_square_frames` into a real video file with PyAV (a valid small clip).
+
+    `faststart`: the MP4 index (moov) goes before the pictures, as recorders write it, so a
+    truncated copy still opens and declares the full duration."""
     import av
 
     h, w = size
     path.parent.mkdir(parents=True, exist_ok=True)
-    with av.open(str(path), "w") as out:
+    with av.open(str(path), "w", options={"movflags": "faststart"} if faststart else {}) as out:
         stream = out.add_stream(codec, rate=fps)
         stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
         for frame in moving_square_frames(n=n, fps=fps, size=size):

@@ -190,7 +190,6 @@ def test_cli_archive_mode_prints_the_report(tmp_path, home, monkeypatch):
 
     make_archive(tmp_path / "nvr", cameras=1, files=2)
     monkeypatch.setattr("relecture.indexer.pipeline.build_components", fake_components)
-    monkeypatch.setattr(archive, "DEFAULT_RECHECK_S", 0.0)
     archive._components.cache_clear()
     try:
         result = CliRunner().invoke(app, ["index", "--archive", str(tmp_path / "nvr"),

@@ -4,6 +4,7 @@ every vehicle its generator drew, with the right type, colour and plate."""
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
@@ -25,7 +26,11 @@ def indexed(tmp_path_factory):
     mp = pytest.MonkeyPatch()
     mp.setenv("RELECTURE_HOME", str(home))
     mp.setenv("RELECTURE_USER", "operator1")
-    result = runner.invoke(app, ["index", str(FOOTAGE)])
+    # The clips were recorded on 30 January 2023: index them as on the next day, inside the
+    # site's retention (today they are past it and would not be indexed).
+    mp.setattr("relecture.indexer.intake.utc_now",
+               lambda: datetime(2023, 1, 31, 9, 0, tzinfo=timezone.utc))
+    result = runner.invoke(app, ["index", str(FOOTAGE), "--settle", "0"])
     yield home, result
     mp.undo()
 

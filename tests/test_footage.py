@@ -61,7 +61,7 @@ def _touch(path: Path) -> Path:
         ("export.mp4", {"start": "2023-01-30T14:00:00"}, SourceHints(), None,
          pytest.raises(FootageError, match="camera")),
         ("export.mp4", {"camera": "1", "start": "yesterday"}, SourceHints(), None,
-         pytest.raises(UsageError, match="ISO 8601")),
+         pytest.raises(FootageError, match="ISO 8601")),
         ("export.mp4", {"camera": "1", "start": "2023-01-30T14:00:00", "zone": "x"}, SourceHints(),
          None, pytest.raises(FootageError, match="unknown sidecar keys")),
     ],
@@ -98,3 +98,28 @@ def test_discover_walks_trees_and_keeps_named_files(tmp_path):
     assert discover([tmp_path / "cam1", named]) == [a, named]
     with pytest.raises(UsageError, match="no such file"):
         discover([tmp_path / "missing.mp4"])
+
+
+@pytest.mark.parametrize("sidecar, camera, offset", [
+    ({"camera": 12}, "12", 0.0),  # a number is an id
+    ({"camera": "nord-1"}, "NORD-1", 0.0),
+    ({"camera": None, "clock_offset_s": None}, "5", 0.0),  # null: not given, the name says
+    ({"clock_offset_s": -3}, "5", -3.0),
+])
+def test_sidecar_values_are_normalised(tmp_path, sidecar, camera, offset):
+    video = _touch(tmp_path / "CAM5_20230130T140000.mp4")
+    (tmp_path / (video.name + ".json")).write_text(json.dumps(sidecar))
+    hints = resolve_hints(video, SourceHints())
+    assert (hints.camera, hints.clock_offset_s) == (camera, offset)
+
+
+@pytest.mark.parametrize("sidecar", [
+    {"camera": True}, {"camera": ""}, {"camera": "a" * 33}, {"camera": "cam 5"},
+    {"start": 20230130}, {"tz": "Mars/Olympus"}, {"clock_offset_s": True},
+    {"clock_offset_s": float("inf")}, {"start": "0001-01-01T00:00:00", "tz": "Asia/Tokyo"},
+])
+def test_a_bad_sidecar_value_fails_its_file_only(tmp_path, sidecar):
+    video = _touch(tmp_path / "CAM5_20230130T140000.mp4")
+    (tmp_path / (video.name + ".json")).write_text(json.dumps(sidecar))
+    with pytest.raises(FootageError, match=r"CAM5_20230130T140000\.mp4"):
+        resolve_hints(video, SourceHints())

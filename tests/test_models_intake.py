@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from relecture.cli import app
 from relecture.errors import ModelUnavailable
 from relecture.models.registry import spec
+from tests.archive_fakes import recent_name
 from tests.fakes import write_clip
 from tests.test_tfjs_onnx import tiny_graph, write_model
 
@@ -23,8 +24,8 @@ runner = CliRunner()
 def test_index_without_the_detector_stops_with_exit_6_and_the_providing_command(
         tmp_path, home, monkeypatch):
     monkeypatch.setenv("RELECTURE_MODELS", str(tmp_path / "empty-cache"))
-    clip = write_clip(tmp_path / "CAM3_20230130T140000.mp4")
-    result = runner.invoke(app, ["index", str(clip)])
+    clip = write_clip(tmp_path / recent_name(3))
+    result = runner.invoke(app, ["index", str(clip), "--settle", "0"])
     assert result.exit_code == 6, result.output
     assert "relecture models fetch nanodet-g" in " ".join(result.stderr.split())
     assert "--from FOLDER" in " ".join(result.stderr.split())  # the way without npm

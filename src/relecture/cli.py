@@ -54,10 +54,12 @@ def index_cmd(
         None, "--ray", help="With --archive: run the tasks on Ray (`auto`, `HOST:PORT`, or "
         "`local`); HOME and the archive must be the same paths on every node."),
     settle: float = typer.Option(
-        120.0, "--settle", min=0, help="With --archive: seconds since its last change before a "
-        "file counts as finished (newer files wait for the next run)."),
+        120.0, "--settle", min=0, help="Seconds since its last change before a file counts as "
+        "finished (newer or growing files are skipped until a later run); 0: the files are "
+        "known to be complete."),
     as_json: bool = typer.Option(False, "--json", help="With --archive: print the report as JSON."),
-    camera: Optional[str] = typer.Option(None, help="Camera id, overriding names and sidecars."),
+    camera: Optional[str] = typer.Option(
+        None, help="Camera id (1-32 of A-Z 0-9 _ -), overriding names and sidecars."),
     start: Optional[str] = typer.Option(
         None, help="Recording start on the camera clock, ISO 8601 (e.g. 2023-01-30T14:00:00)."),
     tz: Optional[str] = typer.Option(None, help="Camera time zone [default: Europe/Paris]."),
@@ -76,7 +78,10 @@ def index_cmd(
 
     Camera and start time come from the file name (CAM12_20230130T140000.mp4 or
     cam12/2023-01-30/14-00-00.mp4), a sidecar JSON (CAM12.mp4.json), or the flags.
-    Re-indexing an unchanged file does nothing. Exit code 3 when some files failed.
+    Re-indexing an unchanged file does nothing. Only regular files are read; a file whose
+    start is in the future or that ends before its declared duration fails, one past the
+    site's retention or still being written (see --settle) is skipped. One index job per
+    catalog at a time. Exit code 2 for a bad flag or a running job, 3 when some files failed.
 
     Nightly mode (`--archive ROOT`): only files not yet indexed, not past the retention and
     no longer being written; extractors as the site's standing-index policy allows; one
@@ -86,13 +91,12 @@ def index_cmd(
     Example: relecture index sample_footage/
     Example: relecture index --archive /srv/nvr --workers 8
     """
-    from relecture.footage import SourceHints, parse_timestamp
+    from relecture.footage import flag_hints
     from relecture.indexer.job import run_index_job
     from relecture.indexer.pipeline import IndexConfig
     from relecture.render_index import IndexProgressBars, print_index_report
 
-    hints = _run(lambda: SourceHints(camera=camera, start=parse_timestamp(start) if start else None,
-                                     tz=tz, clock_offset_s=clock_offset))
+    hints = _run(lambda: flag_hints(camera, start, tz, clock_offset))
     from relecture.indexer.detect import KINDS
 
     if detector not in KINDS:
@@ -123,7 +127,7 @@ def index_cmd(
         return
     with IndexProgressBars(err) as bars:
         report = _run(lambda: run_index_job(paths, _home(home).ensure(), current_user(), hints,
-                                            config, workers, bars))
+                                            config, workers, bars, settle_s=settle))
     print_index_report(out, report)
     if report.failed:
         err.print(f"[red]{len(report.failed)} file(s) failed[/]; the others were indexed.")

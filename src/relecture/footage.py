@@ -7,7 +7,14 @@ a sidecar JSON next to the file, or the file's path. Supported path conventions:
 - `cam12/2023-01-30/14-00-00.mp4` (also `14h00m00s`, `140000`)
 
 Sidecar: `<file>.json` (e.g. `CAM12.mp4.json`) or `<stem>.json`, holding any of
-`{"camera": "12", "start": "2023-01-30T14:00:00", "tz": "Europe/Paris", "clock_offset_s": 2.5}`.
+`{"camera": "12", "start": "2023-01-30T14:00:00", "tz": "Europe/Paris", "clock_offset_s": 2.5}`
+(a `null` value counts as not given).
+
+Every value is checked here, once, whether it came from a flag (`flag_hints`: UsageError)
+or a sidecar (FootageError for that file alone): camera ids are 1-32 characters of A-Z, 0-9,
+`_` and `-`, starting with a letter or digit, stored upper case with the leading zeros of a
+number dropped (`cam012` is camera `12`); the time zone is an IANA name; the clock offset is
+a finite number of seconds, at most 100 years either way; the start must be placeable in UTC.
 
 `start` is the camera's own clock (what its on-screen display shows), in its local time zone.
 `clock_offset_s` is how far that clock is ahead of true time; UTC = local - offset.
@@ -18,16 +25,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import os
 import re
+import stat
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from relecture.errors import FootageError, UsageError
+from relecture.errors import FootageError, RelectureError, UsageError
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mkv", ".mov"})
 DEFAULT_TZ = "Europe/Paris"
+CAMERA_ID = re.compile(r"[A-Z0-9][A-Z0-9_-]{0,31}")
+# A camera whose clock was never set shows 1970 or 2000: decades, not centuries.
+MAX_CLOCK_OFFSET_S = 100 * 365.25 * 86400
 
 _CAM = r"(?:cam|camera|cam[ée]ra)[-_ ]?(?P<cam>[A-Za-z0-9]+?)"
 _FLAT = re.compile(
@@ -42,7 +55,7 @@ _FILE_TIME = re.compile(
 
 @dataclass(frozen=True)
 class SourceHints:
-    """What the user told us on the command line (None: not given)."""
+    """Camera and start of a file, as flags, a sidecar or a name tell them (None: not given)."""
 
     camera: str | None = None
     start: datetime | None = None  # naive: camera local time
@@ -70,8 +83,7 @@ class Recording:
     @property
     def start_utc(self) -> datetime:
         """Recording start in true UTC (camera clock corrected by its offset)."""
-        aware = self.start_local.replace(tzinfo=ZoneInfo(self.tz))
-        return (aware - timedelta(seconds=self.clock_offset_s)).astimezone(timezone.utc)
+        return true_start_utc(self.start_local, self.tz, self.clock_offset_s)
 
     def utc_at(self, t: float) -> datetime:
         """True UTC time of the instant `t` seconds into the recording."""
@@ -97,33 +109,25 @@ def discover(paths: list[Path]) -> list[Path]:
     return list(dict.fromkeys(found))
 
 
-def parse_timestamp(text: str) -> datetime:
-    """Parse a start time given by a user or a sidecar (ISO 8601, naive = camera local time)."""
-    try:
-        return datetime.fromisoformat(text.strip().replace(" ", "T", 1))
-    except ValueError:
-        raise UsageError(
-            f"cannot read start time {text!r}: use ISO 8601, e.g. 2023-01-30T14:00:00"
-        ) from None
-
-
 def hints_from_name(path: Path) -> SourceHints:
     """Camera and start time from the file's path, by the documented conventions."""
     if m := _FLAT.match(path.stem + path.suffix):
         start = _make_datetime(path, m["date"][:4], m["date"][4:6], m["date"][6:], m["time"][:2],
                                m["time"][2:4], m["time"][4:])
-        return SourceHints(camera=_norm_camera(m["cam"]), start=start)
+        return SourceHints(camera=_name_camera(path, m["cam"]), start=start)
     parents = path.parent.parts
     if len(parents) >= 2 and (t := _FILE_TIME.match(path.stem)):
         d, c = _DIR_DATE.match(parents[-1]), _DIR_CAM.match(parents[-2])
         if d and c:
             start = _make_datetime(path, d["y"], d["m"], d["d"], t["H"], t["M"], t["S"])
-            return SourceHints(camera=_norm_camera(c["cam"]), start=start)
+            return SourceHints(camera=_name_camera(path, c["cam"]), start=start)
     return SourceHints()
 
 
 def hints_from_sidecar(path: Path) -> SourceHints:
-    """Hints from `<file>.json` or `<stem>.json` beside the file (empty when there is none)."""
+    """Hints from `<file>.json` or `<stem>.json` beside the file (empty when there is none).
+
+    FootageError (this file only) when the sidecar is unreadable or holds a bad value."""
     for side in (path.with_name(path.name + ".json"), path.with_suffix(".json")):
         if side.is_file():
             try:
@@ -135,17 +139,86 @@ def hints_from_sidecar(path: Path) -> SourceHints:
             unknown = set(data) - {"camera", "start", "tz", "clock_offset_s"}
             if unknown:
                 raise FootageError(f"{side}: unknown sidecar keys {sorted(unknown)}")
-            return SourceHints(
-                camera=_norm_camera(str(data["camera"])) if "camera" in data else None,
-                start=parse_timestamp(str(data["start"])) if "start" in data else None,
-                tz=data.get("tz"),
-                clock_offset_s=float(data["clock_offset_s"]) if "clock_offset_s" in data else None,
-            )
+            return _checked(data, {k: f"{side}: {k}" for k in data}, FootageError)
     return SourceHints()
 
 
+def flag_hints(camera: str | None = None, start: str | None = None, tz: str | None = None,
+               clock_offset_s: float | None = None) -> SourceHints:
+    """The command line's hints, checked: UsageError for a bad value (it would apply to every
+    file). A start that cannot be placed in UTC with the given (or default) zone is refused."""
+    raw = {"camera": camera, "start": start, "tz": tz, "clock_offset_s": clock_offset_s}
+    flags = {"camera": "--camera", "start": "--start", "tz": "--tz",
+             "clock_offset_s": "--clock-offset"}
+    hints = _checked(raw, flags, UsageError)
+    if hints.start is not None:
+        _placed(hints.start, hints.tz or DEFAULT_TZ, hints.clock_offset_s or 0.0,
+                f"--start {start}", UsageError)
+    return hints
+
+
+def _checked(raw: dict, names: dict[str, str], error: type[RelectureError]) -> SourceHints:
+    """SourceHints from raw values (None: not given); `error` naming `names[key]` otherwise."""
+    def bad(key: str, why: str) -> RelectureError:
+        return error(f"{names[key]} {raw[key]!r}: {why}")
+
+    camera, start, tz, offset = (raw.get(k) for k in ("camera", "start", "tz", "clock_offset_s"))
+    if camera is not None:
+        if isinstance(camera, bool) or not isinstance(camera, (str, int)):
+            raise bad("camera", "a camera id is a string")
+        try:
+            camera = camera_id(str(camera))
+        except ValueError as e:
+            raise bad("camera", str(e)) from None
+    if start is not None:
+        if not isinstance(start, str):
+            raise bad("start", "a start time is an ISO 8601 string")
+        try:
+            start = datetime.fromisoformat(start.strip().replace(" ", "T", 1))
+        except ValueError:
+            raise bad("start", "use ISO 8601, e.g. 2023-01-30T14:00:00") from None
+    if tz is not None:
+        if not isinstance(tz, str) or _zone_or_none(tz) is None:
+            raise bad("tz", "not an IANA time zone (e.g. Europe/Paris)")
+    if offset is not None:
+        if isinstance(offset, bool) or not isinstance(offset, (int, float)) \
+                or not math.isfinite(offset) or abs(offset) > MAX_CLOCK_OFFSET_S:
+            raise bad("clock_offset_s", "the clock offset is a number of seconds, at most "
+                                        "100 years either way")
+        offset = float(offset)
+    return SourceHints(camera=camera, start=start, tz=tz, clock_offset_s=offset)
+
+
+def camera_id(text: str) -> str:
+    """A camera id as the catalog stores it: upper case, a number without its leading zeros
+    (CAM012 == cam12 -> '12'). ValueError unless it is 1-32 characters of A-Z, 0-9, `_`
+    and `-`, starting with a letter or digit (ids appear in paths, queries and reports)."""
+    cam = text.strip().upper()
+    if not CAMERA_ID.fullmatch(cam):
+        raise ValueError("a camera id is 1-32 characters of A-Z, 0-9, '_' and '-', starting "
+                         "with a letter or digit")
+    return str(int(cam)) if cam.isdigit() else cam
+
+
+def true_start_utc(start: datetime, tz: str, clock_offset_s: float) -> datetime:
+    """UTC (aware) of a start read on a camera clock in zone `tz` running `clock_offset_s`
+    ahead of true time. OverflowError when that falls outside the calendar."""
+    aware = start.replace(tzinfo=ZoneInfo(tz))
+    return (aware - timedelta(seconds=clock_offset_s)).astimezone(timezone.utc)
+
+
+def _placed(start: datetime, tz: str, offset: float, what: str,
+            error: type[RelectureError]) -> datetime:
+    try:
+        return true_start_utc(start, tz, offset)
+    except (OverflowError, ValueError):  # ValueError: a NaN offset from an unchecked caller
+        raise error(f"{what} ({tz}, clock offset {offset:g} s) falls outside the calendar")\
+            from None
+
+
 def resolve_hints(path: Path, flags: SourceHints) -> SourceHints:
-    """Merge flags > sidecar > file name; refuse a file whose camera or start is unknown."""
+    """Merge flags > sidecar > file name; refuse a file whose camera or start is unknown, or
+    whose start cannot be placed in UTC."""
     layers = (flags, hints_from_sidecar(path), hints_from_name(path))
 
     def first(attr):
@@ -161,17 +234,41 @@ def resolve_hints(path: Path, flags: SourceHints) -> SourceHints:
             f"cam12/2023-01-30/14-00-00.mp4, add a sidecar {path.name}.json, or pass "
             f"--camera/--start"
         )
+    zone = _zone(merged.tz)
     if merged.start.tzinfo is not None:
         # An explicit offset in the timestamp wins: convert to the camera zone's wall clock.
-        merged = replace(merged, start=merged.start.astimezone(_zone(merged.tz)).replace(tzinfo=None))
-    _zone(merged.tz)
+        try:
+            local = merged.start.astimezone(zone).replace(tzinfo=None)
+        except OverflowError:
+            raise FootageError(f"{path}: start {merged.start} falls outside the calendar")\
+                from None
+        merged = replace(merged, start=local)
+    _placed(merged.start, merged.tz, merged.clock_offset_s, f"{path}: start {merged.start}",
+            FootageError)
     return merged
 
 
+def regular_file(path: Path) -> os.stat_result:
+    """The file's stat; FootageError unless it is a regular file (reading a pipe, device or
+    socket would block or never end)."""
+    st = path.stat()
+    _require_regular(path, st)
+    return st
+
+
+def _require_regular(path: Path, st: os.stat_result) -> None:
+    if not stat.S_ISREG(st.st_mode):
+        raise FootageError(f"{path}: not a regular file (a pipe, device or socket is not "
+                           "footage)")
+
+
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    """SHA-256 of a file, read in chunks (bounded memory)."""
+    """SHA-256 of a regular file, read in chunks (bounded memory); FootageError otherwise."""
     h = hashlib.sha256()
-    with path.open("rb") as f:
+    # O_NONBLOCK: opening a pipe put in the file's place since it was looked at must not hang.
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as f:
+        _require_regular(path, os.fstat(fd))
         while block := f.read(chunk):
             h.update(block)
     return h.hexdigest()
@@ -194,7 +291,7 @@ def probe(path: Path, hints: SourceHints, sha256: str | None = None) -> Recordin
             codec = stream.codec_context.name
             fps = float(stream.average_rate or stream.guessed_rate or 0) or 25.0
             width, height = stream.codec_context.width, stream.codec_context.height
-            duration = _duration(container, stream, fps)
+            duration = declared_duration(container, stream, fps)
     except av.error.FFmpegError as e:
         raise FootageError(f"{path}: not a readable video ({_short(e)})") from None
     if width <= 0 or height <= 0:
@@ -207,7 +304,8 @@ def probe(path: Path, hints: SourceHints, sha256: str | None = None) -> Recordin
     )
 
 
-def _duration(container, stream, fps: float) -> float:
+def declared_duration(container, stream, fps: float) -> float:
+    """Seconds of video the container's header declares (0.0 when it does not say)."""
     if stream.duration and stream.time_base:
         return float(stream.duration * stream.time_base)
     if container.duration:
@@ -221,17 +319,25 @@ def _short(e: Exception) -> str:
     return str(e).split(":")[0] if len(str(e)) > 120 else str(e)
 
 
-def _norm_camera(cam: str) -> str:
-    """Camera ids compare as written, less leading zeros on numbers: CAM012 == cam12 -> '12'."""
-    cam = cam.strip()
-    return str(int(cam)) if cam.isdigit() else cam.upper()
-
-
-def _zone(name: str) -> ZoneInfo:
+def _zone_or_none(name: str) -> ZoneInfo | None:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise UsageError(f"unknown time zone {name!r} (use an IANA name, e.g. Europe/Paris)") from None
+        return None
+
+
+def _zone(name: str) -> ZoneInfo:
+    zone = _zone_or_none(name)
+    if zone is None:
+        raise UsageError(f"unknown time zone {name!r} (use an IANA name, e.g. Europe/Paris)")
+    return zone
+
+
+def _name_camera(path: Path, cam: str) -> str:
+    try:
+        return camera_id(cam)
+    except ValueError as e:
+        raise FootageError(f"{path}: the camera in its name is not an id ({e})") from None
 
 
 def _make_datetime(path: Path, *parts: str) -> datetime | None:

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from relecture.indexer.archive import ArchiveReport
-from relecture.indexer.job import FileOutcome
+from relecture.indexer.outcome import FileOutcome
 
 
 class ArchiveProgressBar:

@@ -11,7 +11,8 @@ from rich.progress import (
 from rich.table import Table
 
 from relecture.footage import Recording
-from relecture.indexer.job import FileOutcome, IndexReport
+from relecture.indexer.job import IndexReport
+from relecture.indexer.outcome import FileOutcome
 
 
 class IndexProgressBars:

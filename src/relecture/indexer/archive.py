@@ -6,14 +6,12 @@ task (local processes or Ray), and commit each file's shard with one short catal
 One job, in order:
 
 1. the site policy (`site.toml`) is read: the acting user needs the operator role, the
-   standing-index extractors decide what may be extracted (e.g. no plates), and files whose
-   recording started before the retention limit are not indexed;
-2. one job at a time per catalog (`<home>/index.lock`); half-written shards of a killed job
+   standing-index extractors decide what may be extracted (e.g. no plates);
+2. one index job at a time per catalog (`indexer.lock`); half-written shards of a killed job
    are removed and its complete shards are committed;
-3. discovery: video files under the root; a file already in the catalog at the same path
-   with the same size (and not modified since) is skipped without hashing; a file modified
-   less than `settle_s` ago, or whose size or mtime changes between two looks `recheck_s`
-   apart, is "still being written" and left for the next night;
+3. discovery: video files under the root, each through intake (`indexer.intake`, the same
+   rules as `relecture index FILES`): already indexed at the same path, bad or missing camera
+   or start, start in the future or past the retention, still being written;
 4. each remaining file is one independent, idempotent task (`index_task`): hash, probe,
    decode and index (frames streamed, tracks described as they end), write a shard. The
    same function runs in-process, in a local process pool, or on a Ray cluster;
@@ -31,7 +29,6 @@ are reported per file and the job goes on.
 from __future__ import annotations
 
 import errno
-import fcntl
 import functools
 import os
 import resource
@@ -39,26 +36,23 @@ import socket
 import time
 from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterator, Protocol
-from zoneinfo import ZoneInfo
 
 from relecture.catalog import Catalog
 from relecture.errors import RelectureError, UsageError
-from relecture.footage import SourceHints, discover, probe, resolve_hints, sha256_file
+from relecture.footage import SourceHints, discover, probe, sha256_file
+from relecture.indexer import intake
 from relecture.indexer import shards as shardlib
-from relecture.indexer.job import FileOutcome, IndexReport, audit_index_job
+from relecture.indexer.intake import ALREADY, PAST_RETENTION, STILL_WRITING, VANISHED
+from relecture.indexer.job import IndexReport, audit_index_job
+from relecture.indexer.lock import job_lock
+from relecture.indexer.outcome import FileOutcome
 from relecture.indexer.pipeline import IndexConfig
 from relecture.settings import Home
 
-DEFAULT_SETTLE_S = 120.0  # a file modified more recently than this may still be recording
-DEFAULT_RECHECK_S = 5.0  # the second look at size and mtime, this long after the first
-ALREADY = "already indexed"
-STILL_WRITING = "still being written"
-VANISHED = "vanished"
 DISK_FULL = "disk full"
 
 
@@ -258,7 +252,7 @@ class ArchiveReport(IndexReport):
 
 
 def _reason(message: str) -> str:
-    for key in (ALREADY, STILL_WRITING, VANISHED, "older than", "same content"):
+    for key in (ALREADY, STILL_WRITING, VANISHED, PAST_RETENTION, "same content"):
         if message.startswith(key):
             return key
     return message.split(" (")[0]
@@ -272,7 +266,7 @@ def run_archive_job(
     workers: int = 1,
     ray_address: str | None = None,
     hints: SourceHints = SourceHints(),
-    settle_s: float = DEFAULT_SETTLE_S,
+    settle_s: float = intake.DEFAULT_SETTLE_S,
     recheck_s: float | None = None,
     now: datetime | None = None,
     progress: ArchiveProgress | None = None,
@@ -282,19 +276,18 @@ def run_archive_job(
 
     `ray_address`: None (local processes), "auto" or "host:port" (an existing Ray cluster),
     or "local" (a private Ray on this machine with `workers` CPUs). `settle_s`: a file
-    modified more recently is left for the next run; `recheck_s` (default
-    DEFAULT_RECHECK_S): the wait between the two looks at size and mtime. `now` (default:
-    the clock) is what the retention limit counts back from. `factory` replaces the real
-    models (tests). Raises AccessDenied when `actor` is not an operator.
+    modified more recently is left for the next run; `recheck_s`: the wait between the two
+    looks at size and mtime (see `intake.take_in`). `now` (default: the clock) is what
+    future starts and the retention limit are measured from. `factory` replaces the real
+    models (tests). Raises AccessDenied when `actor` is not an operator, UsageError when
+    another index job holds the catalog.
     """
     from relecture.requisitions import refusals
     from relecture.requisitions.access import authorise
     from relecture.requisitions.site import load_site
 
     progress = progress or _Silent()
-    recheck_s = DEFAULT_RECHECK_S if recheck_s is None else recheck_s
     started = time.monotonic()
-    now = now or datetime.now(timezone.utc)
     root = Path(root)
     if not root.is_dir():
         raise UsageError(f"{root}: not a directory (--archive takes the archive's root)")
@@ -307,7 +300,7 @@ def run_archive_job(
     sroot = shardlib.shards_dir(home)
     executor = "ray" if ray_address else ("pool" if workers > 1 else "local")
 
-    with _job_lock(home):
+    with job_lock(home):
         removed = shardlib.remove_temporaries(sroot)
         with Catalog(home) as catalog:
             job_id = catalog.start_job(
@@ -327,11 +320,12 @@ def run_archive_job(
                 known = catalog.known_recordings()  # after those commits: no file redone
             threads = None if executor == "local" else (
                 1 if executor == "ray" else max(1, (os.cpu_count() or 1) // workers))
-            tasks, early = _plan(root, hints, known, site.retention_days, now, settle_s,
-                                 recheck_s, config, extractors, sroot, factory, threads)
-            for outcome in early:
+            taken = intake.take_in(discover([root]), hints, known, site.retention_days,
+                                   now or intake.utc_now(), settle_s, recheck_s)
+            for outcome in taken.refused:
                 report.outcomes.append(outcome)
                 progress.finished(outcome)
+            tasks = _tasks(taken.accepted, known, config, extractors, sroot, factory, threads)
             progress.planned(len(tasks))
             for res in _execute(tasks, workers, ray_address):
                 if res.worker:
@@ -377,87 +371,22 @@ def _commit(home: Home, shard: Path, job_id: str, path: Path,
                        sha256=loaded.sha256)
 
 
-def _plan(root, hints, known, retention_days, now, settle_s, recheck_s, config, extractors,
-          sroot, factory, threads) -> tuple[list[FileTask], list[FileOutcome]]:
-    """Discover the files and decide, for each, a task or an outcome now."""
-    by_path = {p: (size, indexed) for _, p, size, indexed in known}
+def _tasks(accepted: list[intake.Accepted], known, config, extractors, sroot, factory,
+           threads) -> list[FileTask]:
+    """One task per accepted file, told which indexed recordings share its size (so a copy
+    is recognised by its hash without being decoded)."""
     shas_by_size: dict[int, set[str]] = {}
     for sha, _, size, _ in known:
         shas_by_size.setdefault(size, set()).add(sha)
-    oldest = now - timedelta(days=retention_days)
-    early: list[FileOutcome] = []
-    looks: list[tuple[Path, SourceHints, os.stat_result]] = []
-    for path in discover([root]):
-        try:
-            st = path.stat()
-            seen = by_path.get(str(path.resolve()))  # the catalog keeps resolved paths
-            if seen and seen[0] == st.st_size and _utc(st.st_mtime) <= seen[1]:
-                early.append(FileOutcome(path, "skipped", f"{ALREADY} (same path)"))
-                continue
-            resolved = resolve_hints(path, hints)
-        except FileNotFoundError:
-            early.append(FileOutcome(path, "skipped", f"{VANISHED} (deleted during discovery)"))
-            continue
-        except RelectureError as e:
-            early.append(FileOutcome(path, "failed", str(e)))
-            continue
-        if _start_utc(resolved) < oldest:
-            early.append(FileOutcome(path, "skipped", f"older than the {retention_days}-day "
-                                     "retention: not indexed", camera=resolved.camera))
-            continue
-        age = time.time() - st.st_mtime
-        if age < settle_s:
-            early.append(FileOutcome(path, "skipped", f"{STILL_WRITING} (modified {age:.0f} s "
-                                     "ago); next run", camera=resolved.camera))
-            continue
-        looks.append((path, resolved, st))
-    if looks and recheck_s > 0:
-        time.sleep(recheck_s)
-    tasks = []
-    for path, resolved, st in looks:
-        try:
-            again = path.stat()
-        except FileNotFoundError:
-            early.append(FileOutcome(path, "skipped", f"{VANISHED} (deleted during discovery)",
-                                     camera=resolved.camera))
-            continue
-        if (again.st_size, again.st_mtime_ns) != (st.st_size, st.st_mtime_ns):
-            early.append(FileOutcome(path, "skipped", f"{STILL_WRITING} (growing); next run",
-                                     camera=resolved.camera))
-            continue
-        tasks.append(FileTask(str(path), resolved, st.st_size, st.st_mtime_ns, config,
-                              extractors, str(sroot),
-                              frozenset(shas_by_size.get(st.st_size, ())), factory, threads))
-    return tasks, early
-
-
-def _utc(ts: float) -> datetime:
-    return datetime.fromtimestamp(ts, timezone.utc).replace(tzinfo=None)
-
-
-def _start_utc(h: SourceHints) -> datetime:
-    aware = h.start.replace(tzinfo=ZoneInfo(h.tz))
-    return (aware - timedelta(seconds=h.clock_offset_s or 0.0)).astimezone(timezone.utc)
+    return [FileTask(str(a.path), a.hints, a.size, a.mtime_ns, config, extractors, str(sroot),
+                     frozenset(shas_by_size.get(a.size, ())), factory, threads)
+            for a in accepted]
 
 
 def _model_versions() -> dict:
     from relecture.models.registry import MODELS
 
     return {m.key: m.package or m.env for m in MODELS}
-
-
-@contextmanager
-def _job_lock(home: Home):
-    """One index job per catalog at a time (it owns the shards directory and the writes)."""
-    with open(home.root / "index.lock", "a") as f:
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise RelectureError(f"another index job is running on {home.root}") from None
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 # -- executors --------------------------------------------------------------------------------

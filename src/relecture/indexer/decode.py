@@ -9,6 +9,10 @@ from pathlib import Path
 from relecture.detections import Frame
 from relecture.errors import FootageError
 
+# Decoding normally stops within a frame of the declared end; a file that stops sooner than
+# this is truncated or damaged (its missing span would read as "no vehicle passed").
+ENDS_EARLY_TOLERANCE_S = 1.0
+
 
 @dataclass
 class DecodeStats:
@@ -16,7 +20,8 @@ class DecodeStats:
 
     decoded: int = 0  # pictures the codec produced
     yielded: int = 0  # pictures handed to the pipeline (the sampled ones)
-    last_t: float = 0.0
+    last_t: float = 0.0  # the latest picture time decoded (seconds from the first)
+    declared_s: float = 0.0  # the duration the container's header declares (0: unknown)
     errors: list[str] = field(default_factory=list)
 
 
@@ -26,10 +31,14 @@ def sample_frames(
     """Yield BGR frames about `sample_fps` times per second of video time.
 
     Every picture must be decoded (inter-coded video), but only sampled ones are converted
-    to arrays, which is where most of the per-frame cost is. A decode error anywhere raises
-    FootageError: a damaged file is reported, not half-indexed.
+    to arrays, which is where most of the per-frame cost is. A decode error anywhere, or
+    pictures ending more than ENDS_EARLY_TOLERANCE_S before the duration the header declares
+    (a truncated file), raises FootageError once the frames are consumed: a damaged file is
+    reported, not half-indexed.
     """
     import av
+
+    from relecture.footage import declared_duration
 
     stats = stats if stats is not None else DecodeStats()
     period = 1.0 / sample_fps if sample_fps > 0 else 0.0
@@ -39,6 +48,8 @@ def sample_frames(
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
             base = float(stream.time_base) if stream.time_base else 0.0
+            fps = float(stream.average_rate or stream.guessed_rate or 0) or 25.0
+            stats.declared_s = declared_duration(container, stream, fps)
             t0 = None
             for picture in container.decode(stream):
                 stats.decoded += 1
@@ -46,7 +57,7 @@ def sample_frames(
                     continue
                 t0 = picture.pts if t0 is None else t0
                 t = (picture.pts - t0) * base
-                stats.last_t = t
+                stats.last_t = max(stats.last_t, t)
                 if t + 1e-6 < next_t:
                     continue
                 next_t = t + period
@@ -59,3 +70,6 @@ def sample_frames(
         raise FootageError(f"{path}: decoding failed after {stats.decoded} pictures ({e})") from None
     if stats.decoded == 0:
         raise FootageError(f"{path}: no picture could be decoded (corrupt or unsupported codec)")
+    if stats.declared_s and stats.last_t + ENDS_EARLY_TOLERANCE_S < stats.declared_s:
+        raise FootageError(f"{path}: ends early: pictures stop at {stats.last_t:.1f} s of the "
+                           f"{stats.declared_s:.1f} s its header declares (truncated or damaged)")

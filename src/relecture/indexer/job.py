@@ -1,6 +1,9 @@
 """An index job: many files, each indexed whole or not at all, one catalog writer.
 
-Files are probed and hashed first (bad ones are reported and skipped, the rest go on).
+Files go through intake first (`indexer.intake`: regular files only, start not in the future
+nor past the site's retention, not still being written), then are hashed and probed; each
+bad file is reported and the rest go on. One index job per catalog runs at a time
+(`indexer.lock`).
 Workers (processes) run the pipeline and hand back results; only this process writes the
 catalog, one transaction per file, so a crash or Ctrl-C never leaves a file half-written.
 The catalog is open read-write only for each commit, so searches can run meanwhile.
@@ -14,34 +17,23 @@ import os
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
 from relecture.catalog import Catalog
 from relecture.errors import ModelUnavailable, RelectureError
-from relecture.footage import Recording, SourceHints, discover, probe, resolve_hints, sha256_file
+from relecture.footage import Recording, SourceHints, discover, probe, sha256_file
+from relecture.indexer import intake
 from relecture.indexer.decode import sample_frames
+from relecture.indexer.intake import ALREADY, STILL_WRITING, Accepted
+from relecture.indexer.lock import job_lock
+from relecture.indexer.outcome import FileOutcome
 from relecture.indexer.pipeline import (
     IndexConfig, RecordingResult, build_components, index_frames,
 )
 from relecture.models.registry import MODELS
 from relecture.settings import Home
-
-
-@dataclass(frozen=True)
-class FileOutcome:
-    """What happened to one file."""
-
-    path: Path
-    status: str  # indexed | skipped | failed
-    message: str = ""
-    camera: str | None = None
-    duration_s: float = 0.0
-    sightings: int = 0
-    persons: int = 0
-    plates: int = 0
-    cpu_s: float = 0.0
-    sha256: str | None = None  # the recording, when known
 
 
 @dataclass
@@ -90,8 +82,16 @@ def run_index_job(
     config: IndexConfig = IndexConfig(),
     workers: int = 1,
     progress: Progress | None = None,
+    settle_s: float = intake.DEFAULT_SETTLE_S,
+    recheck_s: float | None = None,
+    now: datetime | None = None,
 ) -> IndexReport:
-    """Index every video in `paths` into the catalog at `home`; never raises for one bad file."""
+    """Index every video in `paths` into the catalog at `home`; never raises for one bad file.
+
+    `settle_s`, `recheck_s`: the still-being-written check, and `now` (default: the clock)
+    what future starts and the site's retention are measured from (see `indexer.intake`).
+    Raises AccessDenied when `actor` is not an operator, UsageError when another index job
+    holds the catalog."""
     from relecture.requisitions import refusals
     from relecture.requisitions.access import authorise
     from relecture.requisitions.site import load_site
@@ -102,61 +102,73 @@ def run_index_job(
     with refusals.audited(home, site, actor, "index_job"):
         grant = authorise(site, actor, "index_job")  # refused before anything is read
     files = discover(paths)
-    # The catalog is opened read-write only briefly (job start, each file's commit, job end),
-    # so searches in other processes get their turn while the job runs.
-    with Catalog(home) as catalog:
-        job_id = catalog.start_job(
-            actor, {"paths": [str(p) for p in paths], "workers": workers, **asdict(config)},
-            {m.key: m.package or m.env for m in MODELS},
-        )
-        known = {sha for sha, *_ in catalog.known_recordings()}
-    report = IndexReport(job_id)
-    todo: list[Recording] = []
-    for path in files:
-        outcome, rec = _intake(path, hints, known)
-        if rec is None:
-            report.outcomes.append(outcome)
-            progress.finished(outcome)
-        else:
-            todo.append(rec)
-    progress.planned(todo)
-    try:
-        for rec, result in _process(todo, config, workers, progress):
-            if isinstance(result, FileOutcome):
-                report.outcomes.append(result)
-            else:
-                with Catalog(home) as catalog:
-                    report.outcomes.append(_store(catalog, rec, result, job_id))
-            progress.finished(report.outcomes[-1])
-    finally:
+    with job_lock(home):
+        # The catalog is opened read-write only briefly (job start, each file's commit, job
+        # end), so searches in other processes get their turn while the job runs.
         with Catalog(home) as catalog:
-            catalog.finish_job(job_id, report.count("indexed"), report.count("failed"),
-                               report.count("skipped"))
+            job_id = catalog.start_job(
+                actor, {"paths": [str(p) for p in paths], "workers": workers,
+                        "settle_s": settle_s, **asdict(config)},
+                {m.key: m.package or m.env for m in MODELS},
+            )
+            known = catalog.known_recordings()
+        report = IndexReport(job_id)
+        try:
+            taken = intake.take_in(files, hints, known, site.retention_days,
+                                   now or intake.utc_now(), settle_s, recheck_s)
+            for outcome in taken.refused:
+                report.outcomes.append(outcome)
+                progress.finished(outcome)
+            shas = {sha for sha, *_ in known}
+            todo: dict[Path, tuple[Accepted, Recording]] = {}
+            for acc in taken.accepted:
+                outcome, rec = _hash_and_probe(acc, shas)
+                if rec is None:
+                    report.outcomes.append(outcome)
+                    progress.finished(outcome)
+                else:
+                    todo[rec.path] = (acc, rec)
+            progress.planned([rec for _, rec in todo.values()])
+            for rec, result in _process([rec for _, rec in todo.values()], config, workers,
+                                        progress):
+                if isinstance(result, FileOutcome):
+                    report.outcomes.append(result)
+                else:
+                    with Catalog(home) as catalog:
+                        report.outcomes.append(
+                            _store(catalog, todo[rec.path][0], rec, result, job_id))
+                progress.finished(report.outcomes[-1])
+        finally:
+            with Catalog(home) as catalog:
+                catalog.finish_job(job_id, report.count("indexed"), report.count("failed"),
+                                   report.count("skipped"))
     report.wall_s = time.monotonic() - started
     audit_index_job(home, grant, report, site.audit_checkpoint_every, "index of named footage")
     return report
 
 
-def _intake(path: Path, hints: SourceHints, known: set[str]):
-    """Resolve, hash and probe one file; (outcome, None) when it is skipped or refused."""
+def _hash_and_probe(acc: Accepted, known: set[str]):
+    """Hash and probe one accepted file; (outcome, None) when it is skipped or refused."""
     try:
-        resolved = resolve_hints(path, hints)
-        digest = sha256_file(path)
+        digest = sha256_file(acc.path)
         if digest in known:
-            return FileOutcome(path, "skipped", "already indexed (same sha256)"), None
-        return None, probe(path, resolved, digest)
+            return FileOutcome(acc.path, "skipped", f"{ALREADY} (same sha256)"), None
+        return None, probe(acc.path, acc.hints, digest)
     except RelectureError as e:
-        return FileOutcome(path, "failed", str(e)), None
+        return FileOutcome(acc.path, "failed", str(e), camera=acc.hints.camera), None
     except OSError as e:
-        return FileOutcome(path, "failed", f"{path}: {e.strerror or e}"), None
+        return FileOutcome(acc.path, "failed", f"{acc.path}: {e.strerror or e}",
+                           camera=acc.hints.camera), None
 
 
-def _store(catalog: Catalog, rec: Recording, result, job_id: str) -> FileOutcome:
-    if isinstance(result, FileOutcome):
-        return result
+def _store(catalog: Catalog, acc: Accepted, rec: Recording, result, job_id: str
+           ) -> FileOutcome:
     res, cpu_s = result
+    if acc.changed():  # the hash would not be of the bytes decoded
+        return FileOutcome(rec.path, "skipped", f"{STILL_WRITING} (changed while indexed); "
+                           "index it again once complete", camera=rec.camera)
     if catalog.has_recording(rec.sha256):  # the same content under two names in one job
-        return FileOutcome(rec.path, "skipped", "already indexed (same sha256)",
+        return FileOutcome(rec.path, "skipped", f"{ALREADY} (same sha256)",
                            camera=rec.camera, sha256=rec.sha256)
     catalog.add_recording(rec, list(res.sightings), list(res.persons), job_id,
                           res.frames_sampled, res.frames_detected)
