@@ -10,19 +10,25 @@ rm -rf demo-home demo-out
 
 echo "== 1. models"
 relecture models
-echo "== 2. index the sample footage (camera 12 and camera 3, 30 January 2023)"
-relecture index sample_footage/
+# The clips are named (and their burnt-in clocks show) 30 January 2023, long past the site's
+# retention, which index refuses: they are indexed as recorded yesterday, same times of day.
+day=$(python -c 'import datetime; print(datetime.date.today() - datetime.timedelta(days=1))')
+echo "== 2. index the sample footage (camera 12 and camera 3), dated yesterday ($day)"
+# --settle 0: the bundled clips are complete (no recorder is writing them).
+relecture index sample_footage/CAM12_20230130T140000.mp4 --start "${day}T14:00:00" --settle 0
+relecture index sample_footage/CAM03_20230130T140215.mp4 --start "${day}T14:02:15" --settle 0
+relecture index sample_footage/cam12/2023-01-30/14-05-00.mp4 --start "${day}T14:05:00" --settle 0
 echo "== 3. open the requisition (a fresh home makes the acting user operator and investigator)"
 relecture requisition open "PV 2023/000130" --type 77-1-1 \
   --magistrate "Mme Martin, procureure" --officer 1234567 --service "SR Reims" \
   --reason "vol de véhicule" --camera 12 --camera 3 \
-  --from 2023-01-30T13:00 --to 2023-01-30T16:00
+  --from "${day}T13:00" --to "${day}T16:00"
 echo "== 4. what the requisition asks, in the investigator's words"
-relecture search "voiture rouge caméra 12 le 30/01/2023 entre 14h et 15h" -r "PV 2023/000130"
+relecture search "voiture rouge caméra 12 hier entre 14h et 15h" -r "PV 2023/000130"
 relecture search "plaque ER-9?5-*" -r "PV 2023/000130"
-relecture search "voiture blanche caméra 12 le 30/01/2023 14h-15h" -r "PV 2023/000130" \
+relecture search "voiture blanche caméra 12 hier 14h-15h" -r "PV 2023/000130" \
   --json > demo-search.json
-relecture search "voitures caméras 3, 12 le 30/01/2023" -r "PV 2023/000130" --html demo-contact-sheet.html
+relecture search "voitures caméras 3, 12 hier" -r "PV 2023/000130" --html demo-contact-sheet.html
 hit=$(python -c 'import json; print(json.load(open("demo-search.json"))["hits"][0]["sighting_id"])')
 echo "== 5. one sighting in detail"
 relecture show "$hit" -r "PV 2023/000130"
