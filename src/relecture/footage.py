@@ -181,8 +181,9 @@ def _checked(raw: dict, names: dict[str, str], error: type[RelectureError]) -> S
         if not isinstance(tz, str) or _zone_or_none(tz) is None:
             raise bad("tz", "not an IANA time zone (e.g. Europe/Paris)")
     if offset is not None:
+        # abs() first: a JSON integer too large for a float makes isfinite() raise.
         if isinstance(offset, bool) or not isinstance(offset, (int, float)) \
-                or not math.isfinite(offset) or abs(offset) > MAX_CLOCK_OFFSET_S:
+                or abs(offset) > MAX_CLOCK_OFFSET_S or not math.isfinite(offset):
             raise bad("clock_offset_s", "the clock offset is a number of seconds, at most "
                                         "100 years either way")
         offset = float(offset)
