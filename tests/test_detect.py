@@ -132,3 +132,12 @@ def test_weak_boxes_are_kept_apart_and_never_unseat_a_sure_vehicle():
     assert dets.xyxy.tolist() == [[0, 0, 100, 100], [200, 0, 300, 100]]  # the overlap went
     without = refine(boxes, scores, names, (400, 500, 3), MergeConfig(min_side=0))
     assert len(without) == 1 and not without.weak.any()
+
+
+def test_nanodet_input_keeps_the_aspect_and_never_enlarges_a_small_frame():
+    from relecture.indexer.detect_nanodet import NanoDetConfig, input_size
+
+    c = NanoDetConfig()
+    assert input_size(1920, 1080, c.long_side, c.max_upscale) == (640, 352)
+    assert input_size(768, 576, c.long_side, c.max_upscale) == (640, 480)
+    assert input_size(320, 240, c.long_side, c.max_upscale) == (320, 256)  # its own size

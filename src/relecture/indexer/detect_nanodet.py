@@ -1,7 +1,8 @@
 """NanoDet-g (COCO-80, RangiLyu/nanodet, Apache-2.0) on ONNX Runtime: raw candidate boxes.
 
 The network sees the frame resized to `input_size` (sides multiples of 32, the largest
-stride, chosen for the frame's aspect: 16:9 CCTV becomes 640x352). For each stride 8/16/32
+stride, chosen for the frame's aspect: 16:9 CCTV becomes 640x352; a frame smaller than
+that is not enlarged). For each stride 8/16/32
 it gives, per cell, sigmoid scores for the 80 COCO classes and a distribution over 11 bins
 for each side's distance to the cell centre (left, top, right, bottom): the distance is the
 expected bin times the stride (the "argmax x 2.5" of some ports is wrong).
@@ -30,14 +31,20 @@ COCO80_TO_LABEL: dict[int, str] = {
 
 @dataclass(frozen=True)
 class NanoDetConfig:
-    long_side: int = 640  # the network input's long side (pixels, multiple of 32)
+    long_side: int = 640  # the network input's long side (pixels, multiple of 32)...
+    # ...but a smaller frame is never enlarged: on the two 320x240 videos of
+    # ../shared/data, its own size found more passages (recall_sure 0.951 -> 0.988) for
+    # half the CPU, at the cost of more duplicates (2 -> 7) (BENCHMARKS.md).
+    max_upscale: float = 1.0
     candidate_score: float = 0.2  # cells below this never become candidates
     class_nms_iou: float = 0.6  # thins overlapping cells of one class
 
 
-def input_size(width: int, height: int, long_side: int) -> tuple[int, int]:
-    """(w, h) of the network input: the frame's aspect, each side a multiple of 32."""
-    scale = long_side / max(width, height)
+def input_size(width: int, height: int, long_side: int,
+               max_upscale: float = float("inf")) -> tuple[int, int]:
+    """(w, h) of the network input: the frame's aspect, each side a multiple of 32, the
+    frame scaled to `long_side` but never enlarged more than `max_upscale`."""
+    scale = min(long_side / max(width, height), max_upscale)
     w = max(32, int(round(width * scale / 32)) * 32)
     h = max(32, int(round(height * scale / 32)) * 32)
     return w, h
@@ -122,7 +129,7 @@ class NanoDetBackend:
     def raw_boxes(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Candidate boxes in image pixels: (xyxy, score, label names)."""
         height, width = image.shape[:2]
-        size = input_size(width, height, self.config.long_side)
+        size = input_size(width, height, self.config.long_side, self.config.max_upscale)
         xyxy, score, coco = decode(self._run(preprocess(image, size)), size, self.config)
         keep = class_nms(xyxy, score, coco, self.config.class_nms_iou)
         scale = np.array([width / size[0], height / size[1]] * 2, np.float32)
