@@ -3,7 +3,7 @@
 Builds a small archive from ../shared/data/videos (symlinks named like a recorder's tree,
 `camN/YYYY-MM-DD/HH-MM-SS.ext`, dated yesterday so the retention allows them; `--repeat K`
 adds K-1 copies of each video, each with a distinct trailer so it is its own recording),
-then runs the whole nightly job (`run_archive_job`: discovery, tasks, shards, loader,
+then runs the whole nightly job (`run_job(Archive(root))`: discovery, tasks, shards, loader,
 audit) into a fresh catalog once per worker count. Prints per run: files, footage seconds,
 wall seconds, real-time factor (footage seconds per wall second, model loading included),
 peak RSS per worker; then the scaling ratio (real-time factor with N workers / with 1).
@@ -62,7 +62,7 @@ def main() -> int:
         print(f"skipped: no videos at {args.data}", file=sys.stderr)
         return 0
 
-    from relecture.indexer.archive import run_archive_job
+    from relecture.indexer.job import Archive, JobOptions, run_job
     from relecture.indexer.pipeline import IndexConfig
     from relecture.settings import Home, current_user
 
@@ -72,9 +72,9 @@ def main() -> int:
     try:
         build_archive(videos, work / "nvr", args.repeat)
         for n in args.workers:
-            report = run_archive_job(work / "nvr", Home(work / f"home-{n}"), current_user(),
-                                     config, workers=n, ray_address=args.ray, settle_s=0,
-                                     recheck_s=0)
+            report = run_job(Archive(work / "nvr"), Home(work / f"home-{n}"), current_user(),
+                             JobOptions(config=config, workers=n, ray_address=args.ray,
+                                        settle_s=0, recheck_s=0))
             d = report.as_dict()
             row = {
                 "workers": n, "executor": report.executor, "files": d["files"],

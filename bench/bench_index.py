@@ -34,7 +34,7 @@ from pathlib import Path
 
 from relecture.detections import box_iou
 from relecture.footage import SourceHints, probe
-from relecture.indexer.archive import limit_threads
+from relecture.indexer.task import limit_threads
 from relecture.indexer.decode import sample_frames
 from relecture.indexer.pipeline import IndexConfig, build_components, index_frames
 

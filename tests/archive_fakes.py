@@ -4,12 +4,16 @@ kill -9 test. Importable in worker processes (pool, Ray) because `tests` is a pa
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from tests.fakes import ColourBlobDetector, fake_describer, write_clip
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def fake_components(config, threads=None):
@@ -66,15 +70,46 @@ def catalog_content(home: Path) -> dict:
         db.close()
 
 
+def make_shard(clip: Path, directory: Path) -> Path:
+    """What a worker leaves for the loader: the complete shard of one file, in `directory`
+    (its job's shard directory)."""
+    from relecture.footage import SourceHints, resolve_hints
+    from relecture.indexer.intake import Accepted
+    from relecture.indexer.pipeline import IndexConfig
+    from relecture.indexer.task import FileTask, WorkerSettings, index_task
+    from relecture.requisitions.site import EXTRACTORS
+
+    st = clip.stat()
+    accepted = Accepted(clip, resolve_hints(clip, SourceHints()), st.st_size, st.st_mtime_ns)
+    res = index_task(FileTask(accepted, WorkerSettings(IndexConfig(), EXTRACTORS, directory,
+                                                       fake_components)))
+    assert res.status == "indexed", res.message
+    return res.shard
+
+
+def subprocess_env(**extra: str) -> dict:
+    """The environment for a child Python: this checkout's relecture (src/) and tests first,
+    whatever relecture the interpreter has installed."""
+    path = os.pathsep.join([str(REPO / "src"), str(REPO)])
+    return {**os.environ, "PYTHONPATH": path, "RELECTURE_USER": "test-operator", **extra}
+
+
+def start_job(home: Path, root: Path, workers: int = 1) -> subprocess.Popen:
+    """An archive job with the slow fakes, in a child process (to be killed)."""
+    return subprocess.Popen([sys.executable, "-m", "tests.archive_fakes", str(home), str(root),
+                             str(workers)], cwd=REPO, env=subprocess_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
 def main(argv: list[str]) -> int:
     """Run an archive job with the slow fakes (the subprocess side of the kill test)."""
-    from relecture.indexer.archive import run_archive_job
+    from relecture.indexer.job import Archive, JobOptions, run_job
     from relecture.settings import Home
 
     home, root = Path(argv[0]), Path(argv[1])
     workers = int(argv[2]) if len(argv) > 2 else 1
-    report = run_archive_job(root, Home(home), "test-operator", workers=workers, settle_s=0,
-                             recheck_s=0, factory=slow_fake_components)
+    report = run_job(Archive(root), Home(home), "test-operator", JobOptions(
+        workers=workers, settle_s=0, recheck_s=0, factory=slow_fake_components))
     print("DONE", report.count("indexed"), report.count("failed"), flush=True)
     return 0
 

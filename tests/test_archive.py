@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from relecture.indexer import archive, shards
-from relecture.indexer.archive import run_archive_job
+from relecture.indexer import shards, task
+from relecture.indexer.job import Archive, JobOptions, run_job
 from relecture.requisitions.audit import read_records
 from relecture.settings import Home
 from tests.archive_fakes import (
@@ -26,7 +26,7 @@ USER = "test-operator"
 
 
 def run(root, home, **kw):
-    return run_archive_job(root, Home(home), USER, **{**FAST, **kw})
+    return run_job(Archive(root), Home(home), USER, JobOptions(**{**FAST, **kw}))
 
 
 def messages(report, status):
@@ -48,7 +48,10 @@ def test_new_files_are_indexed_once_and_the_job_is_reported_and_audited(tmp_path
     assert catalog_content(home) == content
 
     events = [r for r in read_records(Home(home).audit_log) if r["record"] == "event"]
-    assert [e["action"] for e in events] == ["index_job", "index_job"]
+    assert [e["action"] for e in events] == ["index_job_start", "index_job"] * 2
+    assert events[0]["objects"] == {"index_job": first.job_id}
+    events = events[1::2]
+    assert [e["result"] for e in events] == ["done", "done"]
     objects = events[0]["objects"]
     assert objects["index_job"] == first.job_id and len(objects["recordings"]) == 4
     assert objects["cameras"] == ["1", "2"] and objects["counts"]["files_indexed"] == 4
@@ -121,7 +124,7 @@ def test_faults_are_reported_and_the_job_goes_on(tmp_path, home, monkeypatch):
     truncated.write_bytes(data[: len(data) // 3])
     (nvr / "holiday.mp4").write_bytes(data)  # neither camera nor time
 
-    real_hash, real_write = archive.sha256_file, shards._write_bytes
+    real_hash, real_write = task.sha256_file, shards._write_bytes
 
     def vanish_then_hash(path):
         if path == gone:
@@ -134,7 +137,7 @@ def test_faults_are_reported_and_the_job_goes_on(tmp_path, home, monkeypatch):
             raise OSError(errno.ENOSPC, "No space left on device")
         return real_write(path, data)
 
-    monkeypatch.setattr(archive, "sha256_file", vanish_then_hash)
+    monkeypatch.setattr(task, "sha256_file", vanish_then_hash)
     monkeypatch.setattr(shards, "_write_bytes", disk_full)
     report = run(nvr, home)
     by_name = {o.path.name: o for o in report.outcomes}
@@ -169,11 +172,16 @@ def test_disk_full_while_committing_keeps_the_shard_for_the_next_run(tmp_path, h
         report = run(tmp_path / "nvr", home)
     assert report.count("failed") == 2 and all("disk full" in m for m in
                                                messages(report, "failed"))
-    assert len(shards.complete_shards(Home(home).root / "shards")) == 2
+    assert len(shards.complete_shards(shards.job_dir(Home(home), report.job_id))) == 2
     retry = run(tmp_path / "nvr", home)
-    assert retry.count("indexed") == 2
-    assert all("interrupted job" in o.message for o in retry.outcomes if o.status == "indexed")
+    assert [o.status for o in retry.recovered] == ["indexed", "indexed"]  # for the first job
+    assert all("interrupted job" in o.message for o in retry.recovered)
+    assert retry.skipped_by_reason() == {"already indexed": 2}
     assert len(catalog_content(home)["recordings"]) == 2
+    recovery = [r for r in read_records(Home(home).audit_log)
+                if r.get("action") == "index_job_recovery"]
+    assert len(recovery) == 1 and recovery[0]["objects"]["index_job"] == report.job_id
+    assert len(recovery[0]["objects"]["recordings"]) == 2
 
 
 def test_two_local_workers_give_the_same_catalog_as_one(tmp_path, home):
@@ -190,18 +198,18 @@ def test_cli_archive_mode_prints_the_report(tmp_path, home, monkeypatch):
 
     make_archive(tmp_path / "nvr", cameras=1, files=2)
     monkeypatch.setattr("relecture.indexer.pipeline.build_components", fake_components)
-    archive._components.cache_clear()
+    task.clear_models()
     try:
         result = CliRunner().invoke(app, ["index", "--archive", str(tmp_path / "nvr"),
                                           "--settle", "0", "--json"])
         again = CliRunner().invoke(app, ["index", "--archive", str(tmp_path / "nvr"),
                                          "--settle", "0"])
     finally:
-        archive._components.cache_clear()
+        task.clear_models()
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["files"] == {"indexed": 2, "skipped": 0, "failed": 0}
-    assert report["camera_hours"] > 0 and report["audit_seq"] == 1
+    assert report["camera_hours"] > 0 and report["audit_seq"] == 2  # after its start entry
     assert again.exit_code == 0, again.output
     assert "0 indexed, 2 skipped (2 already indexed), 0 failed" in " ".join(again.stdout.split())
     both = CliRunner().invoke(app, ["index", str(tmp_path), "--archive", str(tmp_path)])

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from relecture.cli import app
 from relecture.footage import sha256_file
-from relecture.indexer import archive
+from relecture.indexer import task
 from relecture.indexer.lock import job_lock
 from relecture.requisitions.audit import read_records
 from relecture.settings import Home
@@ -30,11 +30,10 @@ runner = CliRunner()
 
 @pytest.fixture(autouse=True)
 def fake_models(monkeypatch):
-    monkeypatch.setattr("relecture.indexer.job.build_components", fake_components)
     monkeypatch.setattr("relecture.indexer.pipeline.build_components", fake_components)
-    archive._components.cache_clear()  # the archive worker's models are cached per process
+    task.clear_models()  # a worker's models are cached per process
     yield
-    archive._components.cache_clear()
+    task.clear_models()
 
 
 def index(*args: str):
@@ -170,10 +169,10 @@ def test_a_file_just_written_waits_for_its_settle_time(tmp_path, home):
 
 def test_a_file_that_grows_while_decoded_is_not_recorded_with_a_stale_hash(
         tmp_path, home, monkeypatch):
-    from relecture.indexer import job
+    from relecture.indexer import decode
 
     clip = write_clip(tmp_path / recent_name(5))
-    real = job.sample_frames
+    real = decode.sample_frames
 
     def grows(path, fps):
         for i, frame in enumerate(real(path, fps)):
@@ -182,13 +181,13 @@ def test_a_file_that_grows_while_decoded_is_not_recorded_with_a_stale_hash(
                     f.write(b"\0" * 4096)
             yield frame
 
-    monkeypatch.setattr(job, "sample_frames", grows)
+    monkeypatch.setattr(decode, "sample_frames", grows)
     first = index(str(clip))
     assert first.exit_code == 0, first.output
     assert "still being written (changed while indexed)" in reason(first, clip.name)
     assert recordings(home) == {}
 
-    monkeypatch.setattr(job, "sample_frames", real)  # the recording has finished
+    monkeypatch.setattr(decode, "sample_frames", real)  # the recording has finished
     again = index(str(clip))
     assert again.exit_code == 0, again.output
     db = duckdb.connect(str(home / "catalog.duckdb"), read_only=True)

@@ -3,32 +3,22 @@ opens from another process) keep working while a job commits."""
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 from relecture.catalog import Catalog
 from relecture.errors import NotFound
-from relecture.footage import SourceHints, resolve_hints
 from relecture.indexer import shards
-from relecture.indexer.archive import FileTask, index_task, run_archive_job
-from relecture.indexer.pipeline import IndexConfig
-from relecture.requisitions.site import EXTRACTORS
+from relecture.indexer.job import Archive, JobOptions, run_job
+from relecture.requisitions.audit import read_records
 from relecture.settings import Home
-from tests.archive_fakes import catalog_content, fake_components, make_archive
+from tests.archive_fakes import (
+    catalog_content, fake_components, make_archive, make_shard, start_job,
+)
 
-REPO = Path(__file__).resolve().parents[1]
 USER = "test-operator"
-
-
-def start_job(home: Path, root: Path, workers: int = 1) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "RELECTURE_USER": USER}
-    return subprocess.Popen([sys.executable, "-m", "tests.archive_fakes", str(home), str(root),
-                             str(workers)], cwd=REPO, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+FAST = JobOptions(settle_s=0, recheck_s=0, factory=fake_components)
 
 
 def count_sightings(home: Path) -> int | None:
@@ -41,8 +31,7 @@ def count_sightings(home: Path) -> int | None:
 
 
 def reference(tmp_path, root) -> dict:
-    run_archive_job(root, Home(tmp_path / "reference"), USER, settle_s=0, recheck_s=0,
-                    factory=fake_components)
+    run_job(Archive(root), Home(tmp_path / "reference"), USER, FAST)
     return catalog_content(tmp_path / "reference")
 
 
@@ -91,38 +80,39 @@ def test_a_job_killed_mid_way_is_finished_exactly_by_the_next_run(tmp_path):
     assert thumbs == sorted(p.name for p in (tmp_path / "reference" / "thumbnails").iterdir())
 
 
-def make_shard(clip: Path, sroot: Path) -> Path:
-    """What a worker leaves for the loader: the complete shard of one file."""
-    st = clip.stat()
-    res = index_task(FileTask(str(clip), resolve_hints(clip, SourceHints()), st.st_size,
-                              st.st_mtime_ns, IndexConfig(), EXTRACTORS, str(sroot),
-                              factory=fake_components))
-    assert res.status == "indexed", res.message
-    return Path(res.shard)
-
-
 def test_every_state_a_kill_can_leave_is_recovered_exactly(tmp_path):
     """Made on purpose: a recording committed whose shard was not yet deleted, a complete
-    shard not yet committed, a half-written temporary shard, a file never started."""
+    shard not yet committed, a half-written temporary shard, a file never started; the
+    killed job's row never finished and its end never audited."""
     root, home = tmp_path / "nvr", tmp_path / "home"
     committed, waiting, untouched = (p.resolve() for p in make_archive(root, 1, 3, n=20))
     expected = reference(tmp_path, root)
-    sroot = shards.shards_dir(Home(home))
+    with Catalog(Home(home)) as cat:
+        killed = cat.start_job(USER, {"mode": "archive", "role": "operator"}, {})
+    killed_dir = shards.job_dir(Home(home), killed)
 
-    assert shards.load_shard(Home(home), make_shard(committed, sroot), "killed-job").loaded
-    make_shard(committed, sroot)  # the same shard again: as if its delete never happened
-    make_shard(waiting, sroot)
-    tmp = sroot / f"{shards.TMP_PREFIX}0123456789abcdef-x"
+    assert shards.load_shard(Home(home), make_shard(committed, killed_dir), killed).loaded
+    make_shard(committed, killed_dir)  # the same shard again: as if its delete never happened
+    make_shard(waiting, killed_dir)
+    tmp = killed_dir / f"{shards.TMP_PREFIX}0123456789abcdef-x"
     tmp.mkdir()
     (tmp / "t1.jpg").write_bytes(b"\xff\xd8partial")
     assert len(catalog_content(home)["recordings"]) == 1
 
-    report = run_archive_job(root, Home(home), USER, settle_s=0, recheck_s=0,
-                             factory=fake_components)
+    report = run_job(Archive(root), Home(home), USER, FAST)
     assert report.temporaries_removed == 1
+    assert [o.path.name for o in report.recovered] == [waiting.name]  # for the killed job
+    assert "interrupted job" in report.recovered[0].message
     indexed = sorted(o.path.name for o in report.outcomes if o.status == "indexed")
-    assert indexed == sorted([waiting.name, untouched.name])
+    assert indexed == [untouched.name]
     assert report.skipped_by_reason() == {"already indexed": 2}  # not re-read, not redone
     assert all("same path" in o.message for o in report.outcomes if o.status == "skipped")
     assert catalog_content(home) == expected  # no duplicate, nothing missing
-    assert not list(sroot.iterdir())
+    assert not list(shards.shards_dir(Home(home)).iterdir())
+    with Catalog(Home(home), read_only=True) as cat:
+        assert cat.db.execute("SELECT status, files_ok FROM index_jobs WHERE job_id = ?",
+                              [killed]).fetchone() == ("interrupted", 2)
+    ends = [r for r in read_records(Home(home).audit_log) if r.get("action") == "index_job"]
+    assert [(e["objects"]["index_job"], e["result"]) for e in ends] == [
+        (killed, "interrupted"), (report.job_id, "done")]
+    assert len(ends[0]["objects"]["recordings"]) == 2  # both of the killed job's recordings

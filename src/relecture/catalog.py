@@ -33,6 +33,8 @@ CREATE TABLE IF NOT EXISTS index_jobs (
     actor VARCHAR, parameters JSON, model_versions JSON,
     files_ok INTEGER, files_failed INTEGER, files_skipped INTEGER
 );
+-- running | finished | interrupted (NULL: written before this column; finished_utc tells)
+ALTER TABLE index_jobs ADD COLUMN IF NOT EXISTS status VARCHAR;
 CREATE TABLE IF NOT EXISTS recordings (
     recording_id VARCHAR PRIMARY KEY,  -- sha256 of the file
     path VARCHAR, size_bytes BIGINT, camera VARCHAR,
@@ -203,21 +205,48 @@ class Catalog:
             sync_plate_keys(self.db)
 
     # -- jobs ---------------------------------------------------------------------------
-    def start_job(self, actor: str, parameters: dict, model_versions: dict) -> str:
-        job_id = uuid.uuid4().hex
+    def start_job(self, actor: str, parameters: dict, model_versions: dict,
+                  job_id: str | None = None) -> str:
+        """Record a job as running; returns its id (`job_id`, or a new one)."""
+        job_id = job_id or uuid.uuid4().hex
         self.db.execute(
-            "INSERT INTO index_jobs VALUES (?, ?, NULL, ?, ?, ?, 0, 0, 0)",
+            "INSERT INTO index_jobs (job_id, started_utc, finished_utc, actor, parameters, "
+            "model_versions, files_ok, files_failed, files_skipped, status) "
+            "VALUES (?, ?, NULL, ?, ?, ?, 0, 0, 0, 'running')",
             [job_id, utc_naive(datetime.now(timezone.utc)), actor, json.dumps(parameters),
              json.dumps(model_versions)],
         )
         return job_id
 
-    def finish_job(self, job_id: str, ok: int, failed: int, skipped: int) -> None:
+    def finish_job(self, job_id: str, ok: int, failed: int, skipped: int,
+                   status: str = "finished") -> None:
+        """Record a job's end: its counts and `status` (finished or interrupted)."""
         self.db.execute(
             "UPDATE index_jobs SET finished_utc = ?, files_ok = ?, files_failed = ?, "
-            "files_skipped = ? WHERE job_id = ?",
-            [utc_naive(datetime.now(timezone.utc)), ok, failed, skipped, job_id],
+            "files_skipped = ?, status = ? WHERE job_id = ?",
+            [utc_naive(datetime.now(timezone.utc)), ok, failed, skipped, status, job_id],
         )
+
+    def unfinished_jobs(self) -> list[tuple[str, str, dict]]:
+        """(job_id, actor, parameters) of every job that never recorded its end (killed)."""
+        rows = self.db.execute("SELECT job_id, actor, parameters FROM index_jobs WHERE "
+                               "finished_utc IS NULL ORDER BY started_utc").fetchall()
+        return [(j, a, json.loads(p) if p else {}) for j, a, p in rows]
+
+    def jobs(self, job_ids: list[str]) -> list[tuple[str, str, dict]]:
+        """(job_id, actor, parameters) of the jobs among `job_ids` that the catalog knows."""
+        if not job_ids:
+            return []
+        rows = self.db.execute("SELECT job_id, actor, parameters FROM index_jobs WHERE "
+                               "job_id IN (SELECT unnest(?))", [job_ids]).fetchall()
+        return [(j, a, json.loads(p) if p else {}) for j, a, p in rows]
+
+    def job_recordings(self, job_id: str) -> list[tuple[str, str, int]]:
+        """(sha256, camera, sightings) of every recording job `job_id` committed."""
+        return self.db.execute(
+            "SELECT r.recording_id, r.camera, count(s.sighting_id) FROM recordings r "
+            "LEFT JOIN sightings s USING (recording_id) WHERE r.job_id = ? "
+            "GROUP BY r.recording_id, r.camera ORDER BY r.recording_id", [job_id]).fetchall()
 
     # -- recordings ---------------------------------------------------------------------
     def known_recordings(self) -> list[tuple[str, str, int, datetime]]:

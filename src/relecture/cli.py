@@ -15,7 +15,9 @@ import typer
 from rich.table import Table
 
 from relecture.commands import register
-from relecture.commands.common import HomeOption, _home, _run, err, out  # noqa: F401
+from relecture.commands.common import (  # noqa: F401
+    HomeOption, RequisitionOption, _home, _run, err, out,
+)
 from relecture.settings import current_user
 
 app = typer.Typer(
@@ -72,6 +74,7 @@ def index_cmd(
     detector: str = typer.Option(
         "nanodet", "--detector", help="nanodet (NanoDet-g, one pass a frame), fast (the older "
         "SSD, one pass) or tiled (the SSD on tiles, 7 passes a frame). See BENCHMARKS.md."),
+    requisition: Optional[str] = RequisitionOption,
     home: Optional[Path] = HomeOption,
 ) -> None:
     """Index recorded footage into the catalog (files are indexed whole or not at all).
@@ -83,16 +86,21 @@ def index_cmd(
     site's retention or still being written (see --settle) is skipped. One index job per
     catalog at a time. Exit code 2 for a bad flag or a running job, 3 when some files failed.
 
+    Without -r this is a standing index: it extracts what the site's `[standing_index]`
+    allows. With `-r REF` it indexes for that open requisition: only footage inside its
+    cameras and times, with the extractors of `[requisition_index]`, audited under it.
+
     Nightly mode (`--archive ROOT`): only files not yet indexed, not past the retention and
-    no longer being written; extractors as the site's standing-index policy allows; one
-    task per file on `--workers` processes or a Ray cluster; resumable after any crash; the
-    job report is printed and appended to the audit log. See docs/nightly.md.
+    no longer being written; one task per file on `--workers` processes or a Ray cluster;
+    resumable after any crash; the job report is printed and appended to the audit log.
+    See docs/nightly.md.
 
     Example: relecture index sample_footage/
+    Example: relecture index /archives/cam12/ -r "PV 2023/000130"
     Example: relecture index --archive /srv/nvr --workers 8
     """
     from relecture.footage import flag_hints
-    from relecture.indexer.job import run_index_job
+    from relecture.indexer.job import Archive, JobOptions, NamedFiles, run_job
     from relecture.indexer.pipeline import IndexConfig
     from relecture.render_index import IndexProgressBars, print_index_report
 
@@ -109,26 +117,23 @@ def index_cmd(
     if archive is None and (ray or as_json):
         err.print("[bold red]error:[/] --ray and --json go with --archive ROOT")
         raise typer.Exit(2)
+    options = JobOptions(hints, config, workers, ray, settle_s=settle,
+                         requisition=requisition)
     if archive is not None:
-        from relecture.indexer.archive import run_archive_job
         from relecture.render_archive import ArchiveProgressBar, print_archive_report
 
         with ArchiveProgressBar(err) as bar:
-            report = _run(lambda: run_archive_job(
-                archive, _home(home), current_user(), config, workers, ray, hints,
-                settle_s=settle, progress=bar))
+            report = _run(lambda: run_job(Archive(archive), _home(home), current_user(),
+                                          options, bar))
         if as_json:
             print(json.dumps(report.as_dict(), indent=2))
         else:
             print_archive_report(out, report)
-        if report.failed:
-            err.print(f"[red]{len(report.failed)} file(s) failed[/]; the others were indexed.")
-            raise typer.Exit(3)
-        return
-    with IndexProgressBars(err) as bars:
-        report = _run(lambda: run_index_job(paths, _home(home).ensure(), current_user(), hints,
-                                            config, workers, bars, settle_s=settle))
-    print_index_report(out, report)
+    else:
+        with IndexProgressBars(err) as bars:
+            report = _run(lambda: run_job(NamedFiles(tuple(paths)), _home(home),
+                                          current_user(), options, bars))
+        print_index_report(out, report)
     if report.failed:
         err.print(f"[red]{len(report.failed)} file(s) failed[/]; the others were indexed.")
         raise typer.Exit(3)

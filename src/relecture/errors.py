@@ -55,3 +55,8 @@ class ModelUnavailable(RelectureError):
     """A model's weights are not installed; the message says how to provide them."""
 
     exit_code = 6
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C stopped a command after it recorded what it had done; the message says what
+    was kept (a KeyboardInterrupt still, so it stops the program like one)."""

@@ -305,6 +305,22 @@ def probe(path: Path, hints: SourceHints, sha256: str | None = None) -> Recordin
     )
 
 
+def declared_seconds(path: Path) -> float:
+    """Seconds of video the file's header declares, without hashing it; 0.0 when it cannot
+    be read (the job that indexes the file then says why)."""
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                return 0.0
+            stream = container.streams.video[0]
+            fps = float(stream.average_rate or stream.guessed_rate or 0) or 25.0
+            return declared_duration(container, stream, fps)
+    except (av.error.FFmpegError, OSError):
+        return 0.0
+
+
 def declared_duration(container, stream, fps: float) -> float:
     """Seconds of video the container's header declares (0.0 when it does not say)."""
     if stream.duration and stream.time_base:

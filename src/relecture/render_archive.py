@@ -11,8 +11,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from relecture.indexer.archive import ArchiveReport
 from relecture.indexer.outcome import FileOutcome
+from relecture.indexer.report import IndexReport
+from relecture.indexer.task import FileTask
+from relecture.render_index import print_policy
 
 
 class ArchiveProgressBar:
@@ -30,8 +32,11 @@ class ArchiveProgressBar:
     def __exit__(self, *exc) -> None:
         self.progress.stop()
 
-    def planned(self, files: int) -> None:
-        self._task = self.progress.add_task("files", total=max(files, 1))
+    def planned(self, tasks: list[FileTask]) -> None:
+        self._task = self.progress.add_task("files", total=max(len(tasks), 1))
+
+    def advanced(self, task: FileTask, video_s: float) -> None:
+        """Files only: a night's footage total is not known up front."""
 
     def finished(self, outcome: FileOutcome) -> None:
         if outcome.status == "failed":
@@ -41,9 +46,9 @@ class ArchiveProgressBar:
             self.progress.advance(self._task)
 
 
-def print_archive_report(console: Console, report: ArchiveReport, max_rows: int = 200) -> None:
+def print_archive_report(console: Console, report: IndexReport, max_rows: int = 200) -> None:
     """Indexed and failed files, skipped counts by reason, totals."""
-    rows = [o for o in report.outcomes if o.status != "skipped"]
+    rows = report.recovered + [o for o in report.outcomes if o.status != "skipped"]
     if rows:
         table = Table(title=f"index job {report.job_id[:8]} ({report.root})")
         for col in ("file", "camera", "status", "footage", "sightings", "plates", "note"):
@@ -68,5 +73,4 @@ def print_archive_report(console: Console, report: ArchiveReport, max_rows: int 
         peak = max(report.peak_rss_kb.values()) / 1024
         console.print(f"peak memory per worker: {peak:.0f} MiB "
                       f"({len(report.peak_rss_kb)} worker(s))", highlight=False)
-    if "plate" not in report.extractors:
-        console.print("site policy: plates are not read by the standing index", highlight=False)
+    print_policy(console, report)

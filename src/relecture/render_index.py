@@ -10,9 +10,9 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from relecture.footage import Recording
-from relecture.indexer.job import IndexReport
 from relecture.indexer.outcome import FileOutcome
+from relecture.indexer.report import IndexReport
+from relecture.indexer.task import FileTask
 
 
 class IndexProgressBars:
@@ -36,16 +36,17 @@ class IndexProgressBars:
     def __exit__(self, *exc) -> None:
         self.progress.stop()
 
-    def planned(self, recordings: list[Recording]) -> None:
-        self._files = self.progress.add_task("files", total=len(recordings), rate="")
-        total = round(sum(r.duration_s for r in recordings))
+    def planned(self, tasks: list[FileTask]) -> None:
+        self._files = self.progress.add_task("files", total=len(tasks), rate="")
+        total = round(sum(t.duration_s for t in tasks))
         self._video = self.progress.add_task("footage (s)", total=max(total, 1), rate="")
         self._t0 = time.monotonic()
 
-    def advanced(self, recording: Recording, video_s: float) -> None:
+    def advanced(self, task: FileTask, video_s: float) -> None:
         if self._video is None:
             return
-        self._done_s[recording.sha256] = min(video_s, recording.duration_s)
+        # the header's duration, when it could be read, caps what one file adds
+        self._done_s[str(task.file.path)] = min(video_s, task.duration_s or video_s)
         done = sum(self._done_s.values())
         rtf = done / max(time.monotonic() - self._t0, 1e-6)
         self.progress.update(self._video, completed=round(done), rate=f"{rtf:5.1f}x real time")
@@ -59,7 +60,10 @@ class IndexProgressBars:
 
 def print_index_report(console: Console, report: IndexReport) -> None:
     """Per-file table and totals."""
-    table = Table(title=f"index job {report.job_id[:8]}")
+    for o in report.recovered:
+        console.print(f"recovered {o.path}: {o.message}", soft_wrap=True, highlight=False)
+    table = Table(title=f"index job {report.job_id[:8]}"
+                  + (f" for requisition {report.requisition}" if report.requisition else ""))
     for col in ("file", "camera", "status", "footage", "sightings", "plates", "persons"):
         table.add_column(col, overflow="fold")
     style = {"indexed": "green", "skipped": "dim", "failed": "red"}
@@ -81,3 +85,11 @@ def print_index_report(console: Console, report: IndexReport) -> None:
         f"{report.count('failed')} failed; {report.video_s:.1f} s of footage in "
         f"{report.wall_s:.1f} s ({rtf:.1f}x real time, {report.cpu_s:.1f} CPU-s)"
     )
+    print_policy(console, report)
+
+
+def print_policy(console: Console, report: IndexReport) -> None:
+    """Say when the site policy kept this job from reading plates."""
+    if "plate" not in report.extractors:
+        kind = "a requisition-scoped" if report.requisition else "the standing"
+        console.print(f"site policy: plates are not read by {kind} index", highlight=False)

@@ -10,7 +10,7 @@ from typing import Callable, Optional, TypeVar
 import typer
 from rich.console import Console
 
-from relecture.errors import RelectureError, UsageError
+from relecture.errors import Interrupted, RelectureError, UsageError
 from relecture.settings import Home, current_user, default_home
 
 out = Console()
@@ -42,6 +42,9 @@ def _run(fn: Callable[[], T]) -> T:
         # what the user typed, brackets included
         err.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
         raise typer.Exit(e.exit_code) from None
+    except Interrupted as e:  # the command says what it kept
+        err.print(f"interrupted: {escape(str(e))}", highlight=False, soft_wrap=True)
+        raise typer.Exit(130) from None
     except KeyboardInterrupt:
         err.print("interrupted: nothing partial was written")
         raise typer.Exit(130) from None

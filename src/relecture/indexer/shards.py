@@ -1,17 +1,20 @@
 """Per-file shards: what a worker hands to the single catalog loader, through the disk.
 
 A worker never opens the catalog (DuckDB has one writer, and its lock also keeps readers
-out). It writes one shard per indexed file under `<home>/shards/`:
+out). It writes one shard per indexed file under its job's directory:
 
-    <home>/shards/.tmp-<sha16>-<random>/   while being written (removed by the next job)
-    <home>/shards/<sha256>/                complete: renamed into place in one step
+    <home>/shards/<job_id>/.tmp-<sha16>-<random>/  while being written (removed by the next job)
+    <home>/shards/<job_id>/<sha256>/               complete: renamed into place in one step
         payload.json                       recording, sightings, plate reads, persons, counts
         t<track_id>.jpg                    one thumbnail per sighting
 
-The loader (`load_shard`) commits a shard in one catalog transaction, then deletes it. A
-complete shard left by a killed job is loaded by the next one; one whose recording is
-already in the catalog (killed between COMMIT and delete) is just deleted. So whatever
-moment a job dies, rerunning it ends with the same catalog, never a partial file.
+A shard belongs to the job that asked for it: a job loads and checks only its own directory,
+so a shard that a worker of an earlier, killed job lands late is neither taken for this
+job's work nor makes it skip the file. The loader (`load_shard`) commits a shard in one
+catalog transaction, then deletes it. Complete shards left by an earlier job are committed
+for that job by the next one (`indexer.recovery`); one whose recording is already in the
+catalog (killed between COMMIT and delete) is just deleted. So whatever moment a job dies,
+rerunning it ends with the same catalog, never a partial file.
 
 Across machines (Ray) `<home>` must be the same shared directory on every node.
 """
@@ -41,11 +44,24 @@ FORMAT = 1
 PAYLOAD = "payload.json"
 TMP_PREFIX = ".tmp-"
 _COMPLETE = re.compile(r"[0-9a-f]{64}")
+_JOB = re.compile(r"[0-9a-f]{32}")  # an index job id (uuid4 hex)
 
 
 def shards_dir(home: Home) -> Path:
     """`<home>/shards`."""
     return home.root / "shards"
+
+
+def job_dir(home: Home, job_id: str) -> Path:
+    """`<home>/shards/<job_id>`: where the workers of job `job_id` write."""
+    return shards_dir(home) / job_id
+
+
+def job_dirs(root: Path) -> list[Path]:
+    """The per-job directories under `root` (`<home>/shards`)."""
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir() if _JOB.fullmatch(p.name) and p.is_dir())
 
 
 @dataclass(frozen=True)
@@ -130,27 +146,36 @@ def _fsync_dir(path: Path) -> None:
 
 # -- housekeeping and loading (the one loader) -----------------------------------------------
 def remove_temporaries(root: Path) -> int:
-    """Delete half-written shards left by a killed job; returns how many there were."""
-    if not root.is_dir():
-        return 0
+    """Delete half-written shards left by killed jobs (the caller holds the job lock, so no
+    live job is writing them); returns how many there were."""
     n = 0
-    for p in root.iterdir():
-        if p.name.startswith(TMP_PREFIX):
-            shutil.rmtree(p, ignore_errors=True)
-            n += 1
+    for d in job_dirs(root):
+        for p in d.iterdir():
+            if p.name.startswith(TMP_PREFIX):
+                shutil.rmtree(p, ignore_errors=True)
+                n += 1
     return n
 
 
-def complete_shards(root: Path) -> list[Path]:
-    """Complete shards waiting to be loaded, oldest first."""
-    if not root.is_dir():
+def complete_shards(directory: Path) -> list[Path]:
+    """Complete shards in one job's directory waiting to be loaded, oldest first."""
+    if not directory.is_dir():
         return []
-    found = [p for p in root.iterdir()
+    found = [p for p in directory.iterdir()
              if _COMPLETE.fullmatch(p.name) and (p / PAYLOAD).is_file()]
     return sorted(found, key=lambda p: (p.stat().st_mtime, p.name))
 
 
+def remove_if_empty(directory: Path) -> None:
+    """Remove a job's shard directory once nothing is left in it."""
+    try:
+        directory.rmdir()
+    except OSError:  # not empty (a shard kept for the next run) or already gone
+        pass
+
+
 def read_payload(shard: Path) -> dict:
+    """The shard's payload.json, parsed."""
     return json.loads((shard / PAYLOAD).read_text(encoding="utf-8"))
 
 

@@ -47,7 +47,7 @@ class Grant:
 
     def event(self, action: str, requisition: "Requisition | None" = None, *,
               objects: Mapping[str, Any] | None = None, reason: str | None = None,
-              result_count: int | None = None) -> AuditEvent:
+              result_count: int | None = None, result: str = "done") -> AuditEvent:
         """The audit event for `action` done under this grant (and `requisition`, if any).
 
         `reason` defaults to the requisition's reason.
@@ -57,7 +57,7 @@ class Grant:
             requisition=requisition.reference if requisition else None,
             requisition_type=requisition.type if requisition else None,
             reason=reason if reason is not None else (requisition.reason if requisition else ""),
-            result_count=result_count)
+            result_count=result_count, result=result)
 
 
 def authorise(site: Site, user: str, action: str) -> Grant:
@@ -69,6 +69,25 @@ def authorise(site: Site, user: str, action: str) -> Grant:
             return Grant(user, role)
     raise AccessDenied(f"{user} ({', '.join(roles)}) may not {action.replace('_', ' ')}: "
                        f"needs role {' or '.join(allowed)}")
+
+
+def check_index(site: Site, user: str, requisition: "Requisition | None"
+                ) -> tuple[Grant, Scope | None]:
+    """May `user` run an index job, standing (no requisition) or for `requisition`?
+
+    An operator may; for a requisition it must be open, and the job reaches only its
+    cameras that the user may see, during its time ranges (the returned scope; None for a
+    standing index)."""
+    grant = authorise(site, user, "index_job")
+    if requisition is None:
+        return grant, None
+    req = _require_open(requisition, "index job")
+    u = site.user(user)
+    cameras = tuple(c for c in req.scope.cameras if u.sees(c))
+    if not cameras:
+        raise AccessDenied(f"{user} may see none of the cameras of requisition "
+                           f"{req.reference}")
+    return grant, Scope(cameras, req.scope.ranges)
 
 
 def check_open(site: Site, user: str, scope: Scope) -> Grant:

@@ -7,9 +7,11 @@ the record without `entry_hash`. Two kinds of record share the chain:
 
 - `"record": "event"`: actor, role, action (`ACTIONS`), `objects` (references only, see
   `OBJECT_KEYS`), `legal_basis` (requisition reference + type, or null), reason, result
-  count and `result`: "done", or "refused" for an action the access checks refused (then
+  count and `result`: "done"; "refused" for an action the access checks refused (then
   `objects` is what was asked, `reason` why it was refused, `role` null for a user the
-  site does not know; see `refusals`). Records written before `result` existed are done;
+  site does not know; see `refusals`); "interrupted" for an index job stopped before its
+  end (Ctrl-C, an error, or killed and found by the next job: `objects` is what it had
+  committed). Records written before `result` existed are done;
 - `"record": "checkpoint"`: written every `checkpoint_every` events and on demand (each
   export); `signature` is the site key's Ed25519 signature of
   `audit_format.checkpoint_message(head_seq, head_hash)`, the record just before it;
@@ -62,7 +64,7 @@ from relecture.requisitions.audit_head import read_head, write_head
 from relecture.requisitions.site import ROLES
 from relecture.settings import Home
 
-ACTIONS = ("index_job", "search", "view", "export", "purge", "legal_hold", "config_change",
+ACTIONS = ("index_job_start", "index_job", "index_job_recovery", "search", "view", "export", "purge", "legal_hold", "config_change",
            "requisition_open", "requisition_close")
 QUERY_FIELDS = ("cameras", "windows", "types", "colours", "plate", "text", "like")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -95,7 +97,7 @@ class AuditEvent:
     requisition_type: str | None = None
     reason: str = ""
     result_count: int | None = None
-    result: Literal["done", "refused"] = "done"
+    result: Literal["done", "refused", "interrupted"] = "done"
 
 
 @dataclass(frozen=True)
@@ -192,7 +194,7 @@ def _check_event(event: AuditEvent) -> None:
     """Programming errors, not user errors: a wrong action, role or object reference."""
     if event.action not in ACTIONS:
         raise ValueError(f"unknown audit action {event.action!r}")
-    if event.result not in ("done", "refused"):
+    if event.result not in ("done", "refused", "interrupted"):
         raise ValueError(f"unknown audit result {event.result!r}")
     if event.role not in ROLES and not (event.role is None and event.result == "refused"):
         raise ValueError(f"unknown role {event.role!r}")

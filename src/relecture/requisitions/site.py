@@ -6,10 +6,14 @@ Format (every key is checked; unknown keys are refused so a typo cannot silently
     retention_days = 30                # footage and derived data kept at most this (1..30)
     audit_checkpoint_every = 100       # a signed audit checkpoint every N entries
 
-    [standing_index]                   # what a nightly index (no requisition) may extract;
-    extractors = ["type", "colour", "plate", "embedding"]   # drop "plate" where the
-                                       # prefectoral order restricts plate reading to
-                                       # requisition-scoped jobs
+    [standing_index]                   # what an index without a requisition may extract
+    extractors = ["type", "colour", "plate", "embedding"]   # (plain `index` and nightly);
+                                       # drop "plate" where the prefectoral order restricts
+                                       # plate reading to requisition-scoped jobs
+
+    [requisition_index]                # what `index -r REF` (for an open requisition, only
+    extractors = ["type", "colour", "plate", "embedding"]   # inside its cameras and
+                                       # times) may extract; default: all
 
     [[users]]
     name = "dupont"                    # the login (`RELECTURE_USER` or the OS user)
@@ -63,12 +67,19 @@ class StandingIndex(_Strict):
     extractors: tuple[Extractor, ...] = EXTRACTORS
 
 
+class RequisitionIndex(_Strict):
+    """Extractors an index job run for an open requisition may run."""
+
+    extractors: tuple[Extractor, ...] = EXTRACTORS
+
+
 class Site(_Strict):
     """The whole site policy."""
 
     retention_days: int = Field(30, ge=1, le=30)
     audit_checkpoint_every: int = Field(100, ge=1)
     standing_index: StandingIndex = StandingIndex()
+    requisition_index: RequisitionIndex = RequisitionIndex()
     users: tuple[User, ...] = ()
 
     @model_validator(mode="after")
@@ -86,8 +97,9 @@ class Site(_Strict):
         raise AccessDenied(f"user {name!r} is not declared in site.toml")
 
     def extractors(self, requisition_scoped: bool) -> tuple[str, ...]:
-        """What an index job may extract: all for a requisition-scoped job, else the policy."""
-        return EXTRACTORS if requisition_scoped else self.standing_index.extractors
+        """What an index job may extract: the requisition-scoped or the standing policy."""
+        return (self.requisition_index.extractors if requisition_scoped
+                else self.standing_index.extractors)
 
 
 def site_path(home: Home) -> Path:
@@ -103,6 +115,8 @@ def default_site_toml(user: str) -> str:
         "retention_days = 30\n"
         "audit_checkpoint_every = 100\n\n"
         "[standing_index]\n"
+        'extractors = ["type", "colour", "plate", "embedding"]\n\n'
+        "[requisition_index]\n"
         'extractors = ["type", "colour", "plate", "embedding"]\n\n'
         "[[users]]\n"
         f"name = {quoted}\n"
