@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.table import Table
 
 from relecture.commands import register
 from relecture.commands.common import (  # noqa: F401
