@@ -25,6 +25,12 @@ def cli(home: Path, *args: str, user: str = USER):
     return runner.invoke(app, [str(a) for a in args], env=env)
 
 
+def index(*args: str):
+    """`relecture index ARGS --settle 0` as the environment's user and home (the clips
+    are complete unless a test says not)."""
+    return runner.invoke(app, ["index", *args, "--settle", "0"])
+
+
 def open_args(ref: str = REF, camera: str = "12", start: str = "2023-01-30T13:55",
               end: str = "2023-01-30T14:10") -> list[str]:
     return ["requisition", "open", ref, "--type", "60-1", "--magistrate", "flagrance",

@@ -20,6 +20,19 @@ def shared_data() -> Path:
 
 
 @pytest.fixture
+def fake_models(monkeypatch):
+    """Indexing with tests/fakes' detector and describer instead of the real models (use it
+    with `pytestmark = pytest.mark.usefixtures("fake_models")`)."""
+    from relecture.indexer import task
+    from tests.archive_fakes import fake_components
+
+    monkeypatch.setattr("relecture.indexer.pipeline.build_components", fake_components)
+    task.clear_models()  # a worker's models are cached per process
+    yield
+    task.clear_models()
+
+
+@pytest.fixture
 def home(tmp_path, monkeypatch) -> Path:
     """An empty catalog home, also set as RELECTURE_HOME for CLI calls."""
     h = tmp_path / "home"

@@ -12,19 +12,13 @@ import pytest
 from typer.testing import CliRunner
 
 from relecture.cli import app
-from relecture.indexer import task
-from tests.archive_fakes import fake_components, recent_name
+from tests.archive_fakes import recent_name
 from tests.fakes import write_clip
 
 runner = CliRunner()
 
 
-@pytest.fixture(autouse=True)
-def fake_models(monkeypatch):
-    monkeypatch.setattr("relecture.indexer.pipeline.build_components", fake_components)
-    task.clear_models()  # a worker's models are cached per process
-    yield
-    task.clear_models()
+pytestmark = pytest.mark.usefixtures("fake_models")
 
 
 def catalog_counts(home):

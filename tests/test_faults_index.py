@@ -33,7 +33,7 @@ from relecture.settings import Home
 from tests.archive_fakes import (
     catalog_content, fake_components, make_archive, make_shard, recent_name, start_job,
 )
-from tests.cli_builders import open_args
+from tests.cli_builders import index, open_args
 from tests.fakes import write_clip
 
 runner = CliRunner()
@@ -41,16 +41,7 @@ USER = "test-operator"
 FAST = JobOptions(settle_s=0, recheck_s=0, factory=fake_components)
 
 
-@pytest.fixture(autouse=True)
-def fake_models(monkeypatch):
-    monkeypatch.setattr("relecture.indexer.pipeline.build_components", fake_components)
-    task.clear_models()  # a worker's models are cached per process
-    yield
-    task.clear_models()
-
-
-def index(*args: str):
-    return runner.invoke(app, ["index", *args, "--settle", "0"])
+pytestmark = pytest.mark.usefixtures("fake_models")
 
 
 def rows(home: Path, sql: str) -> list[tuple]:

@@ -18,27 +18,17 @@ from typer.testing import CliRunner
 
 from relecture.cli import app
 from relecture.footage import sha256_file
-from relecture.indexer import task
 from relecture.indexer.lock import job_lock
 from relecture.requisitions.audit import read_records
 from relecture.settings import Home
-from tests.archive_fakes import fake_components, recent_name
+from tests.archive_fakes import recent_name
+from tests.cli_builders import index
 from tests.fakes import write_clip
 
 runner = CliRunner()
 
 
-@pytest.fixture(autouse=True)
-def fake_models(monkeypatch):
-    monkeypatch.setattr("relecture.indexer.pipeline.build_components", fake_components)
-    task.clear_models()  # a worker's models are cached per process
-    yield
-    task.clear_models()
-
-
-def index(*args: str):
-    """`relecture index ARGS --settle 0` (the clips are complete unless a test says not)."""
-    return runner.invoke(app, ["index", *args, "--settle", "0"])
+pytestmark = pytest.mark.usefixtures("fake_models")
 
 
 def recordings(home) -> dict[str, str]:

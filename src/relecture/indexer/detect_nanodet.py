@@ -116,15 +116,18 @@ class NanoDetBackend:
         self.threads = threads
         self.config = config
         self._session = None
+        self._input = ""
+        self._outputs: list[str] = []
 
     def _run(self, blob: np.ndarray) -> dict[str, np.ndarray]:
         if self._session is None:
             from relecture.models.runtime import onnx_session
 
             self._session = onnx_session(self.model_path, self.threads)
-        names = [o.name for o in self._session.get_outputs()]
-        values = self._session.run(names, {self._session.get_inputs()[0].name: blob})
-        return dict(zip(names, values))
+            self._input = self._session.get_inputs()[0].name
+            self._outputs = [o.name for o in self._session.get_outputs()]
+        values = self._session.run(self._outputs, {self._input: blob})
+        return dict(zip(self._outputs, values))
 
     def raw_boxes(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Candidate boxes in image pixels: (xyxy, score, label names)."""

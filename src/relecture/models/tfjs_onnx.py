@@ -119,7 +119,7 @@ def _onnx_pads(paddings: np.ndarray) -> np.ndarray:
     return np.concatenate([p[:, 0], p[:, 1]])
 
 
-def _fold(op: str, args: list[np.ndarray], attr: dict) -> np.ndarray | None:
+def _fold(op: str, args: list[np.ndarray]) -> np.ndarray | None:
     """Value of a node whose inputs are all constants (shape arithmetic), or None."""
     if op in ("Add", "AddV2"):
         return np.asarray(args[0] + args[1])
@@ -214,7 +214,7 @@ def _graph(model: dict, weights: dict[str, np.ndarray], input_dims: list,
             continue
         ins = [_tensor_name(i) for i in n.get("input", []) if not i.startswith("^")]
         if ins and all(i in b.consts for i in ins):
-            folded = _fold(op, [b.consts[i] for i in ins], n.get("attr", {}))
+            folded = _fold(op, [b.consts[i] for i in ins])
             if folded is None:
                 raise ConversionError(f"TF op {op} ({name}) on constants cannot be folded")
             b.consts[name] = folded
