@@ -3,7 +3,8 @@
 
 Everything in sample_footage/ is made here, by the project (no third-party pictures): a fixed
 street scene per camera, drawn in perspective, and cars seen from behind as
-they drive away from the camera, each with a SIV plate drawn with a TrueType font. Rendering
+they drive away from the camera, each with a SIV plate drawn with a TrueType font
+(`relecture.synth.plates`, which also draws the rendered plate evaluation set). Rendering
 is deterministic (fixed seeds, no clock); only the H.264 bytes may differ across x264 builds.
 
     python scripts/render_sample_footage.py [--out sample_footage]
@@ -28,10 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
+from relecture.synth.plates import plate_font_path, render_plate
+
 WIDTH, HEIGHT, FPS = 1280, 720, 25
-FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"),)
-PLATE_FONT = "DejaVuSansCondensed-Bold.ttf"  # Debian fonts-dejavu-extra
-PLATE_FONT_FALLBACK = "DejaVuSans-Bold.ttf"  # Debian fonts-dejavu-core
 FADE_WIDTH_PX = 48  # a vehicle whose rear is narrower than this fades into the distance
 MIN_VIEW_WIDTH_PX = 140  # "in view" in expected.json: wholly inside the frame and this wide
 
@@ -221,48 +221,6 @@ def render_background(scene: Scene) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- plates
-
-
-def plate_font_path() -> Path:
-    """The TrueType font for plate characters (Debian's DejaVu fonts)."""
-    for name in (PLATE_FONT, PLATE_FONT_FALLBACK):
-        for folder in FONT_DIRS:
-            if (folder / name).is_file():
-                return folder / name
-    raise SystemExit("no DejaVu font found: apt-get install fonts-dejavu-core fonts-dejavu-extra")
-
-
-def render_plate(text: str, department: str, font: Path) -> np.ndarray:
-    """A French SIV plate (520 x 110 mm, 2 px per mm) as BGR uint8."""
-    from PIL import Image, ImageDraw, ImageFont
-
-    w, h, band = 1040, 220, 92
-    blue = (0, 51, 153)
-    im = Image.new("RGB", (w, h), (250, 250, 247))
-    dr = ImageDraw.Draw(im)
-    dr.rounded_rectangle([0, 0, w - 1, h - 1], radius=16, outline=(25, 25, 25), width=5)
-    dr.rounded_rectangle([5, 5, band, h - 6], radius=10, fill=blue)
-    dr.rounded_rectangle([w - band - 1, 5, w - 6, h - 6], radius=10, fill=blue)
-    for i in range(12):  # EU stars
-        a = 2 * math.pi * i / 12
-        cx, cy = 49 + 24 * math.cos(a), 60 + 24 * math.sin(a)
-        dr.ellipse([cx - 4, cy - 4, cx + 4, cy + 4], fill=(255, 204, 0))
-    small = ImageFont.truetype(str(font), 64)
-    dr.text((49, 165), "F", font=small, fill="white", anchor="mm")
-    dr.text((w - band / 2 - 3, 160), department, font=ImageFont.truetype(str(font), 56),
-            fill="white", anchor="mm")
-    dr.ellipse([w - band / 2 - 26, 30, w - band / 2 + 20, 76], fill=(255, 255, 255))
-    dr.ellipse([w - band / 2 - 12, 42, w - band / 2 + 8, 62], fill=(200, 30, 40))
-    big = ImageFont.truetype(str(font), 172)
-    bbox = dr.textbbox((0, 0), text, font=big)
-    free = w - 2 * band - 40
-    squeeze = min(1.0, free / (bbox[2] - bbox[0]))
-    txt = Image.new("L", (bbox[2] - bbox[0] + 8, h), 0)
-    ImageDraw.Draw(txt).text((4 - bbox[0], h / 2), text, font=big, fill=255, anchor="lm")
-    txt = txt.resize((max(1, int(txt.width * squeeze)), h), Image.LANCZOS)
-    ink = Image.new("RGB", txt.size, (15, 15, 15))
-    im.paste(ink, (int(w / 2 - txt.width / 2), 0), txt)
-    return np.asarray(im)[:, :, ::-1].copy()
 
 
 def paste_image(img: np.ndarray, sprite: np.ndarray, x0: float, y0: float, x1: float,

@@ -53,6 +53,10 @@ def test_evaluate_plates_metrics(tmp_path):
     assert result["no_read"] == pytest.approx(1 / 3)
     assert {m["label"] for m in result["misses"]} == {"ER915LB", "1234AB56"}
     assert seen == [(1, 3), (2, 3), (3, 3)]
+    assert result["per_format"]["siv"] == {"n": 2, "exact": 0.5, "within_one": 1.0}
+    assert result["per_format"]["fni"] == {"n": 1, "exact": 0.0, "within_one": 0.0}
+    assert result["per_format"]["foreign"]["n"] == 0
+    assert result["halves"]["even"]["n"] == 2 and result["halves"]["odd"]["exact"] == 0.0
     assert result["ms_per_image"] >= 0
 
 
@@ -72,7 +76,8 @@ def test_eval_plates_cli_on_real_photos(shared_data, tmp_path):
     result = runner.invoke(app, ["eval", "plates", "--data", str(tmp_path), "--json"])
     assert result.exit_code == 0, result.output
     metrics = json.loads(result.stdout)
-    assert {"n", "exact_match", "within_one", "cer", "ms_per_image", "misses"} <= set(metrics)
+    assert {"n", "exact_match", "within_one", "cer", "ms_per_image", "misses",
+            "per_format", "halves"} <= set(metrics)
     assert metrics["n"] == len(subset)
     assert metrics["exact_match"] > 0.5
     assert metrics["within_one"] >= metrics["exact_match"]

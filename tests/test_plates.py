@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from relecture.indexer.plates import (
-    PlateCandidate, best_interpretation, normalise_read, plate_format, vote,
-)
+from relecture.indexer.plate_text import PlateCandidate
+from relecture.indexer.plate_vote import vote
+from relecture.plate_grammar import best_interpretation, normalise_read, plate_format
 from relecture.sightings import PlateRead, PlateResult
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_footage"
@@ -177,11 +177,11 @@ class _FakeOCR:
         self.crops, self.whole, self.seen = list(crops), list(whole), {}
 
     def text_boxes(self, image, scale=1.0):
-        from relecture.indexer.plates import _TextBox
+        from relecture.indexer.plate_text import TextBox
 
         def box(text, conf, x1, y1, x2, y2):
             quad = np.array([[x1, y1], [x2, y1], [x2, y2], [x1, y2]], np.float32)
-            return _TextBox(text, conf, quad)
+            return TextBox(text, conf, quad)
 
         if image.shape[0] > 100:  # the whole picture
             return [box(*line) for line in self.whole]

@@ -151,7 +151,7 @@ def sync_plate_keys(db) -> None:
     transaction. Sightings are written in id order, so the mark is all the state needed:
     `add_recording` calls this in its own transaction, and so does every writable open (it
     catches up on rows written by SQL directly). The search scans what lies beyond the mark."""
-    from relecture.search.plates import CANON_FROM, CANON_TO
+    from relecture.plate_grammar import CANON_FROM, CANON_TO
 
     covered = db.execute("SELECT max(covered_to) FROM plate_keys_coverage").fetchone()[0]
     top = db.execute("SELECT max(sighting_id) FROM sightings").fetchone()[0]

@@ -144,8 +144,12 @@ EVALUATIONS = ("detection", "plates", "colours", "passages")
 @app.command("eval")
 def eval_cmd(
     what: str = typer.Argument(..., help="detection | plates | colours | passages"),
-    data: Path = typer.Option(..., "--data", exists=True, file_okay=False,
-                              help="Labelled folder, e.g. ../shared/data/plates_fr"),
+    data: Optional[Path] = typer.Option(None, "--data", exists=True, file_okay=False,
+                                        help="Labelled folder, e.g. ../shared/data/plates_fr"),
+    rendered: bool = typer.Option(False, "--rendered", help="plates only: read the plate set "
+                                  "the project renders itself instead of a labelled folder."),
+    n: int = typer.Option(200, "--n", min=1, help="--rendered: how many plates."),
+    seed: int = typer.Option(0, "--seed", help="--rendered: which set (same seed, same set)."),
     videos: Optional[Path] = typer.Option(
         None, "--videos", help="passages only: the videos the CSVs are named after "
         "[default: DATA/../videos]."),
@@ -165,12 +169,21 @@ def eval_cmd(
 
     Example: relecture eval plates --data ../shared/data/plates_fr --json
 
+    Example: relecture eval plates --rendered --n 200 --seed 0 (plates the project draws:
+    SIV and FNI, one and two lines, 20-60 px, blur, perspective, JPEG/H.264, night, glare)
+
     Example: relecture eval passages --data ../shared/data/passages --detector tiled
     """
     from relecture.render_eval import EvalProgress, print_metrics
 
     if what not in EVALUATIONS:
         err.print(f"[bold red]error:[/] unknown evaluation {what!r}: use one of {', '.join(EVALUATIONS)}")
+        raise typer.Exit(2)
+    if rendered and what != "plates":
+        err.print("[bold red]error:[/] --rendered goes with `eval plates`")
+        raise typer.Exit(2)
+    if (data is None) != rendered:
+        err.print("[bold red]error:[/] give --data DIR, or --rendered for `eval plates`")
         raise typer.Exit(2)
     if videos is not None and what != "passages":
         err.print("[bold red]error:[/] --videos goes with `eval passages`")
@@ -186,6 +199,11 @@ def eval_cmd(
 
         evaluate = partial(evaluate_detection,
                            detector=_run(lambda: load_detector(detector or DEFAULT)))
+    elif what == "plates" and rendered:
+        from relecture.evaluation.rendered_plates import evaluate_rendered
+
+        def evaluate(_data, progress):
+            return evaluate_rendered(n, seed, progress=progress)
     elif what == "plates":
         from relecture.evaluation.plates import evaluate_plates as evaluate
     elif what == "passages":

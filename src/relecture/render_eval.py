@@ -37,9 +37,16 @@ def print_metrics(console: Console, what: str, metrics: dict) -> None:
         elif isinstance(value, (int, str)):
             table.add_row(key, str(value))
     console.print(table)
-    for key, title in (("per_class", "per class"), ("per_video", "per video")):
+    for key, title in (("per_class", "per class"), ("per_video", "per video"),
+                       ("per_format", "per format"), ("halves", "per half (rows of labels.csv)")):
         if isinstance(metrics.get(key), dict):
             console.print(_per_row_table(title, key.removeprefix("per_"), metrics[key]))
+    for tag, rows in (metrics.get("groups") or {}).items():  # rendered plates, per condition
+        if tag != "format":
+            console.print(_per_row_table(f"per {tag}", tag, rows))
+    if "failing" in metrics:
+        console.print("conditions under target: " + ("; ".join(metrics["failing"]) or "none"),
+                      highlight=False)
     for key, value in metrics.items():
         if key.endswith("confusion") and isinstance(value, dict):
             name = key.removesuffix("confusion").replace("_", " ")

@@ -7,8 +7,10 @@ When a photo has several labelled plates, the read is scored against the closest
 Scoring: `exact_match` (the whole plate right), `within_one` (edit distance at most 1),
 `cer` (character error rate: total edit distance over total label length), `no_read`
 (share of photos where nothing plate-like was read), `ms_per_image` (wall clock) and
-`cpu_ms_per_image` (process CPU time, every thread: steadier on a busy machine), and `misses`
-(label and read of every photo not read exactly).
+`cpu_ms_per_image` (process CPU time, every thread: steadier on a busy machine), `misses`
+(label and read of every photo not read exactly), `per_format` (SIV, FNI, foreign: n,
+exact, within_one, by the labelled plate's format) and `halves` (the same for the even and
+the odd rows of labels.csv: rules are chosen on one half and checked on the other).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pathlib import Path
 
 from relecture.errors import UsageError
 from relecture.evaluation.common import read_labels
-from relecture.search.plates import normalise_plate
+from relecture.plate_grammar import FORMATS, format_family, normalise_plate
 
 
 def edit_distance(a: str, b: str) -> int:
@@ -40,7 +42,8 @@ def evaluate_plates(
 ) -> dict:
     """Read the plate of every photo listed in `data_dir/labels.csv` with `reader` (anything
     with `read(image_bgr) -> list of candidates with .text`, best first; default
-    `PlateReader()`) and return n, exact_match, within_one, cer, no_read, ms_per_image, misses."""
+    `PlateReader()`) and return n, exact_match, within_one, cer, no_read, ms_per_image, misses,
+    per_format and halves."""
     import cv2
 
     if reader is None:
@@ -55,6 +58,7 @@ def evaluate_plates(
     errors = chars = 0
     seconds = cpu_seconds = 0.0
     misses = []
+    groups: dict[str, list[int]] = {key: [] for key in (*FORMATS, "even", "odd")}
     items = list(labels.items())
     for k, (image_name, rows) in enumerate(items):
         image = cv2.imread(str(data_dir / image_name))
@@ -73,6 +77,8 @@ def evaluate_plates(
         no_read += not read
         errors += d
         chars += len(truth)
+        groups[format_family(truth)].append(d)
+        groups["odd" if k % 2 else "even"].append(d)
         if d:
             misses.append({"image": image_name, "label": truth, "read": read or None,
                            "confidence": round(float(candidates[0].confidence), 3) if candidates else None})
@@ -88,4 +94,13 @@ def evaluate_plates(
         "ms_per_image": 1000.0 * seconds / n,
         "cpu_ms_per_image": 1000.0 * cpu_seconds / n,  # all threads: wall time on an idle machine is less
         "misses": misses,
+        "per_format": {f: score_distances(groups[f]) for f in FORMATS},
+        "halves": {h: score_distances(groups[h]) for h in ("even", "odd")},
     }
+
+
+def score_distances(distances: list[int]) -> dict:
+    """n, exact and within_one of a group of edit distances (None when the group is empty)."""
+    n = len(distances)
+    return {"n": n, "exact": sum(d == 0 for d in distances) / n if n else None,
+            "within_one": sum(d <= 1 for d in distances) / n if n else None}

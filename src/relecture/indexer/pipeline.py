@@ -100,7 +100,8 @@ def build_components(config: IndexConfig, threads: int | None = None) -> tuple[D
     from relecture.indexer.colour import name_colour
     from relecture.indexer.detect import load_detector
     from relecture.indexer.embed import EfficientNetLite0, load_embedder
-    from relecture.indexer.plates import PlateReader, vote
+    from relecture.indexer.plate_vote import vote
+    from relecture.indexer.plates import PlateReader
     from relecture.indexer.vehicle_type import TypeRefiner
 
     threads = threads or os.cpu_count() or 1

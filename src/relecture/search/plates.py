@@ -6,7 +6,8 @@ are dropped, as in every stored plate. A pattern without `*` shorter than 5 char
 ("123", "AB1") is read as a fragment: the plate contains it (`*123*`).
 
 Distance between a pattern and a stored read is a weighted edit distance in which a
-substitution between characters OCR mixes up (0/O/D/Q, 1/I/L/T, 2/Z, 5/S, 8/B, 6/G) costs
+substitution between characters OCR mixes up (0/O/D/Q, 1/I/L/T, 2/Z, 5/S, 8/B, 6/G: the
+confusion table of `relecture.plate_grammar`, shared with the reader) costs
 `CONFUSION_COST`, any other substitution, insertion or deletion costs 1, and wildcards cost
 nothing. Distance 0 is an exact match; the engine sorts on distance first, so an exact match
 never ranks below an approximate one.
@@ -19,37 +20,19 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from relecture.errors import QueryError
+from relecture.plate_grammar import canonical_plate, confusable, confusion_class
 
-CONFUSIONS: tuple[str, ...] = ("0ODQ", "1ILT", "2Z", "5S", "8B", "6G")
 CONFUSION_COST = 0.25
 FRAGMENT_BELOW = 5  # a pattern shorter than this, without '*', is searched as a fragment
-_CLASS_OF = {c: group for group in CONFUSIONS for c in group}
 _VALID = re.compile(r"^[A-Z0-9?*]+$")
-# Canonical form of a plate text: every character of a confusion class replaced by the class's
-# first character, so that an OCR confusion becomes an equality ("BO12" and "8D1Z" -> "8012").
-# `CANON_FROM`/`CANON_TO` are the same mapping for SQL `translate(text, from, to)`.
-CANON_FROM = "".join(c for group in CONFUSIONS for c in group[1:])
-CANON_TO = "".join(group[0] * (len(group) - 1) for group in CONFUSIONS)
-_CANON = str.maketrans(CANON_FROM, CANON_TO)
 INDEX_ANCHOR = 3  # plate_keys indexes the first and the last 3 characters of each key
-
-
-def canonical_plate(text: str) -> str:
-    """`text` with each OCR-confusable character replaced by its class's representative."""
-    return text.translate(_CANON)
-
-
-def normalise_plate(text: str) -> str:
-    """Plate text as the catalog stores it: upper case, letters and digits only."""
-    return re.sub(r"[^A-Z0-9]", "", text.upper())
 
 
 def substitution_cost(a: str, b: str) -> float:
     """Cost of reading `b` where the plate says `a`: 0 equal, small if OCR confuses them."""
     if a == b:
         return 0.0
-    group = _CLASS_OF.get(a)
-    return CONFUSION_COST if group is not None and b in group else 1.0
+    return CONFUSION_COST if confusable(a, b) else 1.0
 
 
 @dataclass(frozen=True)
@@ -257,7 +240,7 @@ def _token_regex(c: str) -> str:
         return "."
     if c == "*":
         return ".*"
-    group = _CLASS_OF.get(c)
+    group = confusion_class(c)
     return f"[{group}]" if group else c
 
 
@@ -268,7 +251,7 @@ def _like(c: str) -> str:
 
 def _confusable_like(c: str) -> str:
     """As `_like`, with a character OCR confuses (any of its class may be read) as `_`."""
-    return "_" if c in _CLASS_OF else _like(c)
+    return "_" if confusion_class(c) else _like(c)
 
 
 def _literal_prefix(tokens: list[str]) -> str:

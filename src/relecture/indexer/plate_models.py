@@ -1,0 +1,150 @@
+"""Adapters around the plate models (declared in `relecture.models.registry`, never
+downloaded), plugged into fast-alpr's `ALPR` as a custom `BaseDetector` / `BaseOCR`:
+- `platedet` (YOLOv8s-seg, one class) finds plate boxes;
+- RapidOCR (PP-OCRv4 text detection + recognition) finds and reads text lines.
+
+They know nothing of plate formats: `plate_text` and `plate_grammar` make plates of what
+they read."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from relecture.indexer.plate_text import TextBox, candidates_from_text
+
+
+class PlatedetDetector:
+    """fast-alpr `BaseDetector` around the offline `platedet` ONNX model (YOLOv8s-seg)."""
+
+    def __init__(self, conf_threshold: float = 0.1, iou_threshold: float = 0.4,
+                 max_boxes: int = 3, threads: int = 1) -> None:
+        from relecture.models.registry import require
+        from relecture.models.runtime import onnx_session
+
+        (path,) = require("platedet")
+        self.session = onnx_session(path, threads)
+        self.input = self.session.get_inputs()[0]
+        self.size = int(self.input.shape[-1])
+        self.conf_threshold = conf_threshold
+        self.iou_threshold = iou_threshold
+        self.max_boxes = max_boxes
+
+    def boxes(self, image_bgr: np.ndarray) -> list[tuple[tuple[float, float, float, float], float]]:
+        """Plate boxes (xyxy, confidence) in the image's pixels, surest first."""
+        import cv2
+
+        h, w = image_bgr.shape[:2]
+        r = min(self.size / h, self.size / w)
+        nw, nh = max(1, int(round(w * r))), max(1, int(round(h * r)))
+        resized = cv2.resize(image_bgr, (nw, nh), interpolation=cv2.INTER_AREA if r < 1 else cv2.INTER_LINEAR)
+        canvas = np.full((self.size, self.size, 3), 114, np.uint8)
+        px, py = (self.size - nw) // 2, (self.size - nh) // 2
+        canvas[py:py + nh, px:px + nw] = resized[:, :, ::-1]  # the model was trained on RGB
+        blob = (canvas.transpose(2, 0, 1)[None].astype(np.float32) / 255.0)
+        if "float16" in self.input.type:
+            blob = blob.astype(np.float16)
+        pred = self.session.run(None, {self.input.name: blob})[0][0].astype(np.float32).T
+        scores = pred[:, 4]
+        keep = scores > self.conf_threshold
+        pred, scores = pred[keep], scores[keep]
+        if not len(pred):
+            return []
+        cx, cy, bw, bh = pred[:, 0], pred[:, 1], pred[:, 2], pred[:, 3]
+        xywh = np.stack([cx - bw / 2, cy - bh / 2, bw, bh], 1)
+        idx = np.array(cv2.dnn.NMSBoxes(xywh.tolist(), scores.tolist(), self.conf_threshold,
+                                        self.iou_threshold)).flatten()
+        out = []
+        for i in idx[np.argsort(-scores[idx])][: self.max_boxes]:
+            x, y, bw_, bh_ = xywh[i]
+            x1 = float(np.clip((x - px) / r, 0, w))
+            y1 = float(np.clip((y - py) / r, 0, h))
+            x2 = float(np.clip((x + bw_ - px) / r, 0, w))
+            y2 = float(np.clip((y + bh_ - py) / r, 0, h))
+            if x2 - x1 >= 4 and y2 - y1 >= 2:
+                out.append(((x1, y1, x2, y2), float(scores[i])))
+        return out
+
+    def predict(self, frame: np.ndarray):  # fast_alpr.base.BaseDetector
+        """Padded plate boxes as fast-alpr detections (`ALPR.predict` crops them as they are,
+        and the OCR needs the margin)."""
+        from open_image_models.detection.core.base import BoundingBox, DetectionResult
+
+        h, w = frame.shape[:2]
+        return [DetectionResult(label="plate", confidence=c,
+                                bounding_box=BoundingBox(*pad(b, w, h, 0.15, 0.5)))
+                for b, c in self.boxes(frame)]
+
+
+class RapidPlateOCR:
+    """fast-alpr `BaseOCR` around RapidOCR (PP-OCRv4): reads a padded plate crop at a couple
+    of heights and keeps the most plate-like line."""
+
+    source = "rapidocr"
+    DET_MAX_SIDE = 960
+
+    def __init__(self, threads: int = 1) -> None:
+        from rapidocr_onnxruntime import RapidOCR
+
+        from relecture.models.registry import require
+
+        det, rec = require("rapidocr")[1], require("rapidocr")[0]
+        # det_limit_type "max": never upscale a plate crop to 736 px on its short side (the
+        # package default), which is slow and no better
+        self.engine = RapidOCR(det_model_path=str(det), rec_model_path=str(rec), use_cls=False,
+                               print_verbose=False, det_limit_type="max",
+                               det_limit_side_len=self.DET_MAX_SIDE,
+                               intra_op_num_threads=threads, inter_op_num_threads=1)
+
+    def text_boxes(self, image_bgr: np.ndarray, scale: float = 1.0) -> list[TextBox]:
+        """Text lines found and read by RapidOCR in the image (resized by `scale` first),
+        with their corners in the original image's pixels."""
+        import cv2
+
+        if image_bgr.size == 0:
+            return []
+        img = image_bgr
+        if scale != 1.0:
+            img = cv2.resize(image_bgr, None, fx=scale, fy=scale,
+                             interpolation=cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA)
+        result, _ = self.engine(img, use_cls=False)
+        return [TextBox(str(text), float(conf), np.asarray(quad, np.float32) / scale)
+                for quad, text, conf in (result or [])]
+
+    def recognise(self, image_bgr: np.ndarray) -> tuple[str, float]:
+        """Recognition only (no text detection) of a tight crop."""
+        result, _ = self.engine(image_bgr, use_det=False, use_cls=False)
+        if not result:
+            return "", 0.0
+        text, conf = result[0]
+        return str(text), float(conf)
+
+    def predict(self, cropped_plate: np.ndarray):  # fast_alpr.base.BaseOCR
+        from fast_alpr.base import OcrResult
+
+        h = max(cropped_plate.shape[0], 1)
+        crop = whiten_colours(cropped_plate)
+        found = candidates_from_text(self.text_boxes(crop, 96 / h), self.source, 1.0)
+        if not found:
+            return None
+        score, best = max(found, key=lambda x: x[0])
+        return OcrResult(text=best.text, confidence=best.confidence)
+
+
+def pad(box, w: int, h: int, px: float, py: float) -> tuple[int, int, int, int]:
+    """`box` grown by `px` of its width and `py` of its height each side, inside w x h."""
+    x1, y1, x2, y2 = box
+    bw, bh = x2 - x1, y2 - y1
+    return (max(0, int(x1 - px * bw)), max(0, int(y1 - py * bh)),
+            min(w, int(np.ceil(x2 + px * bw))), min(h, int(np.ceil(y2 + py * bh))))
+
+
+def whiten_colours(crop: np.ndarray) -> np.ndarray:
+    """Saturated, not dark pixels painted white: plate characters are dark, while the EU blue
+    band, inspection stickers and yellow backgrounds are coloured and only confuse the OCR."""
+    import cv2
+
+    hsv = cv2.cvtColor(crop, cv2.COLOR_BGR2HSV)
+    mask = (hsv[:, :, 1] > 90) & (hsv[:, :, 2] > 70)
+    out = crop.copy()
+    out[mask] = 255
+    return out

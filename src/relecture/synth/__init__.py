@@ -1,0 +1,1 @@
+"""Pictures the project draws itself (plates, for the rendered evaluation set)."""
