@@ -71,3 +71,37 @@ def test_read_only_open_of_a_missing_catalog_says_what_to_do(tmp_path):
 
     with pytest.raises(NotFound, match="relecture index"):
         Catalog(Home(tmp_path / "none"), read_only=True)
+
+
+def test_an_older_catalog_is_migrated_and_its_rows_rank_by_name_and_alt(tmp_path):
+    """A catalog written before colour distributions were kept: searchable read-only as it
+    is, given the column by its next writable open; its rows fall back to name and alt."""
+    from dataclasses import replace
+
+    from relecture.catalog import SCHEMA
+    from relecture.search import parse_query, search
+    from relecture.sightings import ColourResult
+
+    home = Home(tmp_path / "h")
+    home.ensure()
+    db = duckdb.connect(str(home.catalog_db))
+    db.execute(SCHEMA)  # the tables as they were, without colour_p
+    db.execute("INSERT INTO recordings (recording_id, camera, tz) VALUES ('old', '1', 'UTC')")
+    db.execute("INSERT INTO sightings (recording_id, camera, first_utc, last_utc, vehicle_type, "
+               "colour, colour_alt) VALUES ('old', '1', TIMESTAMP '2023-01-30 13:00:01', "
+               "TIMESTAMP '2023-01-30 13:00:03', 'car', 'black', 'grey')")
+    db.close()
+    now = datetime(2023, 1, 31, 12)
+    with Catalog(home, read_only=True) as cat:
+        res = search(cat, parse_query("voiture grise", now), 10)
+    assert [h.colour_p for h in res.hits] == [0.3] and res.hits[0].reasons == ("colour grey 0.30",)
+
+    dark = ColourResult("black", 0.6, distribution=(("black", 0.55), ("grey", 0.45)))
+    new = [replace(s, colour=dark) for s in result_with_two_sightings().sightings]
+    with Catalog(home) as cat:  # the writable open migrates
+        cat.add_recording(make_recording(tmp_path), new, [], "job", 60, 10)
+        stored = cat.db.execute("SELECT colour, colour_p.grey FROM sightings ORDER BY "
+                                "sighting_id").fetchall()
+        res = search(cat, parse_query("voiture grise", now), 10)
+    assert stored == [("black", None), ("black", 0.45), ("black", 0.45)]
+    assert [h.colour_p for h in res.hits] == [0.45, 0.45, 0.3]  # evidence, not the name

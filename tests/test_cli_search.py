@@ -59,9 +59,9 @@ def test_search_outside_scope_is_refused(env, args, user):
 
 def test_search_json_understood_as_and_one_audit_record(env):
     home = env["home"]
-    r = cli(home, "search", "voiture rouge caméra 12", "-r", REF, "--json")
+    r = cli(home, "search", "voiture rouge caméra 12", "-r", REF, "--json", "--strict")
     assert r.exit_code == 0, r.stderr
-    assert "understood as: camera 12 · car · red" in r.stderr
+    assert "understood as: camera 12 · car · red only (strict)" in r.stderr
     data = json.loads(r.stdout)
     assert data["requisition"] == REF and data["total"] == 1
     assert [h["sighting_id"] for h in data["hits"]] == [env["sid"]]
@@ -97,13 +97,15 @@ def test_flags_scope_table_and_utc(env):
     data = search_json(home, "", "-r", REF, "--plate", "GH-48?-KT")
     assert [h["sighting_id"] for h in data["hits"]] == [env["sid"]]
     data = search_json(home, "", "-r", REF, "--colour", "bleu", "--utc", "--from",
-                       "2023-01-30T12:59", "--to", "2023-01-30T13:01")
+                       "2023-01-30T12:59", "--to", "2023-01-30T13:01", "--strict")
     assert [h["sighting_id"] for h in data["hits"]] == [env["other"]]
     assert "(UTC)" in data["understood"]
     r = cli(home, "search", "", "-r", REF, "--limit", "1")
     assert r.exit_code == 0 and "1 of 2" in r.stdout and "understood as: every sighting" in r.stderr
     r = cli(home, "search", "voiture pas rouge", "-r", REF)
     assert r.exit_code == 2 and "error:" in r.stderr  # negations are refused, not ignored
+    r = cli(home, "search", "voiture", "-r", REF, "--strict")
+    assert r.exit_code == 2 and "name a colour" in r.stderr  # nothing to be strict about
 
 
 def test_free_text_without_text_model_is_one_note(env):
@@ -111,7 +113,8 @@ def test_free_text_without_text_model_is_one_note(env):
     assert r.exit_code == 0, r.stderr
     notes = [line for line in r.stderr.splitlines() if line.startswith("note:")]
     assert len(notes) == 1 and "no text-capable embedding model" in notes[0]
-    assert json.loads(r.stdout)["total"] == 1  # still filtered by type and colour
+    assert json.loads(r.stdout)["total"] == 2  # filtered by type; the red car ranks first
+    assert json.loads(r.stdout)["hits"][0]["sighting_id"] == env["sid"]
 
 
 def test_like_a_sighting_outside_the_catalog_or_scope(env):

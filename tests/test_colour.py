@@ -148,3 +148,35 @@ def test_a_red_car_seen_from_behind_stays_red():
 def test_a_faint_magenta_video_cast_names_no_purple_or_pink(name):
     crops = [video_cast(car_rear(BGR[name], seed=k)) for k in range(3)]
     assert name_colour(crops).name == name
+
+
+@pytest.mark.parametrize("name", sorted(BGR))
+def test_the_distribution_sums_to_one_and_favours_the_name(name):
+    result = name_colour([car_crop(BGR[name])])
+    probs = dict(result.distribution)
+    assert sum(probs.values()) == pytest.approx(1.0, abs=0.02)
+    assert set(probs) <= set(COLOURS)
+    assert result.distribution[0][0] == name and result.probability(name) > 0.8
+
+
+def test_a_dark_grey_named_black_keeps_grey_mass_a_deep_black_does_not():
+    dark_grey = name_colour([car_crop((85, 85, 88))])
+    assert dark_grey.name == "black"
+    assert dark_grey.probability("grey") > 0.3  # a grey search still finds it early
+    assert name_colour([car_crop(BGR["black"])]).probability("grey") < 0.01
+
+
+def test_the_distribution_pools_every_view_of_the_vehicle():
+    # A red car whose second view is washed out to silver: both views count, red leads.
+    red, silver = car_crop(BGR["red"]), car_crop(BGR["silver"])
+    pooled = name_colour([red, silver])
+    assert pooled.name == "red"
+    assert pooled.probability("silver") > 0.2 > name_colour([red]).probability("silver")
+
+
+def test_a_sighting_without_a_distribution_falls_back_to_its_name_and_alt():
+    from relecture.sightings import ColourResult
+
+    assert ColourResult("black", 0.6).probability("black") == 1.0
+    assert ColourResult("black", 0.6, "grey", 0.4).probability("grey") == pytest.approx(0.3)
+    assert ColourResult("unknown", 0.0).probability("grey") == 0.0

@@ -13,13 +13,10 @@ from typer.testing import CliRunner
 
 from relecture.cli import app
 from relecture.evaluation.assignment import max_weight_assignment
+from relecture.evaluation.labelled import Passage, label_direction, labelled_videos, read_passages
 from relecture.evaluation.passages import (
-    Passage,
     interval_iou,
-    label_direction,
-    labelled_videos,
     match_intervals,
-    read_passages,
     score_video,
     sighting_direction,
     summarise,

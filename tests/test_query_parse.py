@@ -352,4 +352,7 @@ def test_flags_override_the_text():
 
 def test_describe_says_what_was_understood():
     text = describe(parse_query("camionnette blanche caméra 3 hier 8h-9h AB-1?3-*", NOW))
-    assert text == "camera 3 · 30/01/2023 08:00-09:00 (Europe/Paris) · van · white · plate AB1?3*"
+    assert text == ("camera 3 · 30/01/2023 08:00-09:00 (Europe/Paris) · van · "
+                    "white (ranked by colour likelihood, not a filter) · plate AB1?3*")
+    strict = merge_flags(parse_query("camionnette blanche", NOW), strict=True)
+    assert describe(strict) == "van · white only (strict)"

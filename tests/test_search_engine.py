@@ -7,11 +7,12 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import pytest
 
-from relecture.catalog import Catalog
+from relecture.catalog import Catalog, colour_p_value
 from relecture.errors import NotFound
 from relecture.search import describe, merge_flags, parse_query, search
 from relecture.search.render import contact_sheet, to_json, table_rows
 from relecture.settings import Home
+from relecture.sightings import ColourResult
 
 NOW = datetime(2023, 1, 31, 12, 0, tzinfo=timezone.utc)  # 13:00 in Paris
 
@@ -32,7 +33,8 @@ class Catalogue:
             [rid, f"/footage/{rid}.mp4", camera, tz, offset])
 
     def add(self, camera="3", utc=(2023, 1, 30, 7, 10), seconds=8, vtype="car", colour="white",
-            alt=None, plate=None, plate_conf=0.9, reads=(), vector=None, space="clip-test"):
+            alt=None, plate=None, plate_conf=0.9, reads=(), vector=None, space="clip-test",
+            colour_p=None):
         sid = self.next_id
         self.next_id += 1
         rec = {"3": "rec3", "12": "rec12", "7": "recNY"}[camera]
@@ -46,6 +48,10 @@ class Catalogue:
             [sid, rec, camera, sid, 10.0, 10.0 + seconds, first, last, vtype, 0.8, colour, 0.7,
              alt, plate, plate_conf if plate else None, 12.0, None,
              space if vector is not None else None])
+        if colour_p is not None:
+            self.cat.db.execute("UPDATE sightings SET colour_p = ? WHERE sighting_id = ?",
+                                [colour_p_value(ColourResult(colour, 0.7, distribution=tuple(
+                                    colour_p.items()))), sid])
         for text, conf in reads:
             self.cat.db.execute("INSERT INTO plate_reads VALUES (?, 11.0, ?, ?, 0, 0, 1, 1, 'test')",
                                 [sid, text, conf])
@@ -74,9 +80,12 @@ def test_camera_time_type_and_colour_filters(cat):
     cat.add(camera="12", utc=(2023, 1, 30, 7, 30), vtype="van", colour="white")  # other camera
     cat.add(camera="3", utc=(2023, 1, 30, 9, 30), vtype="van", colour="white")  # 10:30 Paris
     cat.add(camera="3", utc=(2023, 1, 30, 7, 40), vtype="bus", colour="white")  # wrong type
-    cat.add(camera="3", utc=(2023, 1, 30, 7, 40), vtype="van", colour="blue")  # wrong colour
+    blue = cat.add(camera="3", utc=(2023, 1, 30, 7, 25), vtype="van", colour="blue")
     res = run(cat, "camionnette blanche caméra 3 hier 8h-9h")
-    assert ids(res) == [want] and res.total == 1
+    assert ids(res) == [want, blue] and res.total == 2  # colour ranks, it does not filter
+    strict = search(cat.cat, merge_flags(parse_query("camionnette blanche caméra 3 hier 8h-9h",
+                                                     NOW), strict=True), 50)
+    assert ids(strict) == [want] and strict.total == 1  # --strict: only the colour asked
     assert res.hits[0].first_camera_time == datetime(2023, 1, 30, 8, 30)
     assert res.hits[0].recording_path == "/footage/rec3.mp4"
 
@@ -145,14 +154,30 @@ def test_old_format_plate(cat):
     assert ids(run(cat, "plate 1234 AB 56"))[0] == sid
 
 
-def test_exact_colour_before_second_choice_before_neighbour(cat):
+def test_rows_without_a_distribution_rank_by_name_then_second_choice_then_neighbour(cat):
     neighbour = cat.add(colour="silver", utc=(2023, 1, 30, 7, 0))
     second = cat.add(colour="blue", alt="white", utc=(2023, 1, 30, 7, 1))
     exact = cat.add(colour="white", utc=(2023, 1, 30, 7, 2))
-    cat.add(colour="red")
+    red = cat.add(colour="red")
     res = run(cat, "voiture blanche")
-    assert ids(res) == [exact, second, neighbour]
-    assert res.hits[0].score > res.hits[1].score > res.hits[2].score
+    assert ids(res) == [exact, second, neighbour, red]
+    assert [h.colour_p for h in res.hits] == [1.0, 0.3, 0.25, 0.0]
+    assert res.hits[0].score > res.hits[1].score > res.hits[2].score > res.hits[3].score
+
+
+def test_a_grey_query_ranks_a_dark_grey_named_black_above_a_white_car(cat):
+    white = cat.add(colour="white", colour_p={"white": 0.8, "silver": 0.2},
+                    utc=(2023, 1, 30, 7, 0))
+    dark = cat.add(colour="black", colour_p={"black": 0.5, "grey": 0.4, "blue": 0.1},
+                   utc=(2023, 1, 30, 7, 5))
+    red = cat.add(colour="red", colour_p={"red": 0.9, "grey": 0.1}, utc=(2023, 1, 30, 6, 0))
+    res = run(cat, "voiture grise")
+    assert ids(res) == [dark, white, red]
+    assert res.hits[0].reasons == ("colour grey 0.40",)
+    assert "grey 0.00 (+ 0.25 x silver 0.20, white 0.80) = 0.25" in res.hits[1].reasons[0]
+    assert table_rows(res)[0][4] == "black: grey 0.40"  # the table says why it ranks there
+    strict = search(cat.cat, merge_flags(parse_query("voiture grise", NOW), strict=True), 50)
+    assert ids(strict) == []  # none is named grey
 
 
 def test_van_query_offers_cars_after_vans(cat):
@@ -182,9 +207,9 @@ class Encoder:
 def test_free_text_ranks_by_embedding_within_the_filter(cat):
     plain = cat.add(colour="white", vector=[1, 0, 0], utc=(2023, 1, 30, 7, 0))
     roof = cat.add(colour="white", vector=[0.1, 1, 0], utc=(2023, 1, 30, 7, 5))
-    cat.add(colour="red", vector=[0, 1, 0])  # more similar but filtered out
+    red = cat.add(colour="red", vector=[0, 1, 0])  # more similar, but red
     res = run(cat, "voiture blanche avec galerie roof rack", text_encoder=Encoder())
-    assert ids(res) == [roof, plain] and not res.notes
+    assert ids(res) == [roof, plain, red] and not res.notes
 
 
 def test_free_text_without_a_text_model_says_so_and_still_returns_hits(cat):
@@ -226,6 +251,7 @@ def test_renderers(cat, tmp_path):
     res = run(cat, "blanc plaque AB123CD")
     html = contact_sheet(res)
     assert "data:image/jpeg;base64," in html and "AB123CD" in html and "@media print" in html
+    assert "colour white 1.00" in html and '"colour_p": 1.0' in to_json(res)
     assert res.understood in html and "src=\"/" not in html
     assert '"sighting_id": %d' % sid in to_json(res)
     assert table_rows(res)[0][0] == str(sid)

@@ -24,7 +24,8 @@ import numpy as np
 from relecture.errors import RelectureError
 from relecture.footage import Recording
 from relecture.settings import Home
-from relecture.sightings import PersonTrack, Sighting
+from relecture.indexer.colour import COLOURS
+from relecture.sightings import ColourResult, PersonTrack, Sighting
 
 SCHEMA = """
 CREATE SEQUENCE IF NOT EXISTS sighting_ids START 1;
@@ -87,6 +88,31 @@ CREATE TABLE IF NOT EXISTS audit_anchor (
     seq BIGINT NOT NULL, entry_hash VARCHAR NOT NULL, recorded_utc TIMESTAMP NOT NULL
 );
 """
+
+
+# The colour distribution (`ColourResult.distribution`): one probability per named colour,
+# NULL for sightings catalogued before it was kept (the search then falls back to their
+# named colour and second choice). Added to older catalogs by their next writable open.
+COLOUR_P_TYPE = "STRUCT(" + ", ".join(f"{c} DOUBLE" for c in COLOURS) + ")"
+MIGRATIONS = f"""
+ALTER TABLE sightings ADD COLUMN IF NOT EXISTS colour_p {COLOUR_P_TYPE};
+"""
+
+
+def has_colour_p(db) -> bool:
+    """Whether the catalog stores colour distributions (an older catalog opened read-only
+    before any writable open has migrated it does not)."""
+    return db.execute("SELECT count(*) FROM duckdb_columns() WHERE table_name = 'sightings' "
+                      "AND column_name = 'colour_p'").fetchone()[0] > 0
+
+
+def colour_p_value(colour: ColourResult) -> dict[str, float] | None:
+    """The colour_p value stored for `colour`: every named colour's probability, or None
+    when there is no distribution."""
+    if not colour.distribution:
+        return None
+    given = dict(colour.distribution)
+    return {c: float(given.get(c, 0.0)) for c in COLOURS}
 
 
 # DuckDB allows one read-write process, and while it has the file open no other process may
@@ -185,6 +211,7 @@ class Catalog:
         if not read_only:
             try:
                 self.db.execute(SCHEMA)
+                self.db.execute(MIGRATIONS)
                 self.sync_plate_keys()
             except BaseException:
                 self.db.close()
@@ -295,13 +322,15 @@ class Catalog:
         sid = db.execute(
             "INSERT INTO sightings (recording_id, camera, track_id, first_t, last_t, first_utc, "
             "last_utc, vehicle_type, type_conf, colour, colour_conf, colour_alt, colour_alt_conf, "
-            "plate, plate_conf, best_t, thumbnail, boxes, embedding_space) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING sighting_id",
+            "plate, plate_conf, best_t, thumbnail, boxes, embedding_space, colour_p) "
+            f"VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?::{COLOUR_P_TYPE}) "
+            "RETURNING sighting_id",
             [rec.sha256, rec.camera, s.track_id, s.first_t, s.last_t,
              utc_naive(rec.utc_at(s.first_t)), utc_naive(rec.utc_at(s.last_t)),
              s.vehicle_type.name, s.vehicle_type.confidence, s.colour.name, s.colour.confidence,
              s.colour.alt, s.colour.alt_confidence, s.plate.text, s.plate.confidence, s.best_t,
-             thumb, json.dumps([asdict(b) for b in s.boxes]), s.embedding_space],
+             thumb, json.dumps([asdict(b) for b in s.boxes]), s.embedding_space,
+             colour_p_value(s.colour)],
         ).fetchone()[0]
         for r in s.plate.reads:
             db.execute("INSERT INTO plate_reads VALUES (?,?,?,?,?,?,?,?,?)",

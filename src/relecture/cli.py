@@ -138,12 +138,12 @@ def index_cmd(
         raise typer.Exit(3)
 
 
-EVALUATIONS = ("detection", "plates", "colours", "passages")
+EVALUATIONS = ("detection", "plates", "colours", "passages", "requisitions")
 
 
 @app.command("eval")
 def eval_cmd(
-    what: str = typer.Argument(..., help="detection | plates | colours | passages"),
+    what: str = typer.Argument(..., help="detection | plates | colours | passages | requisitions"),
     data: Optional[Path] = typer.Option(None, "--data", exists=True, file_okay=False,
                                         help="Labelled folder, e.g. ../shared/data/plates_fr"),
     rendered: bool = typer.Option(False, "--rendered", help="plates only: read the plate set "
@@ -151,11 +151,13 @@ def eval_cmd(
     n: int = typer.Option(200, "--n", min=1, help="--rendered: how many plates."),
     seed: int = typer.Option(0, "--seed", help="--rendered: which set (same seed, same set)."),
     videos: Optional[Path] = typer.Option(
-        None, "--videos", help="passages only: the videos the CSVs are named after "
-        "[default: DATA/../videos]."),
+        None, "--videos", help="passages and requisitions: the videos the CSVs are named "
+        "after [default: DATA/../videos]."),
+    k: int = typer.Option(10, "--k", min=1, help="requisitions: recall counts a passage "
+                          "found when its sighting is among the first K hits."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     detector: Optional[str] = typer.Option(
-        None, "--detector", help="detection and passages: nanodet, fast or tiled "
+        None, "--detector", help="detection, passages and requisitions: nanodet, fast or tiled "
         "[default: the one `relecture index` uses]."),
 ) -> None:
     """Measure accuracy on a labelled folder (labels.csv, or one folder per colour).
@@ -165,7 +167,12 @@ def eval_cmd(
     confusion matrix; passages: end to end on real video (one CSV of labelled vehicle
     passages per video, same name): each video is indexed as `relecture index` does, its
     sightings matched to the passages on time and direction (one to one, widest overlap), then
-    recall, duplicates, unmatched sightings, type and colour accuracy, CPU time.
+    recall, duplicates, unmatched sightings, type and colour accuracy, CPU time;
+    requisitions: the investigator's view of the same passages: the sightings are put in a
+    temporary catalog, a requisition is opened there, and each passage is searched for as
+    `relecture search` would (its camera, its time +-60 s, its type, its colour when
+    labelled): recall at K (its matched sighting among the first K hits), recall at any
+    rank and the mean number of hits, per video and in all.
 
     Example: relecture eval plates --data ../shared/data/plates_fr --json
 
@@ -173,6 +180,8 @@ def eval_cmd(
     SIV and FNI, one and two lines, 20-60 px, blur, perspective, JPEG/H.264, night, glare)
 
     Example: relecture eval passages --data ../shared/data/passages --detector tiled
+
+    Example: relecture eval requisitions --data ../shared/data/passages --k 10 --json
     """
     from relecture.render_eval import EvalProgress, print_metrics
 
@@ -185,11 +194,12 @@ def eval_cmd(
     if (data is None) != rendered:
         err.print("[bold red]error:[/] give --data DIR, or --rendered for `eval plates`")
         raise typer.Exit(2)
-    if videos is not None and what != "passages":
-        err.print("[bold red]error:[/] --videos goes with `eval passages`")
+    if videos is not None and what not in ("passages", "requisitions"):
+        err.print("[bold red]error:[/] --videos goes with `eval passages` or `eval requisitions`")
         raise typer.Exit(2)
-    if detector is not None and what not in ("detection", "passages"):
-        err.print("[bold red]error:[/] --detector goes with `eval detection` or `eval passages`")
+    if detector is not None and what not in ("detection", "passages", "requisitions"):
+        err.print("[bold red]error:[/] --detector goes with `eval detection`, `eval passages` "
+                  "or `eval requisitions`")
         raise typer.Exit(2)
     if what == "detection":
         from functools import partial
@@ -212,6 +222,12 @@ def eval_cmd(
         from relecture.evaluation.passages import evaluate_passages
 
         evaluate = partial(evaluate_passages, videos_dir=videos, detector=detector)
+    elif what == "requisitions":
+        from functools import partial
+
+        from relecture.evaluation.requisitions import evaluate_requisitions
+
+        evaluate = partial(evaluate_requisitions, videos_dir=videos, k=k, detector=detector)
     else:
         from relecture.evaluation.colours import evaluate_colours as evaluate
     with EvalProgress(err, what) as bar:

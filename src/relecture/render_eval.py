@@ -51,8 +51,10 @@ def print_metrics(console: Console, what: str, metrics: dict) -> None:
         if key.endswith("confusion") and isinstance(value, dict):
             name = key.removesuffix("confusion").replace("_", " ")
             console.print(_confusion_table(f"{name}confusion", value))
-    if metrics.get("missed"):
-        console.print(f"missed: {', '.join(map(str, metrics['missed']))}", highlight=False)
+    for key in ("missed", "missed_at_k"):
+        if metrics.get(key):
+            console.print(f"{key.replace('_', ' ')}: {', '.join(map(str, metrics[key]))}",
+                          highlight=False)
 
 
 def _per_row_table(title: str, first: str, rows: dict) -> Table:

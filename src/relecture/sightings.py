@@ -42,12 +42,32 @@ class PlateResult:
 
 @dataclass(frozen=True)
 class ColourResult:
-    """A named colour with its confidence, and a second choice when the first is not clear."""
+    """A named colour with its confidence, a second choice when the first is not clear, and
+    the evidence: (colour, probability) pairs over the named colours, most likely first,
+    pooled over every view of the vehicle (empty: only the name is known)."""
 
     name: str
     confidence: float
     alt: str | None = None
     alt_confidence: float = 0.0
+    distribution: tuple[tuple[str, float], ...] = ()
+
+    def probability(self, colour: str) -> float:
+        """How likely the body is `colour`; from the name and alt when there is no
+        distribution (see `fallback_distribution`)."""
+        pairs = self.distribution or fallback_distribution(self.name, self.alt)
+        return dict(pairs).get(colour, 0.0)
+
+
+ALT_MASS = 0.3  # without a distribution, a second choice is taken to hold this much
+
+
+def fallback_distribution(name: str | None, alt: str | None) -> tuple[tuple[str, float], ...]:
+    """The distribution of a colour known only by its name and second choice (sightings
+    catalogued before distributions were kept): the name 1, or 0.7 and the alt 0.3."""
+    if not name or name == "unknown":
+        return ()
+    return ((name, 1.0 - ALT_MASS), (alt, ALT_MASS)) if alt and alt != name else ((name, 1.0),)
 
 
 @dataclass(frozen=True)

@@ -57,12 +57,13 @@ def fail(error: RelectureError) -> None:
     _run(boom)
 
 
-def context(home: Optional[Path]):
-    """(home, site policy, acting user) for a command."""
+def context(home: Optional[Path], user: Optional[str] = None):
+    """(home, site policy, acting user) for a command; the user is `current_user()` unless
+    named (an evaluation acting as an investigator)."""
     from relecture.requisitions.site import load_site
 
     h = _home(home)
-    user = current_user()
+    user = user or current_user()
     return h, load_site(h, user), user
 
 

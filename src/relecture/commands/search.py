@@ -55,20 +55,24 @@ def _text_encoder(query):
 
 
 def run_search(home, reference, text, cameras, start, end, types, colours, plate, like,
-               limit, utc):
-    """Parse, check access, search inside the requisition's scope, audit; return the result."""
+               limit, utc, user=None, strict=False):
+    """Parse, check access, search inside the requisition's scope, audit; return the result.
+    `user` acts instead of the current user when given (`eval requisitions`); `strict`
+    makes the colours asked a filter instead of a ranking."""
     from dataclasses import replace
 
     from relecture.requisitions import access, audit, refusals
     from relecture.search import merge_flags, parse_query, search
 
-    h, site, user = context(home)
+    h, site, user = context(home, user)
     req = requisition_or_none(h, reference)
     tz = "UTC" if utc else "Europe/Paris"
     query = parse_query(text, datetime.now(timezone.utc), tz)
     query = merge_flags(query, cameras=cameras or None, start=parse_instant(start, "--from"),
                         end=parse_instant(end, "--to"), types=types or None,
-                        colours=colours or None, plate=plate, like=like)
+                        colours=colours or None, plate=plate, like=like, strict=strict)
+    if strict and not query.colours:
+        raise UsageError("--strict filters on the colour asked: name a colour")
     if utc:  # times typed are instants in UTC, not wall-clock times of each camera
         query = replace(query, windows=tuple(replace(w, wall_clock=False)
                                              for w in query.windows))
@@ -77,7 +81,8 @@ def run_search(home, reference, text, cameras, start, end, types, colours, plate
     line = shlex.join([text, *(f"--{k}={v}" for k, v in (
         ("camera", ",".join(cameras or [])), ("from", start), ("to", end),
         ("type", ",".join(types or [])), ("colour", ",".join(colours or [])),
-        ("plate", plate), ("like", like), ("utc", utc or None)) if v)])
+        ("plate", plate), ("like", like), ("utc", utc or None), ("strict", strict or None))
+        if v)])
     asked = {**audit.query_reference(h, line, query), "cameras": list(query.cameras),
              "sightings": [] if query.like is None else [query.like]}
     with refusals.audited(h, site, user, "search", req, asked):
@@ -132,6 +137,10 @@ def search_cmd(
         None, "--plate", "-p", help="Plate or pattern: ? one character, * any run (AB-1?3-*)."),
     like: Optional[int] = typer.Option(
         None, "--like", metavar="SIGHTING_ID", help="Rank by resemblance to this sighting."),
+    strict: bool = typer.Option(
+        False, "--strict", help="Keep only sightings named the colour asked (or with it as "
+        "second choice). Without it a colour ranks, it does not filter: every sighting of "
+        "the cameras, times and type asked comes back, most likely colour first."),
     limit: int = typer.Option(50, "--limit", "-n", min=1, max=10_000, help="Hits shown at most."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
     html: Optional[Path] = typer.Option(
@@ -142,9 +151,11 @@ def search_cmd(
 ) -> None:
     """Search the catalog for vehicles, under an open requisition and inside its scope.
 
-    The query is read into filters (cameras, days and times, type, colour, plate) and
-    ranking hints (free text, "comme #42"); the line **understood as: ...** on stderr says
-    exactly what was searched. Flags replace what the text says. Times are the camera's
+    The query is read into filters (cameras, days and times, type, plate) and ranking
+    hints (colour, free text, "comme #42"); the line **understood as: ...** on stderr says
+    exactly what was searched. A colour is evidence, not a label: hits are ranked by how
+    likely each vehicle is that colour (its colour distribution, e.g. "grey 0.41"; a dark
+    grey car named black still comes early for "gris"); --strict makes it a filter. Flags replace what the text says. Times are the camera's
     local time (Europe/Paris) unless --utc. Every search is written to the audit log (the
     query as an HMAC reference, the sightings found, the count).
 
@@ -166,7 +177,7 @@ def search_cmd(
     if html is not None and not html.parent.is_dir():
         fail(UsageError(f"--html {html}: no such directory"))
     result, req = _run(lambda: run_search(home, requisition, query, camera, start, end, vtype,
-                                          colour, plate, like, limit, utc))
+                                          colour, plate, like, limit, utc, strict=strict))
     err.print(f"understood as: {result.understood}", markup=False, highlight=False, soft_wrap=True)
     for note in result.notes:
         err.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
@@ -226,6 +237,7 @@ def run_show(home, reference, sighting_id: int) -> dict:
         "vehicle_type": s["vehicle_type"], "type_conf": s["type_conf"],
         "colour": s["colour"], "colour_conf": s["colour_conf"],
         "colour_alt": s["colour_alt"], "colour_alt_conf": s["colour_alt_conf"],
+        "colour_distribution": s.get("colour_p"),  # None: indexed before they were kept
         "plate": s["plate"], "plate_conf": s["plate_conf"],
         "plate_reads": [{"t": r[0], "text": r[1], "confidence": r[2], "source": r[3],
                          "box": [r[4], r[5], r[6], r[7]]} for r in reads],

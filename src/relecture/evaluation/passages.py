@@ -46,41 +46,21 @@ footage per CPU second.
 
 from __future__ import annotations
 
-import csv
-import dataclasses
-import itertools
-import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from relecture.errors import UsageError
 from relecture.evaluation.assignment import max_weight_assignment
 from relecture.evaluation.common import ratio
+from relecture.evaluation.labelled import Passage, index_labelled
 from relecture.sightings import Sighting
 
 TOLERANCE_S = 0.5
 MIN_IOU = 0.1
 SURE = ("high", "medium")
-VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov")
-COLUMNS = {"passage_id", "t_first", "t_last", "type", "colour", "colour_alt", "confidence"}
 
 Interval = tuple[float, float]
-
-
-@dataclass(frozen=True)
-class Passage:
-    """One labelled vehicle passage (a row of a passages CSV)."""
-
-    passage_id: str
-    t_first: float
-    t_last: float
-    type: str
-    colour: str
-    colour_alt: str = ""
-    confidence: str = "high"
-    direction: str | None = None  # "away", "towards" or None (across, unknown)
 
 
 @dataclass(frozen=True)
@@ -122,14 +102,6 @@ def within(inner: Interval, outer: Interval, tolerance_s: float = TOLERANCE_S) -
     i0, i1 = inner[0] - tolerance_s, inner[1] + tolerance_s
     o0, o1 = outer[0] - tolerance_s, outer[1] + tolerance_s
     return max(0.0, min(i1, o1) - max(i0, o0)) / (i1 - i0) if i1 > i0 else 0.0
-
-
-def label_direction(text: str) -> str | None:
-    """"away" or "towards" from a passage's free-text direction, None when it says neither
-    (or both: a vehicle turning back)."""
-    text = text.lower()
-    away, towards = "away" in text, "toward" in text
-    return "away" if away and not towards else "towards" if towards and not away else None
 
 
 def sighting_direction(sighting: Sighting, change: float = 1.25) -> str | None:
@@ -279,49 +251,6 @@ def summarise(scores: Sequence[VideoScore]) -> dict:
     return metrics
 
 
-# -- data and the real pipeline ------------------------------------------------------------
-
-
-def read_passages(csv_path: Path) -> list[Passage]:
-    """The passages of one CSV, in file order; UsageError on a missing column or bad time."""
-    with Path(csv_path).open(newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f)
-        missing = COLUMNS - set(reader.fieldnames or ())
-        if missing:
-            raise UsageError(f"{csv_path}: missing column(s) {', '.join(sorted(missing))}")
-        rows = list(reader)
-    try:
-        return [Passage(r["passage_id"], float(r["t_first"]), float(r["t_last"]),
-                        r["type"].strip(), r["colour"].strip(), (r["colour_alt"] or "").strip(),
-                        r["confidence"].strip(), label_direction(r.get("direction") or ""))
-                for r in rows]
-    except ValueError as e:
-        raise UsageError(f"{csv_path}: bad time ({e})") from None
-
-
-def labelled_videos(data_dir: Path, videos_dir: Path | None = None) -> list[tuple[Path, Path]]:
-    """(passages CSV, video) pairs: every CSV of `data_dir` with the video of the same stem
-    in `videos_dir` (default: `data_dir/../videos`). UsageError when a folder or video is
-    missing."""
-    data_dir = Path(data_dir)
-    videos_dir = Path(videos_dir) if videos_dir is not None else data_dir.parent / "videos"
-    for what, folder in (("passages", data_dir), ("videos", videos_dir)):
-        if not folder.is_dir():
-            raise UsageError(f"no such {what} folder: {folder}")
-    csvs = sorted(data_dir.glob("*.csv"))
-    if not csvs:
-        raise UsageError(f"no passage CSV files in {data_dir}")
-    pairs = []
-    for c in csvs:
-        video = next((videos_dir / (c.stem + s) for s in VIDEO_SUFFIXES
-                      if (videos_dir / (c.stem + s)).is_file()), None)
-        if video is None:
-            raise UsageError(f"no video named {c.stem}.* ({', '.join(VIDEO_SUFFIXES)}) in "
-                             f"{videos_dir} for {c.name}")
-        pairs.append((c, video))
-    return pairs
-
-
 def evaluate_passages(
     data_dir: Path,
     videos_dir: Path | None = None,
@@ -329,55 +258,26 @@ def evaluate_passages(
     components=None,
     detector: str | None = None,
 ) -> dict:
-    """Index every labelled video as `relecture index` does (with `detector`, a name of
-    `indexer.detect.KINDS`, when given), score it against its passages and return the
-    overall metrics (`summarise`) with detector, video_s, cpu_s, wall_s, rtf, tolerance_s,
-    min_iou and per_video {stem: headline numbers}. `progress(done_s, total_s)`
-    follows the seconds of footage indexed."""
-    from relecture.footage import SourceHints, probe
-    from relecture.indexer.decode import sample_frames
-    from relecture.indexer.pipeline import IndexConfig, build_components, index_frames
+    """Index every labelled video (`index_labelled`), score it against its passages and
+    return the overall metrics (`summarise`) with detector, video_s, cpu_s, wall_s, rtf,
+    tolerance_s, min_iou and per_video {stem: headline numbers}."""
+    from relecture.indexer.pipeline import IndexConfig
 
-    pairs = labelled_videos(data_dir, videos_dir)
-    config = IndexConfig() if detector is None else IndexConfig(detector=detector)
-    warm_up = components is None
-    if warm_up:
-        components = build_components(config)  # checks the detector name; models load later
-    hints = SourceHints(camera="eval", tz="UTC", clock_offset_s=0.0)
-    durations = [probe(video, hints).duration_s for _, video in pairs]
-    total_s = int(round(sum(durations)))
-    if warm_up:
-        # Models load on first use: keep that out of the measured CPU time (as bench/ does).
-        warm = dataclasses.replace(config, dense=True)
-        index_frames(itertools.islice(sample_frames(pairs[0][1], config.sample_fps), 10),
-                     *components, warm)
     scores, per_video = [], {}
-    done_s, cpu_total, wall_total = 0.0, 0.0, 0.0
-    for (csv_path, video), duration in zip(pairs, durations):
-        passages = read_passages(csv_path)
-
-        def on_frame(frame, base=done_s):
-            if progress:
-                progress(min(total_s, int(base + frame.t)), total_s)
-
-        cpu0, wall0 = time.process_time(), time.perf_counter()
-        result = index_frames(sample_frames(video, config.sample_fps), *components, config,
-                              on_frame=on_frame)
-        cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
-        score = score_video(passages, result.sightings)
+    video_s = cpu_total = wall_total = 0.0
+    for v in index_labelled(data_dir, videos_dir, progress, components, detector):
+        score = score_video(v.passages, v.result.sightings)
         scores.append(score)
-        per_video[csv_path.stem] = _headline(summarise([score]), duration, cpu)
-        cpu_total, wall_total, done_s = cpu_total + cpu, wall_total + wall, done_s + duration
+        per_video[v.csv_path.stem] = _headline(summarise([score]), v.duration_s, v.cpu_s)
+        video_s, cpu_total, wall_total = (video_s + v.duration_s, cpu_total + v.cpu_s,
+                                          wall_total + v.wall_s)
     metrics = summarise(scores)
-    video_s = sum(durations)
     metrics.update({
-        "detector": config.detector,
+        "detector": detector or IndexConfig().detector,
         "video_s": round(video_s, 2), "cpu_s": round(cpu_total, 2),
         "wall_s": round(wall_total, 2), "rtf": ratio(video_s, cpu_total),
         "tolerance_s": TOLERANCE_S, "min_iou": MIN_IOU, "per_video": per_video,
     })
-    if progress:
-        progress(total_s, total_s)
     return metrics
 
 

@@ -26,6 +26,11 @@ edges, specular highlights (white), shadows. So:
 
 Grey and silver differ by brightness only (silver: light metallic grey); evaluations
 report them both strictly and merged.
+
+Besides the name, every result carries the evidence as a distribution over COLOURS
+(`distribution`): the same rules made soft, so that a body near a threshold (a dark grey
+named black, a chromatic share just over `chroma_share`) keeps mass on the other side. The
+search ranks by the probability of the colour asked, not by the name alone.
 """
 
 from __future__ import annotations
@@ -72,6 +77,10 @@ class ColourConfig:
     shade_ratio: float = 0.5  # brown is the shade of yellow/orange holding this of its votes
     lamp_chroma: float = 25.0  # a lamp's pixels are vivid: CIELAB chroma from this
     lamp_area: float = 0.05  # a lamp covers less than this share of the crop (one patch)
+    # The distribution's softness: the brightness statistics within about `second_margin`
+    # of a threshold, and the chromatic strength within `soft_strength` of 1, share mass.
+    soft_strength: float = 0.25
+    tint_mass: float = 0.5  # a muted tint's share of the non-chromatic mass (its confidence)
 
 
 @dataclass(frozen=True)
@@ -226,11 +235,62 @@ def join_shade(shares: np.ndarray, config: ColourConfig) -> np.ndarray:
     return joined
 
 
+def _sigmoid(x: float) -> float:
+    return float(1.0 / (1.0 + np.exp(-x)))
+
+
+def achromatic_mass(pixels: Pixels, config: ColourConfig) -> dict[str, float]:
+    """`achromatic` made soft: black, white, silver and grey in the order that function
+    tests them, each taking a logistic share (scale `second_margin` / 2) of what the
+    previous tests left, 0.5 exactly at a threshold. Sums to 1."""
+    c, scale = config, config.second_margin / 2
+    median = weighted_quantile(pixels.value, pixels.weight, 0.5)
+    q90 = weighted_quantile(pixels.value, pixels.weight, 0.9)
+    black = _sigmoid((c.black_median - median) / scale)
+    white = (1 - black) * _sigmoid((q90 - c.white_q90) / scale)
+    silver = (1 - black - white) * _sigmoid((median - c.silver_median) / scale)
+    return {"black": black, "white": white, "silver": silver,
+            "grey": 1 - black - white - silver}
+
+
+def distribution(shares: np.ndarray, pixels: Pixels, tinted: str | None,
+                 config: ColourConfig) -> tuple[tuple[str, float], ...]:
+    """The probability of every name of COLOURS, most likely first (those under 0.005 left
+    out). The chromatic names share a mass that is 0.5 where the strongest hue holds
+    exactly `chroma_share` of the votes (where `decide` starts to name it), in proportion to
+    their votes; a muted tint takes `tint_mass` of the rest; the achromatic names share what
+    is left as `achromatic_mass` says."""
+    total = float(shares.sum())
+    chroma = _sigmoid((shares.max() / config.chroma_share - 1) / config.soft_strength) \
+        if total > 0 else 0.0
+    p = dict.fromkeys(COLOURS, 0.0)
+    for k, name in enumerate(CHROMATIC):
+        p[name] += chroma * float(shares[k]) / total if total > 0 else 0.0
+    rest = 1.0 - chroma
+    if tinted is not None:
+        p[tinted] += rest * config.tint_mass
+        rest *= 1 - config.tint_mass
+    for name, mass in achromatic_mass(pixels, config).items():
+        p[name] += rest * mass
+    return tuple((n, round(v, 3)) for n, v in sorted(p.items(), key=lambda kv: -kv[1])
+                 if v >= 0.005)
+
+
 def decide(pixels: Pixels, config: ColourConfig) -> ColourResult:
-    """The colour name, and a runner-up when the choice is close."""
+    """The colour name, a runner-up when the choice is close, and the distribution."""
     shares = np.bincount(pixels.names[pixels.names >= 0], pixels.weight[pixels.names >= 0],
                          minlength=len(CHROMATIC)) / pixels.weight.sum()
     shares = join_shade(shares, config)
+    strength = shares.max() / config.chroma_share
+    tinted = tint_name(pixels, config) if strength < 1.0 else None
+    return replace(name_from(shares, pixels, tinted, config),
+                   distribution=distribution(shares, pixels, tinted, config))
+
+
+def name_from(shares: np.ndarray, pixels: Pixels, tinted: str | None,
+              config: ColourConfig) -> ColourResult:
+    """The rules' colour name and runner-up from the hue shares (`tinted`: the muted
+    colour `tint_name` found, looked for only when no hue wins)."""
     order = np.argsort(-shares, kind="stable")
     top, runner = int(order[0]), int(order[1])
     grey_name, grey_alt, grey_conf = achromatic(pixels, config)
@@ -246,7 +306,6 @@ def decide(pixels: Pixels, config: ColourConfig) -> ColourResult:
         confidence = min(1.0, 0.5 + 0.5 * (strength - 1.0))
         return ColourResult(CHROMATIC[top], round(max(confidence, alt_conf), 3), alt,
                             round(alt_conf, 3))
-    tinted = tint_name(pixels, config)
     if tinted is not None:
         return ColourResult(tinted, 0.5, grey_name, 0.4)
     if strength >= 0.6:

@@ -1,13 +1,14 @@
 """Run a `Query` on the catalog: filter in DuckDB first, then rank what passed.
 
-Every filter (cameras, time windows overlapping [first_utc, last_utc], types, colours, a
-plate prefilter) is SQL over the whole catalog; ranking only ever orders rows that passed,
-so no match is lost behind a top-k taken too early.
+Every filter (cameras, time windows overlapping [first_utc, last_utc], types, a plate
+prefilter, colours when strict) is SQL over the whole catalog; ranking only ever orders rows
+that passed, so no match is lost behind a top-k taken too early. A colour is evidence, not
+a filter, unless the query is strict (`search/colours.py`).
 
 Order of hits (the sort key, most significant first):
 1. plate distance (exact 0 first: an exact read never ranks below an approximate one);
-2. colour: the colour asked for, then it as the second choice, then a neighbouring colour
-   (white/silver/grey, red/orange, brown/beige);
+2. colour evidence: the probability of the colour asked, plus a share of its neighbours'
+   (white/silver/grey, red/orange, brown/beige), to 0.01;
 3. type: the type asked for, then its neighbour (van/car, truck/bus);
 4. embedding similarity to the free text or to the like-sighting (when it can be used);
 5. plate read confidence, then time.
@@ -25,8 +26,9 @@ from typing import TYPE_CHECKING, Protocol
 import duckdb
 import numpy as np
 
-from relecture.catalog import Catalog
+from relecture.catalog import Catalog, has_colour_p
 from relecture.errors import NotFound
+from relecture.search import colours as colour_evidence
 from relecture.search import lexicon as lx
 from relecture.search.plates import PlateMatch
 from relecture.search.query import Query, TimeWindow, describe, local_to_utc, utc_to_local
@@ -34,7 +36,6 @@ from relecture.search.query import Query, TimeWindow, describe, local_to_utc, ut
 if TYPE_CHECKING:
     from relecture.requisitions.scope import Scope
 
-COLOUR_WEIGHT = (1.0, 0.8, 0.6)  # asked colour, as second choice, neighbour
 TYPE_WEIGHT = (1.0, 0.7)  # asked type, neighbour
 _LITERAL_IDS = 2000  # up to this many candidate ids are written into the SQL as a list
 _COLS = ("sighting_id", "camera", "first_utc", "last_utc", "vehicle_type", "type_conf", "colour",
@@ -67,6 +68,7 @@ class Hit:
     colour: str | None
     colour_conf: float | None
     colour_alt: str | None
+    colour_p: float | None  # the colour evidence the hit was ranked by (None: no colour asked)
     plate: str | None
     plate_conf: float | None
     matched_read: str | None  # the plate read that matched the pattern (may differ from plate)
@@ -97,13 +99,13 @@ class SearchResult:
 @dataclass
 class _Row:
     values: dict
-    colour_rank: int = 0
+    colour_p: float = 1.0  # colour evidence (1 when no colour is asked)
     type_rank: int = 0
     plate: PlateMatch | None = None
     similarity: float | None = None
 
     def key(self) -> tuple:
-        return (self.plate.distance if self.plate else 0.0, self.colour_rank, self.type_rank,
+        return (self.plate.distance if self.plate else 0.0, -self.colour_p, self.type_rank,
                 -self.similarity if self.similarity is not None else 2.0,
                 -(self.plate.confidence if self.plate else 0.0), self.values["first_utc"],
                 self.values["sighting_id"])
@@ -180,9 +182,8 @@ def _where(catalog: Catalog, query: Query, notes: list[str]) -> str:
     if query.types:
         wanted = _with_neighbours(query.types, lx.NEIGHBOUR_TYPES)
         clauses.append(_in("s.vehicle_type", wanted))
-    if query.colours:
-        wanted = _with_neighbours(query.colours, lx.NEIGHBOUR_COLOURS)
-        clauses.append(f"({_in('s.colour', wanted)} OR {_in('s.colour_alt', query.colours)})")
+    if query.colours and query.strict_colour:
+        clauses.append(colour_evidence.strict_sql(query.colours))
     if query.like is not None:
         clauses.append(f"s.sighting_id <> {int(query.like)}")
     return " AND ".join(clauses) or "TRUE"
@@ -201,11 +202,12 @@ def _with_neighbours(values: tuple[str, ...], neighbours: dict) -> list[str]:
     return list(dict.fromkeys([*values, *(n for v in values for n in neighbours.get(v, ()))]))
 
 
-def _rank_sql(query: Query) -> str:
-    colour = (f"CASE WHEN {_in('s.colour', query.colours)} THEN 0 "
-              f"WHEN {_in('s.colour_alt', query.colours)} THEN 1 ELSE 2 END") if query.colours else "0"
+def _rank_sql(catalog: Catalog, query: Query) -> str:
+    colour = (colour_evidence.evidence_sql(query.colours, has_colour_p(catalog.db))
+              if query.colours else "1.0")
+    colour = f"CAST({colour} AS DOUBLE)"  # DuckDB reads the literals as DECIMAL
     vtype = f"CASE WHEN {_in('s.vehicle_type', query.types)} THEN 0 ELSE 1 END" if query.types else "0"
-    return f"{colour} AS colour_rank, {vtype} AS type_rank"
+    return f"{colour} AS colour_p, {vtype} AS type_rank"
 
 
 def _ranking_vector(catalog: Catalog, query: Query, encoder: TextEncoder | None,
@@ -270,8 +272,9 @@ def _structured(catalog: Catalog, query: Query, where: str, limit: int) -> tuple
     db = catalog.db
     total = db.execute(f"SELECT count(*) FROM sightings s WHERE {where}").fetchone()[0]
     cur = db.execute(
-        f"SELECT s.sighting_id, s.first_utc, {_rank_sql(query)} FROM sightings s WHERE {where} "
-        f"ORDER BY colour_rank, type_rank, s.first_utc, s.sighting_id LIMIT {int(limit)}")
+        f"SELECT s.sighting_id, s.first_utc, {_rank_sql(catalog, query)} FROM sightings s "
+        f"WHERE {where} "
+        f"ORDER BY colour_p DESC, type_rank, s.first_utc, s.sighting_id LIMIT {int(limit)}")
     return [_Row({"sighting_id": r[0], "first_utc": r[1]}, r[2], r[3]) for r in cur.fetchall()], total
 
 
@@ -334,21 +337,21 @@ def _plate_candidates(catalog: Catalog, query: Query, where: str) -> tuple[list[
               else "SELECT unnest($ids::BIGINT[])")
     cur = db.execute(f"""
         WITH f AS (
-            SELECT s.sighting_id, s.first_utc, s.plate, s.plate_conf, {_rank_sql(query)}
+            SELECT s.sighting_id, s.first_utc, s.plate, s.plate_conf, {_rank_sql(catalog, query)}
             FROM sightings s
             WHERE s.sighting_id IN ({listed}) AND ({where}))
-        SELECT f.sighting_id, f.first_utc, f.plate, f.plate_conf, f.colour_rank, f.type_rank,
+        SELECT f.sighting_id, f.first_utc, f.plate, f.plate_conf, f.colour_p, f.type_rank,
                list(r.text) FILTER (WHERE r.text IS NOT NULL),
                list(r.confidence) FILTER (WHERE r.text IS NOT NULL)
         FROM f LEFT JOIN plate_reads r ON r.sighting_id = f.sighting_id
              AND r.sighting_id IN ({listed})
         GROUP BY ALL""", {"ids": ids.tolist()} if len(ids) > _LITERAL_IDS else None)
     rows = []
-    for sid, first, plate, conf, crank, trank, texts, confs in cur.fetchall():
+    for sid, first, plate, conf, cp, trank, texts, confs in cur.fetchall():
         reads = [(plate, conf)] + list(zip(texts or [], confs or []))
         best = pattern.best(reads)
         if best is not None:
-            rows.append(_Row({"sighting_id": sid, "first_utc": first}, crank, trank, best))
+            rows.append(_Row({"sighting_id": sid, "first_utc": first}, cp, trank, best))
     return rows, len(rows)
 
 
@@ -388,27 +391,28 @@ def _by_vector(catalog: Catalog, query: Query, where: str, ranking: tuple[str, n
 
     space, vector = ranking
     data = catalog.db.execute(
-        f"SELECT s.sighting_id, s.first_utc, {_rank_sql(query)}, "
+        f"SELECT s.sighting_id, s.first_utc, {_rank_sql(catalog, query)}, "
         f"coalesce(s.embedding_space = {_lit(space)}, FALSE) AS has_vector "
         f"FROM sightings s WHERE {where}").fetchnumpy()
     total = len(data["sighting_id"])
     similarities = Similarities(catalog, space)
     out: list[_Row] = []
-    tiers = sorted(set(zip(data["colour_rank"].tolist(), data["type_rank"].tolist())))
-    for crank, trank in tiers:
+    tiers = sorted(set(zip(data["colour_p"].tolist(), data["type_rank"].tolist())),
+                   key=lambda tier: (-tier[0], tier[1]))
+    for cp, trank in tiers:
         need = limit - len(out)
         if need <= 0:
             break
-        in_tier = (data["colour_rank"] == crank) & (data["type_rank"] == trank)
+        in_tier = (data["colour_p"] == cp) & (data["type_rank"] == trank)
         with_vec = in_tier & data["has_vector"]
         sims = similarities(vector, data["sighting_id"][with_vec], keep=need)
         best = sorted(sims.items(), key=lambda kv: (-kv[1], kv[0]))[:need]
         first_of = dict(zip(data["sighting_id"][with_vec].tolist(), data["first_utc"][with_vec].tolist()))
-        out += [_Row({"sighting_id": i, "first_utc": first_of[i]}, crank, trank, None, s) for i, s in best]
+        out += [_Row({"sighting_id": i, "first_utc": first_of[i]}, cp, trank, None, s) for i, s in best]
         rest = np.flatnonzero(in_tier & ~data["has_vector"])
         rest = rest[np.argsort(data["first_utc"][rest], kind="stable")][: limit - len(out)]
         out += [_Row({"sighting_id": int(data["sighting_id"][i]), "first_utc": data["first_utc"][i]},
-                     crank, trank) for i in rest]
+                     cp, trank) for i in rest]
     return out, total
 
 
@@ -417,10 +421,12 @@ def _hits(catalog: Catalog, query: Query, rows: list[_Row], vector_ranked: bool)
         return ()
     ids = [int(r.values["sighting_id"]) for r in rows]
     cur = catalog.db.execute(
-        f"SELECT {', '.join('s.' + c for c in _COLS)}, r.path, r.tz, r.clock_offset_s "
+        f"SELECT {', '.join('s.' + c for c in _COLS)}, r.path, r.tz, r.clock_offset_s, "
+        f"{'s.colour_p' if has_colour_p(catalog.db) else 'NULL'} "
         f"FROM sightings s LEFT JOIN recordings r USING (recording_id) "
         f"WHERE s.sighting_id IN (SELECT unnest(?::BIGINT[]))", [ids])
-    details = {row[0]: dict(zip((*_COLS, "path", "tz", "clock_offset_s"), row)) for row in cur.fetchall()}
+    names = (*_COLS, "path", "tz", "clock_offset_s", "colour_p")
+    details = {row[0]: dict(zip(names, row)) for row in cur.fetchall()}
     return tuple(_hit(catalog, query, r, details[int(r.values["sighting_id"])], vector_ranked)
                  for r in rows)
 
@@ -434,11 +440,9 @@ def _hit(catalog: Catalog, query: Query, row: _Row, d: dict, vector_ranked: bool
         kind = "exact" if row.plate.exact else f"approximate (distance {row.plate.distance:g})"
         reasons.append(f"plate {kind}: read {row.plate.text} ({row.plate.confidence:.2f})")
     if query.colours:
-        score *= COLOUR_WEIGHT[row.colour_rank]
-        if row.colour_rank == 1:
-            reasons.append(f"colour {d['colour_alt']} as second choice")
-        elif row.colour_rank == 2:
-            reasons.append(f"neighbouring colour {d['colour']}")
+        score *= row.colour_p
+        probs = colour_evidence.probabilities(d["colour_p"], d["colour"], d["colour_alt"])
+        reasons.append(colour_evidence.reason(probs, query.colours, row.colour_p))
     if query.types:
         score *= TYPE_WEIGHT[row.type_rank]
         if row.type_rank:
@@ -453,7 +457,8 @@ def _hit(catalog: Catalog, query: Query, row: _Row, d: dict, vector_ranked: bool
         last_utc=d["last_utc"], first_camera_time=utc_to_local(d["first_utc"], tz) + offset,
         last_camera_time=utc_to_local(d["last_utc"], tz) + offset, tz=tz,
         vehicle_type=d["vehicle_type"], type_conf=d["type_conf"], colour=d["colour"],
-        colour_conf=d["colour_conf"], colour_alt=d["colour_alt"], plate=d["plate"],
+        colour_conf=d["colour_conf"], colour_alt=d["colour_alt"],
+        colour_p=row.colour_p if query.colours else None, plate=d["plate"],
         plate_conf=d["plate_conf"], matched_read=row.plate.text if row.plate else None,
         plate_distance=row.plate.distance if row.plate else None, similarity=row.similarity,
         score=round(score, 4), reasons=tuple(reasons), thumbnail=thumb,

@@ -62,7 +62,8 @@ class TimeWindow:
 
 @dataclass(frozen=True)
 class Query:
-    """A search as understood: every field is a filter except `text` and `like` (ranking).
+    """A search as understood: every field is a filter except `text` and `like` (ranking)
+    and `colours`, which rank by colour evidence unless `strict_colour` makes them a filter.
 
     Several values in one field mean any of them; fields combine with AND.
     `windows` are in UTC; `tz` is the zone they were read in (to show them back and to
@@ -77,6 +78,7 @@ class Query:
     plate: PlatePattern | None = None
     text: tuple[str, ...] = ()
     like: int | None = None
+    strict_colour: bool = False
 
     @property
     def free_text(self) -> str:
@@ -546,8 +548,9 @@ def _words_to(values: Iterable[str] | None, lookup, kind: str, names: tuple[str,
 def merge_flags(query: Query, cameras: Iterable[str] | None = None, start: datetime | None = None,
                 end: datetime | None = None, types: Iterable[str] | None = None,
                 colours: Iterable[str] | None = None, plate: str | None = None,
-                like: int | None = None) -> Query:
-    """The query with command-line flags replacing what the text said (None: keep the text's).
+                like: int | None = None, strict: bool = False) -> Query:
+    """The query with command-line flags replacing what the text said (None: keep the text's);
+    `strict` makes its colours a filter.
 
     Naive `start`/`end` are local time in the query's zone; giving either replaces every
     time window of the text with [start, end).
@@ -569,6 +572,8 @@ def merge_flags(query: Query, cameras: Iterable[str] | None = None, start: datet
         changes["plate"] = PlatePattern.parse(plate)
     if like is not None:
         changes["like"] = check_sighting_id(like)
+    if strict:
+        changes["strict_colour"] = True
     return replace(query, **changes)
 
 
@@ -602,7 +607,9 @@ def describe(query: Query) -> str:
     if query.types:
         parts.append(" or ".join(query.types))
     if query.colours:
-        parts.append(" or ".join(query.colours))
+        colours = " or ".join(query.colours)
+        parts.append(f"{colours} only (strict)" if query.strict_colour
+                     else f"{colours} (ranked by colour likelihood, not a filter)")
     if query.plate:
         parts.append(f"plate {query.plate.pattern}")
     if query.like is not None:

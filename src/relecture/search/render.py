@@ -19,7 +19,11 @@ HEADERS = ("#", "camera", "camera time", "type", "colour", "plate", "score", "re
 
 
 def _colour(h: Hit) -> str:
-    return f"{h.colour or '?'}" + (f" ({h.colour_alt}?)" if h.colour_alt else "")
+    """The colour named, its second choice, and, when a colour was asked, the evidence it
+    ranked by ("black (grey?): grey 0.41")."""
+    named = f"{h.colour or '?'}" + (f" ({h.colour_alt}?)" if h.colour_alt else "")
+    why = next((r.removeprefix("colour ") for r in h.reasons if r.startswith("colour ")), None)
+    return named + (f": {why}" if why else "")
 
 
 def _plate(h: Hit) -> str:
