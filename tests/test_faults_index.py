@@ -97,7 +97,8 @@ def _alive(pid: int) -> bool:
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 def test_kill_9_of_a_pool_job_takes_its_workers_and_the_next_job_indexes_every_file(tmp_path):
     root, home = tmp_path / "nvr", tmp_path / "home"
-    make_archive(root, cameras=2, files=4, n=20)
+    # Enough recordings that, on a loaded machine, some are still to do when the first is in.
+    make_archive(root, cameras=2, files=8, n=20)
     run_job(Archive(root), Home(tmp_path / "reference"), USER, FAST)
     job = start_job(home, root, workers=2)
     deadline = time.monotonic() + 90
@@ -114,7 +115,7 @@ def test_kill_9_of_a_pool_job_takes_its_workers_and_the_next_job_indexes_every_f
         time.sleep(0.1)
     survivors = {p: Path(f"/proc/{p}/cmdline").read_bytes() for p in workers if _alive(p)}
     assert not survivors, f"a pool worker outlived its job: {survivors}"
-    assert len(catalog_content(home)["recordings"]) < 8, "the job finished before the kill"
+    assert len(catalog_content(home)["recordings"]) < 16, "the job finished before the kill"
 
     report = run_job(Archive(root), Home(home), USER, FAST)
     assert not report.failed
