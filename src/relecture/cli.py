@@ -148,7 +148,9 @@ def eval_cmd(
                                         help="Labelled folder, e.g. ../shared/data/plates_fr"),
     rendered: bool = typer.Option(False, "--rendered", help="plates only: read the plate set "
                                   "the project renders itself instead of a labelled folder."),
-    n: int = typer.Option(200, "--n", min=1, help="--rendered: how many plates."),
+    video: bool = typer.Option(False, "--video", help="with --rendered: plates on cars in "
+                               "rendered clips, each clip indexed as `index` does (3 cars a clip)."),
+    n: int = typer.Option(200, "--n", min=1, help="--rendered: how many plates (cars with --video)."),
     seed: int = typer.Option(0, "--seed", help="--rendered: which set (same seed, same set)."),
     videos: Optional[Path] = typer.Option(
         None, "--videos", help="passages and requisitions: the videos the CSVs are named "
@@ -179,6 +181,9 @@ def eval_cmd(
     Example: relecture eval plates --rendered --n 200 --seed 0 (plates the project draws:
     SIV and FNI, one and two lines, 20-60 px, blur, perspective, JPEG/H.264, night, glare)
 
+    Example: relecture eval plates --rendered --video --n 60 (the plate read on each passage
+    of rendered clips: SIV and FNI, 20-60 px, H.264 CRF 23-32, night)
+
     Example: relecture eval passages --data ../shared/data/passages --detector tiled
 
     Example: relecture eval requisitions --data ../shared/data/passages --k 10 --json
@@ -190,6 +195,9 @@ def eval_cmd(
         raise typer.Exit(2)
     if rendered and what != "plates":
         err.print("[bold red]error:[/] --rendered goes with `eval plates`")
+        raise typer.Exit(2)
+    if video and not rendered:
+        err.print("[bold red]error:[/] --video goes with `eval plates --rendered`")
         raise typer.Exit(2)
     if (data is None) != rendered:
         err.print("[bold red]error:[/] give --data DIR, or --rendered for `eval plates`")
@@ -209,6 +217,11 @@ def eval_cmd(
 
         evaluate = partial(evaluate_detection,
                            detector=_run(lambda: load_detector(detector or DEFAULT)))
+    elif what == "plates" and video:
+        from relecture.evaluation.rendered_video import evaluate_rendered_video
+
+        def evaluate(_data, progress):
+            return evaluate_rendered_video(n, seed, progress=progress)
     elif what == "plates" and rendered:
         from relecture.evaluation.rendered_plates import evaluate_rendered
 

@@ -36,6 +36,9 @@ def print_metrics(console: Console, what: str, metrics: dict) -> None:
             table.add_row(key, f"{value:.3f}")
         elif isinstance(value, (int, str)):
             table.add_row(key, str(value))
+        elif isinstance(value, dict) and {"n", "exact"} <= value.keys():  # a scored subset
+            exact = "-" if value["exact"] is None else f"{value['exact']:.3f}"
+            table.add_row(key, f"{exact} (n {value['n']})")
     console.print(table)
     for key, title in (("per_class", "per class"), ("per_video", "per video"),
                        ("per_format", "per format"), ("halves", "per half (rows of labels.csv)")):

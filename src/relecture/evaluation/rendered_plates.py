@@ -96,13 +96,20 @@ def evaluate_rendered(n: int = 200, seed: int = 0, reader=None,
                            **tags})
         if progress:
             progress(k + 1, n)
-    groups = {tag: {value: score_distances(ds) for value, ds in sorted(values.items())}
-              for tag, values in by_group.items() if tag != "all"}
-    overall = score_distances(by_group["all"]["all"])
-    failing = [f"{tag}={value}: {s['exact']:.2f} of {s['n']}"
-               for tag, values in groups.items() for value, s in values.items()
-               if s["n"] >= MIN_GROUP and s["exact"] < TARGET]
+    groups, overall, failing = summarise_groups(by_group)
     return {"n": overall["n"], "seed": seed, "exact_match": overall["exact"],
             "within_one": overall["within_one"], "per_format": groups.get("format", {}),
             "groups": groups, "failing": failing, "misses": misses}
 
+
+
+def summarise_groups(by_group: dict[str, dict[str, list[int]]]) -> tuple[dict, dict, list[str]]:
+    """Scores of edit distances gathered per tag and value (the tag "all" holds every
+    sample): (groups, overall, failing), failing naming each value under TARGET with at
+    least MIN_GROUP samples."""
+    groups = {tag: {value: score_distances(ds) for value, ds in sorted(values.items())}
+              for tag, values in by_group.items() if tag != "all"}
+    failing = [f"{tag}={value}: {s['exact']:.2f} of {s['n']}"
+               for tag, values in groups.items() for value, s in values.items()
+               if s["n"] >= MIN_GROUP and s["exact"] < TARGET]
+    return groups, score_distances(by_group["all"]["all"]), failing
