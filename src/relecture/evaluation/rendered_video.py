@@ -6,7 +6,7 @@ from a camera whose height and horizon vary from clip to clip (so the plate is 2
 when the car is nearest in full view), each carrying a random French plate (SIV, or FNI in its
 white, yellow and black styles, one line), encoded as H.264 at CRF 23-32, a quarter of them at
 night. Every clip is indexed as `relecture index` does and its sightings are matched to the
-cars on time; a car with no sighting counts as not read. A seed gives the same clips.
+cars on time; a car with no sighting counts as not read (its miss says `"sighting": false`). A seed gives the same clips.
 """
 
 from __future__ import annotations
@@ -116,11 +116,11 @@ def _overlap(a: tuple[float, float], b: tuple[float, float]) -> float:
     return max(0.0, inter) / union if union > 0 else 0.0
 
 
-def match_reads(passages: list[RenderedPassage], sightings) -> list[str]:
+def match_reads(passages: list[RenderedPassage], sightings) -> list[str | None]:
     """The plate text of the sighting matched to each passage (one-to-one, by overlap in
-    time), "" where none is matched or none was read."""
+    time): "" where the sighting has no plate, None where no sighting is matched."""
     weights = [[_overlap(p.visible, (s.first_t, s.last_t)) for s in sightings] for p in passages]
-    reads = [""] * len(passages)
+    reads: list[str | None] = [None] * len(passages)
     for i, j in max_weight_assignment(weights):
         reads[i] = normalise_plate(sightings[j].plate.text or "")
     return reads
@@ -146,13 +146,14 @@ def evaluate_rendered_video(n: int = 60, seed: int = 0, components=None,
             path.unlink()
             passages = [p for p in passages_of(clips) if p.clip == k]
             for p, read in zip(passages, match_reads(passages, list(result.sightings))):
-                d = edit_distance(p.plate, read)
+                d = edit_distance(p.plate, read or "")
                 for tag, value in {"all": "all", **p.tags()}.items():
                     by_group[tag][value].append(d)
                 if p.plate_px >= TARGET_PX:
                     by_group["at_least_25px"]["yes"].append(d)
                 if d:
                     misses.append({"clip": k, "label": p.plate, "read": read or None,
+                                   "sighting": read is not None,
                                    "plate_px": round(p.plate_px, 1), **p.tags()})
             if progress:
                 progress(k + 1, len(clips))
