@@ -352,6 +352,12 @@ class Catalog:
     def thumbnail_path(self, name: str) -> Path:
         return self.home.thumbnails_dir / name
 
+    def sighting_refs(self, ids: list[int]):
+        """`catalog_read.SightingRef` of each of `ids` that exists, in order."""
+        from relecture.catalog_read import sighting_refs
+
+        return sighting_refs(self.db, ids)
+
     def sightings_of(self, sha256: str) -> list[dict]:
         """Every sighting of one recording, as dicts (for display and tests)."""
         cur = self.db.execute(
@@ -359,3 +365,14 @@ class Catalog:
         )
         cols = [d[0] for d in cur.description]
         return [dict(zip(cols, row)) for row in cur.fetchall()]
+
+
+def open_catalog(home: Home, read_only: bool = True) -> Catalog:
+    """The catalog, or a one-line UsageError when it is missing or another process holds it."""
+    from relecture.errors import UsageError
+
+    try:
+        return Catalog(home, read_only=read_only)
+    except duckdb.IOException as e:
+        raise UsageError(f"cannot open the catalog in {home.root}: {str(e).splitlines()[0]} "
+                         "(is an index job or a purge running?)") from None

@@ -8,8 +8,8 @@ from typing import Optional
 
 import typer
 
-from relecture.commands.common import HomeOption, RequisitionOption, _home, _run, context, out
-from relecture.errors import AccessDenied, UsageError
+from relecture.commands.common import HomeOption, RequisitionOption, _home, _run, out
+from relecture.errors import UsageError
 
 app = typer.Typer(help="Verify the audit log, or read a requisition's audit entries.",
                   no_args_is_help=True, rich_markup_mode="markdown")
@@ -107,18 +107,12 @@ def show_cmd(
 
     Example: relecture audit show -r "PV 2024/00123" --json
     """
-    from relecture.requisitions import access, audit
-    from relecture.requisitions.requisition import get_requisition
+    from relecture.requisitions.session import Session
 
     def go():
         if not requisition:
             raise UsageError("name the requisition: --requisition REF")
-        h, site, user = context(home)
-        req = get_requisition(h, requisition)
-        access.authorise(site, user, "audit_read")
-        if not access.can_read(site, user, req):
-            raise AccessDenied(f"{user} may not read the audit of requisition {req.reference}")
-        return audit.extract(h.audit_log, req.reference)
+        return Session.open(_home(home), requisition).audit_extract()
 
     records = _run(go)
     if as_json:

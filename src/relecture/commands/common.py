@@ -1,5 +1,5 @@
-"""What every command shares: the consoles, the `--home` option, the error wrapper, and the
-small steps most requisition-bound commands start with (site policy, user, requisition)."""
+"""What every command shares: the consoles, the `--home` and `--requisition` options, the
+error wrapper, and parsing sighting ids."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 
 from relecture.errors import Interrupted, RelectureError, UsageError
-from relecture.settings import Home, current_user, default_home
+from relecture.settings import Home, default_home
 
 out = Console()
 err = Console(stderr=True)
@@ -55,47 +55,6 @@ def fail(error: RelectureError) -> None:
     def boom():
         raise error
     _run(boom)
-
-
-def context(home: Optional[Path], user: Optional[str] = None):
-    """(home, site policy, acting user) for a command; the user is `current_user()` unless
-    named (an evaluation acting as an investigator)."""
-    from relecture.requisitions.site import load_site
-
-    h = _home(home)
-    user = user or current_user()
-    return h, load_site(h, user), user
-
-
-def requisition_or_none(h: Home, reference: Optional[str]):
-    """The requisition `reference`, or None when none was given (access checks refuse None)."""
-    from relecture.requisitions.requisition import get_requisition
-
-    return get_requisition(h, reference) if reference else None
-
-
-def open_catalog(h: Home, read_only: bool = True):
-    """The catalog, or a one-line error when it is missing or another process holds it."""
-    import duckdb
-
-    from relecture.catalog import Catalog
-
-    try:
-        return Catalog(h, read_only=read_only)
-    except duckdb.IOException as e:
-        raise UsageError(f"cannot open the catalog in {h.root}: {str(e).splitlines()[0]} "
-                         "(is an index job or a purge running?)") from None
-
-
-def parse_instant(text: Optional[str], what: str) -> Optional[datetime]:
-    """An ISO 8601 date or date-time typed by a user (naive = local time), or None."""
-    if text is None:
-        return None
-    try:
-        return datetime.fromisoformat(text.strip().replace(" ", "T", 1))
-    except ValueError:
-        raise UsageError(f"{what} {text!r}: use ISO 8601, e.g. 2023-01-30T14:00 or "
-                         "2023-01-30T14:00+01:00") from None
 
 
 def parse_ids(values: list[str], what: str = "sighting") -> list[int]:

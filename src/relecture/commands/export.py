@@ -3,63 +3,12 @@
 from __future__ import annotations
 
 import json
-import uuid
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from relecture.commands.common import (HomeOption, RequisitionOption, _run, context, err, out,
-                                       open_catalog, parse_ids, requisition_or_none)
-from relecture.errors import UsageError
-
-
-def _queries(extract: list[dict], ids: list[int]) -> dict[int, list[str]]:
-    """For each hit, the audited searches that found it (the query as its HMAC reference)."""
-    found: dict[int, list[str]] = {i: [] for i in ids}
-    for r in extract:
-        if r.get("action") != "search" or r.get("result") == "refused":
-            continue
-        o = r.get("objects") or {}
-        for sid in o.get("sightings", []):
-            if sid in found:
-                fields = ", ".join(o.get("query_fields") or []) or "no filter"
-                found[sid].append(f"search audit seq {r['seq']} ({r['time'][:19]}Z), query HMAC "
-                                  f"{o.get('query_hmac', '?')} [{fields}]")
-    return found
-
-
-def run_export(home, reference, hits: list[str], out_dir: Path, blur: bool):
-    from relecture.commands.search import sighting_refs
-    from relecture.requisitions import access, audit, keys, refusals
-    from relecture.requisitions.export import LegalBasis, export_package
-
-    h, site, user = context(home)
-    req = requisition_or_none(h, reference)
-    ids = parse_ids(hits)
-    if not ids:
-        raise UsageError("name the hits to export: --hits 42,43")
-    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
-        raise UsageError(f"{out_dir}: already exists and is not empty; choose a new --out")
-    with refusals.audited(h, site, user, "export", req, {"sightings": ids}), \
-            open_catalog(h) as cat:
-        refs = sighting_refs(cat, ids)
-        grant = access.check_hits(site, user, req, ids, refs, "export")
-    # Audited before anything is written, with the catalog closed: each append records the
-    # log's new end in the catalog, which needs it writable.
-    package_id = str(uuid.uuid4())
-    audit.append(h, grant.event("export", req, objects={
-        "sightings": ids, "cameras": sorted({r.camera for r in refs}),
-        "package_id": package_id}, result_count=len(ids)), site.audit_checkpoint_every)
-    head = audit.checkpoint(h, user)
-    extract = audit.extract(h.audit_log, req.reference)
-    legal = LegalBasis(reference=req.reference, kind=req.type_label, magistrate=req.magistrate,
-                       officer=f"{req.officer_matricule} ({req.officer_service})",
-                       reason=req.reason, scope=req.scope.as_dict())
-    with open_catalog(h) as cat:
-        return export_package(cat, ids, out_dir, legal, user, keys.signing_key(h), extract,
-                              head.as_dict(), queries=_queries(extract, ids), blur=blur,
-                              package_id=package_id), keys.public_key_path(h)
+from relecture.commands.common import HomeOption, RequisitionOption, _home, _run, err, out, parse_ids
 
 
 def export_cmd(
@@ -92,7 +41,10 @@ def export_cmd(
     changed since indexing or audit log broken, 5 no open requisition, or a hit outside its
     scope or unknown (one answer for both). Refusals are audited.
     """
-    result, pub = _run(lambda: run_export(home, requisition, hits, out_dir, not no_blur))
+    from relecture.requisitions.session import Session
+
+    result, pub = _run(lambda: Session.open(_home(home), requisition).export(
+        parse_ids(hits), out_dir, not no_blur))
     out.print(f"package {result.package_id} written to {result.path}\n"
               f"{len(result.hits)} hit(s), {len(result.files)} items; "
               f"verify with: relecture verify {result.path} --public-key {pub}",

@@ -8,8 +8,9 @@ from typing import Optional
 
 import typer
 
-from relecture.commands.common import (HomeOption, _run, context, err, out, parse_instant)
-from relecture.errors import AccessDenied, UsageError
+from relecture.commands.common import HomeOption, _home, _run, err, out
+from relecture.errors import UsageError
+from relecture.times import DEFAULT_TZ, parse_instant
 
 app = typer.Typer(
     help="Open, list, show and close requisitions (the legal basis of every search).",
@@ -26,11 +27,10 @@ def _ranges(starts: list[str], ends: list[str], tz: str):
             for a, b in zip(starts, ends)]
 
 
-def _readable(site, user, req) -> None:
-    from relecture.requisitions import access
+def _session(home):
+    from relecture.requisitions.session import Session
 
-    if not access.can_read(site, user, req):
-        raise AccessDenied(f"{user} may not read requisition {req.reference}")
+    return Session.open(_home(home))
 
 
 def _describe(d: dict) -> list[tuple[str, str]]:
@@ -74,7 +74,7 @@ def open_cmd(
     start: list[str] = typer.Option(..., "--from", metavar="TIME",
                                     help="Range start, ISO 8601 (repeatable, paired with --to)."),
     end: list[str] = typer.Option(..., "--to", metavar="TIME", help="Range end (repeatable)."),
-    tz: str = typer.Option("Europe/Paris", "--tz",
+    tz: str = typer.Option(DEFAULT_TZ, "--tz",
                            help="Zone of --from/--to without an offset."),
     as_json: bool = typer.Option(False, "--json", help="Print the requisition as JSON."),
     home: Optional[Path] = HomeOption,
@@ -94,8 +94,8 @@ def open_cmd(
     from relecture.requisitions.requisition import open_requisition
 
     def go():
-        h, site, user = context(home)
-        return open_requisition(h, site, user, reference=reference, type=kind,
+        s = _session(home)
+        return open_requisition(s.home, s.site, s.user, reference=reference, type=kind,
                                 magistrate=magistrate, officer_matricule=officer,
                                 officer_service=service, reason=reason, cameras=camera,
                                 ranges=_ranges(start, end, tz))
@@ -115,15 +115,7 @@ def list_cmd(
 
     Example: relecture requisition list --status open
     """
-    from relecture.requisitions import access
-    from relecture.requisitions.requisition import list_requisitions
-
-    def go():
-        h, site, user = context(home)
-        return [r.as_dict() for r in list_requisitions(h, status)
-                if access.can_read(site, user, r)]
-
-    reqs = _run(go)
+    reqs = _run(lambda: [r.as_dict() for r in _session(home).requisitions(status)])
     if as_json:
         print(json.dumps(reqs, indent=2, ensure_ascii=False))
         return
@@ -148,15 +140,7 @@ def show_cmd(
 
     Example: relecture requisition show "PV 2024/00123"
     """
-    from relecture.requisitions.requisition import get_requisition
-
-    def go():
-        h, site, user = context(home)
-        req = get_requisition(h, reference)
-        _readable(site, user, req)
-        return req.as_dict()
-
-    _print(_run(go), as_json)
+    _print(_run(lambda: _session(home).read_requisition(reference).as_dict()), as_json)
 
 
 @app.command("close")
@@ -174,8 +158,8 @@ def close_cmd(
     from relecture.requisitions.requisition import close_requisition
 
     def go():
-        h, site, user = context(home)
-        return close_requisition(h, site, user, reference, reason)
+        s = _session(home)
+        return close_requisition(s.home, s.site, s.user, reference, reason)
 
     req = _run(go)
     err.print(f"requisition {req.reference} closed", markup=False, highlight=False, soft_wrap=True)

@@ -8,9 +8,9 @@ from typing import Optional
 
 import typer
 
-from relecture.commands.common import (HomeOption, RequisitionOption, _run, context, err,
-                                       open_catalog, out, parse_ids, parse_instant,
-                                       requisition_or_none)
+from relecture.commands.common import (HomeOption, RequisitionOption, _home, _run, err, out,
+                                       parse_ids)
+from relecture.times import parse_instant
 
 hold_app = typer.Typer(help="Legal holds: keep a procedure's footage-derived data past "
                             "retention.", no_args_is_help=True, rich_markup_mode="markdown")
@@ -18,17 +18,10 @@ report_app = typer.Typer(help="Reports for oversight bodies (counts only, no per
                          no_args_is_help=True, rich_markup_mode="markdown")
 
 
-def _purge(home, before, dry_run):
-    from relecture.requisitions import access, refusals
-    from relecture.retention import purge, retention_cutoff
-    from relecture.search.query import flag_time
+def _session(home, reference=None):
+    from relecture.requisitions.session import Session
 
-    h, site, user = context(home)
-    with refusals.audited(h, site, user, "purge"):
-        access.authorise(site, user, "purge")
-    cutoff = retention_cutoff(site, flag_time(parse_instant(before, "--before"), "Europe/Paris"))
-    with open_catalog(h, read_only=False) as cat:
-        return purge(cat, h, site, user, cutoff, dry_run)
+    return Session.open(_home(home), reference)
 
 
 def purge_cmd(
@@ -59,7 +52,7 @@ def purge_cmd(
     Exit codes: 0 ok (also when nothing was due), 2 bad date or catalog busy,
     4 audit log broken (nothing purged), 5 not an operator.
     """
-    report = _run(lambda: _purge(home, before, dry_run))
+    report = _run(lambda: _session(home).purge(parse_instant(before, "--before"), dry_run))
     d = {"cutoff_utc": report.cutoff_utc.isoformat(timespec="seconds") + "Z", "dry_run": report.dry_run,
          **report.counts, "held_recordings": report.held_recordings}
     if as_json:
@@ -72,25 +65,6 @@ def purge_cmd(
               f"{c['embeddings']} embedding(s), {c['person_tracks']} person track(s), "
               f"{c['thumbnails']} thumbnail(s); kept {report.held_recordings} recording(s) "
               "under legal hold", highlight=False, markup=False, soft_wrap=True)
-
-
-def _holds(home, reference, sightings, recordings, reason, release, release_all=False):
-    from relecture import retention
-    from relecture.errors import AccessDenied
-    from relecture.requisitions import refusals
-
-    h, site, user = context(home)
-    req = requisition_or_none(h, reference)
-    ids = parse_ids(sightings)
-    asked = {"sightings": ids, "counts": {"recordings_asked": len(recordings)}}
-    with refusals.audited(h, site, user, "legal_hold", req, asked):
-        if req is None:
-            raise AccessDenied("a legal hold is tied to a requisition: --requisition REF")
-        with open_catalog(h, read_only=False) as cat:
-            if release:
-                return retention.release_holds(cat, h, site, user, req, ids, recordings,
-                                               release_all, reason)
-            return retention.place_holds(cat, h, site, user, req, ids, recordings, reason)
 
 
 SightingOption = typer.Option(None, "--sighting", "-s", metavar="ID",
@@ -117,7 +91,8 @@ def hold_add(
     Exit codes: 0 ok, 2 nothing named or an ambiguous recording prefix, 5 no open
     requisition, or a sighting or recording outside it or unknown (one answer for both).
     """
-    n = _run(lambda: _holds(home, requisition, sighting or [], recording or [], reason, False))
+    n = _run(lambda: _session(home, requisition).place_holds(
+        parse_ids(sighting or []), recording or [], reason))
     out.print(f"{n} hold(s) placed under requisition {requisition}", highlight=False,
               markup=False)
 
@@ -137,8 +112,8 @@ def hold_release(
 
     Example: relecture hold release -r "PV 2024/00123" --all --reason "jugement définitif"
     """
-    n = _run(lambda: _holds(home, requisition, sighting or [], recording or [], reason, True,
-                            release_all))
+    n = _run(lambda: _session(home, requisition).release_holds(
+        parse_ids(sighting or []), recording or [], release_all, reason))
     out.print(f"{n} hold(s) released under requisition {requisition}", highlight=False,
               markup=False)
 
@@ -154,23 +129,7 @@ def hold_list(
 
     Example: relecture hold list -r "PV 2024/00123"
     """
-    from relecture.requisitions import access
-    from relecture.requisitions.requisition import get_requisition
-    from relecture.retention import list_holds
-
-    def go():
-        h, site, user = context(home)
-        access.authorise(site, user, "legal_hold")
-        readable = {}
-        with open_catalog(h) as cat:
-            rows = list_holds(cat, requisition, active=not include_released)
-        for r in rows:  # only the holds of requisitions the user may read
-            ref = r["requisition"]
-            if ref not in readable:
-                readable[ref] = access.can_read(site, user, get_requisition(h, ref))
-        return [r for r in rows if readable[r["requisition"]]]
-
-    rows = _run(go)
+    rows = _run(lambda: _session(home).list_holds(requisition, include_released))
     if as_json:
         print(json.dumps(rows, indent=2, default=str))
         return
@@ -206,15 +165,7 @@ def transparency_cmd(
 
     Exit codes: 0 ok, 4 audit log broken, 5 role may not read the audit.
     """
-    from relecture.requisitions import access
-    from relecture.requisitions.transparency import transparency_report
-
-    def go():
-        h, site, user = context(home)
-        access.authorise(site, user, "audit_read")
-        return transparency_report(h, year, public_key)
-
-    d = _run(go)
+    d = _run(lambda: _session(home).transparency(year, public_key))
     if as_json:
         print(json.dumps(d, indent=2, ensure_ascii=False))
         return

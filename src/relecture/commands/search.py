@@ -3,101 +3,14 @@
 from __future__ import annotations
 
 import json
-import shlex
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Optional
 
 import typer
 
-from relecture.commands.common import (HomeOption, RequisitionOption, _run, context, err, fail,
-                                       fmt_time, open_catalog, out, parse_instant,
-                                       requisition_or_none)
-from relecture.errors import ModelUnavailable, UsageError
-
-
-def sighting_refs(catalog, ids: list[int]) -> list[SimpleNamespace]:
-    """(sighting_id, camera, first_utc, last_utc) of each of `ids` that exists, in order, for
-    `access.check_hits`, which refuses an unknown id as it refuses one out of scope."""
-    if not ids:
-        return []
-    rows = catalog.db.execute(
-        "SELECT sighting_id, camera, first_utc, last_utc FROM sightings "
-        "WHERE sighting_id IN (SELECT unnest(?::BIGINT[]))", [ids]).fetchall()
-    found = {r[0]: SimpleNamespace(sighting_id=r[0], camera=r[1], first_utc=r[2],
-                                   last_utc=r[3]) for r in rows}
-    return [found[i] for i in ids if i in found]
-
-
-def _scope_cameras(asked, scope_cameras) -> list[str]:
-    """Cameras typed as "cam 3", "CAM03" or "3" named as the requisition names them."""
-    from relecture.search.engine import _camera_key
-
-    by_key = {_camera_key(c): c for c in scope_cameras}
-    return list(dict.fromkeys(by_key.get(_camera_key(a), a) for a in asked))
-
-
-def _text_encoder(query):
-    """The CLIP text encoder when free text is asked and weights are installed, else None
-    (the engine then says in one note that free text was not used for ranking)."""
-    if not query.text:
-        return None
-    from relecture.indexer.embed_openclip import clip_weights, load_openclip
-
-    if clip_weights() is None:
-        return None
-    try:
-        return load_openclip()
-    except (ModelUnavailable, ImportError) as e:
-        err.print(f"note: {e}", markup=False, highlight=False, soft_wrap=True)
-        return None
-
-
-def run_search(home, reference, text, cameras, start, end, types, colours, plate, like,
-               limit, utc, user=None, strict=False):
-    """Parse, check access, search inside the requisition's scope, audit; return the result.
-    `user` acts instead of the current user when given (`eval requisitions`); `strict`
-    makes the colours asked a filter instead of a ranking."""
-    from dataclasses import replace
-
-    from relecture.requisitions import access, audit, refusals
-    from relecture.search import merge_flags, parse_query, search
-
-    h, site, user = context(home, user)
-    req = requisition_or_none(h, reference)
-    tz = "UTC" if utc else "Europe/Paris"
-    query = parse_query(text, datetime.now(timezone.utc), tz)
-    query = merge_flags(query, cameras=cameras or None, start=parse_instant(start, "--from"),
-                        end=parse_instant(end, "--to"), types=types or None,
-                        colours=colours or None, plate=plate, like=like, strict=strict)
-    if strict and not query.colours:
-        raise UsageError("--strict filters on the colour asked: name a colour")
-    if utc:  # times typed are instants in UTC, not wall-clock times of each camera
-        query = replace(query, windows=tuple(replace(w, wall_clock=False)
-                                             for w in query.windows))
-    if req is not None and query.cameras:
-        query = replace(query, cameras=tuple(_scope_cameras(query.cameras, req.scope.cameras)))
-    line = shlex.join([text, *(f"--{k}={v}" for k, v in (
-        ("camera", ",".join(cameras or [])), ("from", start), ("to", end),
-        ("type", ",".join(types or [])), ("colour", ",".join(colours or [])),
-        ("plate", plate), ("like", like), ("utc", utc or None), ("strict", strict or None))
-        if v)])
-    asked = {**audit.query_reference(h, line, query), "cameras": list(query.cameras),
-             "sightings": [] if query.like is None else [query.like]}
-    with refusals.audited(h, site, user, "search", req, asked):
-        grant, scope = access.check_search(site, user, req, query.cameras or None,
-                                           [(w.start, w.end) for w in query.windows])
-        with open_catalog(h) as cat:
-            if query.like is not None:
-                access.check_hits(site, user, req, [query.like],
-                                  sighting_refs(cat, [query.like]), "search")
-            result = search(cat, query, limit, _text_encoder(query), scope=scope)
-    objects = {**asked, "sightings": [hit.sighting_id for hit in result.hits],
-               "cameras": list(scope.cameras)}
-    audit.append(h, grant.event("search", req, objects=objects, result_count=result.total),
-                 site.audit_checkpoint_every)
-    return result, req
+from relecture.commands.common import (HomeOption, RequisitionOption, _home, _run, err, fail,
+                                       fmt_time, out)
+from relecture.errors import UsageError
 
 
 def _table(result, utc: bool):
@@ -172,12 +85,17 @@ def search_cmd(
     or a --like sighting outside it or unknown (one answer for both). Refusals are audited.
     """
     from relecture.requisitions.files import write_atomic
+    from relecture.requisitions.session import Session
     from relecture.search.render import contact_sheet, to_dict
+    from relecture.search.request import SearchRequest
 
     if html is not None and not html.parent.is_dir():
         fail(UsageError(f"--html {html}: no such directory"))
-    result, req = _run(lambda: run_search(home, requisition, query, camera, start, end, vtype,
-                                          colour, plate, like, limit, utc, strict=strict))
+    request = SearchRequest(query, tuple(camera or ()), start, end, tuple(vtype or ()),
+                            tuple(colour or ()), plate, like, strict, utc)
+    session = _run(lambda: Session.open(_home(home), requisition))
+    result = _run(lambda: session.search(request, limit))
+    req = session.requisition
     err.print(f"understood as: {result.understood}", markup=False, highlight=False, soft_wrap=True)
     for note in result.notes:
         err.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
@@ -193,63 +111,6 @@ def search_cmd(
     err.print(f"{len(result.hits)} shown of {result.total} in {result.elapsed_ms:.0f} ms; "
               "each hit is a lead to check on the footage, not an identification",
               markup=False, highlight=False, soft_wrap=True)
-
-
-def run_show(home, reference, sighting_id: int) -> dict:
-    """One sighting's details after the view check, audited as "view" (or as refused)."""
-    from relecture.requisitions import access, audit, refusals
-    from relecture.search.query import utc_to_local
-    from relecture.sightings import check_sighting_id
-
-    h, site, user = context(home)
-    req = requisition_or_none(h, reference)
-    check_sighting_id(sighting_id)
-    with refusals.audited(h, site, user, "view", req, {"sightings": [sighting_id]}), \
-            open_catalog(h) as cat:
-        grant = access.check_hits(site, user, req, [sighting_id],
-                                  sighting_refs(cat, [sighting_id]), "view")
-        cur = cat.db.execute("SELECT * FROM sightings WHERE sighting_id = ?", [sighting_id])
-        s = dict(zip([d[0] for d in cur.description], cur.fetchone()))
-        cur = cat.db.execute("SELECT path, tz, clock_offset_s, start_local, start_utc, "
-                             "duration_s, codec, fps, width, height FROM recordings "
-                             "WHERE recording_id = ?", [s["recording_id"]])
-        row = cur.fetchone()
-        rec = dict(zip([d[0] for d in cur.description], row)) if row else {}
-        reads = cat.db.execute("SELECT t, text, confidence, source, x1, y1, x2, y2 FROM "
-                               "plate_reads WHERE sighting_id = ? ORDER BY t",
-                               [sighting_id]).fetchall()
-        thumb = str(cat.thumbnail_path(s["thumbnail"])) if s["thumbnail"] else None
-    audit.append(h, grant.event("view", req, objects={"sightings": [sighting_id],
-                                                      "cameras": [s["camera"]]},
-                                result_count=1), site.audit_checkpoint_every)
-    tz = rec.get("tz") or "Europe/Paris"
-    offset = timedelta(seconds=rec.get("clock_offset_s") or 0.0)
-
-    def cam_time(utc):
-        return (utc_to_local(utc, tz) + offset).isoformat(sep=" ") if utc else None
-
-    return {
-        "requisition": req.reference, "sighting_id": sighting_id, "camera": s["camera"],
-        "first_camera_time": cam_time(s["first_utc"]), "last_camera_time": cam_time(s["last_utc"]),
-        "tz": tz, "clock_offset_s": rec.get("clock_offset_s"),
-        "first_utc": s["first_utc"].isoformat() + "Z" if s["first_utc"] else None,
-        "last_utc": s["last_utc"].isoformat() + "Z" if s["last_utc"] else None,
-        "vehicle_type": s["vehicle_type"], "type_conf": s["type_conf"],
-        "colour": s["colour"], "colour_conf": s["colour_conf"],
-        "colour_alt": s["colour_alt"], "colour_alt_conf": s["colour_alt_conf"],
-        "colour_distribution": s.get("colour_p"),  # None: indexed before they were kept
-        "plate": s["plate"], "plate_conf": s["plate_conf"],
-        "plate_reads": [{"t": r[0], "text": r[1], "confidence": r[2], "source": r[3],
-                         "box": [r[4], r[5], r[6], r[7]]} for r in reads],
-        "recording": {"sha256": s["recording_id"], "path": rec.get("path"),
-                      "start_camera": rec["start_local"].isoformat(sep=" ")
-                      if rec.get("start_local") else None,
-                      "duration_s": rec.get("duration_s"), "codec": rec.get("codec"),
-                      "fps": rec.get("fps"), "size": [rec.get("width"), rec.get("height")]},
-        "offsets_s": {"first": s["first_t"], "last": s["last_t"], "best": s["best_t"]},
-        "thumbnail": thumb,
-        "embedding_space": s["embedding_space"],
-    }
 
 
 def show_cmd(
@@ -268,7 +129,9 @@ def show_cmd(
     Exit codes: 0 ok, 2 not a sighting number, 4 audit log broken, 5 no open requisition,
     or a sighting outside its scope or unknown (one answer for both). Refusals are audited.
     """
-    d = _run(lambda: run_show(home, requisition, sighting_id))
+    from relecture.requisitions.session import Session
+
+    d = _run(lambda: Session.open(_home(home), requisition).show(sighting_id))
     if as_json:
         print(json.dumps(d, indent=2, ensure_ascii=False, default=str))
         return

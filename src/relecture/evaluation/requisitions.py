@@ -5,7 +5,7 @@ same run as `eval passages`) and its sightings written to a catalog in a tempora
 camera per video, all recorded from `START_UTC`. A requisition over every camera is opened
 there, and for each passage an investigator asks what they would know from a witness or a
 first look at the footage: its camera, the passage's time +-`WINDOW_S`, its type, and its
-colour when labelled. The question goes through `commands.search.run_search`, the function
+colour when labelled. The question goes through `requisitions.session.Session.search`, the function
 behind `relecture search` (parse, access check, requisition scope, ranking, audit), as a
 declared investigator.
 
@@ -89,14 +89,15 @@ def catalogue(home: Home, v: IndexedVideo) -> list[int]:
 
 def ask(home: Home, camera: str, p: Passage) -> list[int]:
     """The sighting ids, in rank order, that `relecture search` returns for `p`."""
-    from relecture.commands.search import run_search
+    from relecture.requisitions.session import Session
+    from relecture.search.request import SearchRequest
 
     start = START_UTC + timedelta(seconds=p.t_first - WINDOW_S)
     end = START_UTC + timedelta(seconds=p.t_last + WINDOW_S)
-    colours = [p.colour] if p.colour and p.colour != "unknown" else None
-    result, _ = run_search(home.root, REFERENCE, "", [camera], start.isoformat(),
-                           end.isoformat(), [p.type], colours, None, None, MAX_HITS, True,
-                           user=USER)
+    colours = (p.colour,) if p.colour and p.colour != "unknown" else ()
+    request = SearchRequest(cameras=(camera,), start=start.isoformat(), end=end.isoformat(),
+                            types=(p.type,), colours=colours, utc=True)
+    result = Session.open(home, REFERENCE, user=USER).search(request, MAX_HITS)
     return [h.sighting_id for h in result.hits]
 
 

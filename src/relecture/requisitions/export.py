@@ -139,6 +139,21 @@ def export_package(
 
 
 # -- catalog reads ----------------------------------------------------------------------------
+def found_by(extract: list[dict], ids: list[int]) -> dict[int, list[str]]:
+    """For each hit, the audited searches that found it (the query as its HMAC reference)."""
+    found: dict[int, list[str]] = {i: [] for i in ids}
+    for r in extract:
+        if r.get("action") != "search" or r.get("result") == "refused":
+            continue
+        o = r.get("objects") or {}
+        for sid in o.get("sightings", []):
+            if sid in found:
+                fields = ", ".join(o.get("query_fields") or []) or "no filter"
+                found[sid].append(f"search audit seq {r['seq']} ({r['time'][:19]}Z), query HMAC "
+                                  f"{o.get('query_hmac', '?')} [{fields}]")
+    return found
+
+
 def _rows(catalog, sql: str, args: list) -> list[dict]:
     cur = catalog.db.execute(sql, args)
     cols = [d[0] for d in cur.description]

@@ -1,0 +1,293 @@
+"""One investigator's session: who acts (user, role from the site policy), under which
+requisition, and the access check and audit write of every read and action done there.
+
+Commands parse their flags, call one `Session` method and render what it returns; the
+evaluations call the same methods. Every method checks access before it reads anything,
+audits a refusal (`refusals.audited`) with what was asked, and audits what it did.
+"""
+
+from __future__ import annotations
+
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator, Optional
+
+from relecture.catalog import Catalog, open_catalog
+from relecture.errors import AccessDenied, ModelUnavailable, UsageError
+from relecture.requisitions import access, audit, refusals
+from relecture.requisitions.site import Site, load_site
+from relecture.settings import Home, current_user
+
+if TYPE_CHECKING:
+    from relecture.requisitions.requisition import Requisition
+    from relecture.search import SearchResult
+    from relecture.search.request import SearchRequest
+
+
+@dataclass(frozen=True)
+class Session:
+    """`user` acting under the site policy `site` of `home`, under `requisition` (None when
+    none was named: the checks that need one refuse)."""
+
+    home: Home
+    site: Site
+    user: str
+    requisition: "Requisition | None" = None
+
+    @classmethod
+    def open(cls, home: Home, reference: Optional[str] = None,
+             user: Optional[str] = None) -> "Session":
+        """The session of `user` (default `current_user()`) under requisition `reference`."""
+        from relecture.requisitions.requisition import get_requisition
+
+        user = user or current_user()
+        req = get_requisition(home, reference) if reference else None
+        return cls(home, load_site(home, user), user, req)
+
+    def _audited(self, action: str, asked: dict | None = None):
+        return refusals.audited(self.home, self.site, self.user, action, self.requisition,
+                                asked)
+
+    def _append(self, event: audit.AuditEvent) -> None:
+        audit.append(self.home, event, self.site.audit_checkpoint_every)
+
+    # -- reads under the requisition ----------------------------------------------------------
+    def search(self, request: "SearchRequest", limit: int, text_encoder: Any = "default",
+               now: datetime | None = None) -> "SearchResult":
+        """Search inside the requisition's scope; audited ("search": the query as an HMAC,
+        the sightings found, the count). `text_encoder` "default" loads CLIP when free text is
+        asked and weights are installed."""
+        from relecture.search import search
+
+        req = self.requisition
+        query = request.query(now or datetime.now(timezone.utc),
+                              req.scope.cameras if req is not None else ())
+        asked = {**audit.query_reference(self.home, request.line(), query),
+                 "cameras": list(query.cameras),
+                 "sightings": [] if query.like is None else [query.like]}
+        notes: list[str] = []
+        with self._audited("search", asked):
+            grant, scope = access.check_search(self.site, self.user, req,
+                                               query.cameras or None,
+                                               [(w.start, w.end) for w in query.windows])
+            with open_catalog(self.home) as cat:
+                if query.like is not None:
+                    access.check_hits(self.site, self.user, req, [query.like],
+                                      cat.sighting_refs([query.like]), "search")
+                if text_encoder == "default":
+                    text_encoder = _text_encoder(query, notes)
+                result = search(cat, query, limit, text_encoder, scope=scope)
+        self._append(grant.event("search", req, result_count=result.total, objects={
+            **asked, "sightings": [hit.sighting_id for hit in result.hits],
+            "cameras": list(scope.cameras)}))
+        return replace(result, notes=(*notes, *result.notes)) if notes else result
+
+    def show(self, sighting_id: int) -> dict:
+        """One sighting in full after the view check; audited as "view"."""
+        from relecture.sightings import check_sighting_id
+
+        check_sighting_id(sighting_id)
+        with self._audited("view", {"sightings": [sighting_id]}), \
+                open_catalog(self.home) as cat:
+            grant = access.check_hits(self.site, self.user, self.requisition, [sighting_id],
+                                      cat.sighting_refs([sighting_id]), "view")
+            d = _sighting_dict(cat, sighting_id)
+        self._append(grant.event("view", self.requisition, result_count=1, objects={
+            "sightings": [sighting_id], "cameras": [d["camera"]]}))
+        return {"requisition": self.requisition.reference, **d}
+
+    def export(self, ids: list[int], out_dir: Path, blur: bool = True):
+        """A signed evidence package of the hits `ids` in the new (or empty) `out_dir`;
+        (ExportResult, the site's public key path). Audited, then a signed checkpoint is
+        made, before anything is written."""
+        from relecture.requisitions import keys
+        from relecture.requisitions.export import LegalBasis, export_package, found_by
+
+        if not ids:
+            raise UsageError("name the hits to export: --hits 42,43")
+        if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+            raise UsageError(f"{out_dir}: already exists and is not empty; choose a new --out")
+        with self._audited("export", {"sightings": ids}), open_catalog(self.home) as cat:
+            refs = cat.sighting_refs(ids)
+            grant = access.check_hits(self.site, self.user, self.requisition, ids, refs,
+                                      "export")
+        # Audited with the catalog closed: each append records the log's new end in the
+        # catalog, which needs it writable.
+        req, package_id = self.requisition, str(uuid.uuid4())
+        self._append(grant.event("export", req, result_count=len(ids), objects={
+            "sightings": ids, "cameras": sorted({r.camera for r in refs}),
+            "package_id": package_id}))
+        head = audit.checkpoint(self.home, self.user)
+        extract = audit.extract(self.home.audit_log, req.reference)
+        legal = LegalBasis(reference=req.reference, kind=req.type_label,
+                           magistrate=req.magistrate,
+                           officer=f"{req.officer_matricule} ({req.officer_service})",
+                           reason=req.reason, scope=req.scope.as_dict())
+        with open_catalog(self.home) as cat:
+            result = export_package(cat, ids, out_dir, legal, self.user,
+                                    keys.signing_key(self.home), extract, head.as_dict(),
+                                    queries=found_by(extract, ids), blur=blur,
+                                    package_id=package_id)
+        return result, keys.public_key_path(self.home)
+
+    # -- legal holds --------------------------------------------------------------------------
+    def place_holds(self, sighting_ids: list[int], recording_ids: list[str],
+                    reason: str = "") -> int:
+        """Hold these sightings' recordings / these recordings under the requisition."""
+        from relecture.requisitions import retention
+
+        with self._holds(sighting_ids, recording_ids) as cat:
+            return retention.place_holds(cat, self.home, self.site, self.user,
+                                         self.requisition, sighting_ids, recording_ids, reason)
+
+    def release_holds(self, sighting_ids: list[int], recording_ids: list[str],
+                      release_all: bool = False, reason: str = "") -> int:
+        """Release the requisition's holds on these targets (or all of them)."""
+        from relecture.requisitions import retention
+
+        with self._holds(sighting_ids, recording_ids) as cat:
+            return retention.release_holds(cat, self.home, self.site, self.user,
+                                           self.requisition, sighting_ids, recording_ids,
+                                           release_all, reason)
+
+    @contextmanager
+    def _holds(self, sighting_ids, recording_ids) -> Iterator[Catalog]:
+        """The writable catalog, inside the refusal audit of "legal_hold"."""
+        with self._audited("legal_hold", {"sightings": list(sighting_ids), "counts": {
+                "recordings_asked": len(recording_ids)}}):
+            if self.requisition is None:
+                raise AccessDenied("a legal hold is tied to a requisition: --requisition REF")
+            with open_catalog(self.home, read_only=False) as cat:
+                yield cat
+
+    def list_holds(self, reference: Optional[str] = None, include_released: bool = False
+                   ) -> list[dict]:
+        """Holds (of requisition `reference`) of the requisitions this user may read."""
+        from relecture.requisitions.requisition import get_requisition
+        from relecture.requisitions.retention import list_holds
+
+        access.authorise(self.site, self.user, "legal_hold")
+        with open_catalog(self.home) as cat:
+            rows = list_holds(cat, reference, active=not include_released)
+        readable: dict[str, bool] = {}
+        for r in rows:
+            ref = r["requisition"]
+            if ref not in readable:
+                readable[ref] = access.can_read(self.site, self.user,
+                                                get_requisition(self.home, ref))
+        return [r for r in rows if readable[r["requisition"]]]
+
+    # -- retention ----------------------------------------------------------------------------
+    def purge(self, before: datetime | None = None, dry_run: bool = False):
+        """Purge what is past retention (`before`: naive local time or aware, to purge more);
+        a `retention.PurgeReport`. Operators only; audited (a dry run is not)."""
+        from relecture.requisitions.retention import purge, retention_cutoff
+        from relecture.search.query import flag_time
+        from relecture.times import DEFAULT_TZ
+
+        with refusals.audited(self.home, self.site, self.user, "purge"):
+            access.authorise(self.site, self.user, "purge")
+        cutoff = retention_cutoff(self.site, flag_time(before, DEFAULT_TZ))
+        with open_catalog(self.home, read_only=False) as cat:
+            return purge(cat, self.home, self.site, self.user, cutoff, dry_run)
+
+    # -- requisitions (opening and closing are checked and audited in `requisition`) ------
+    def requisitions(self, status: Optional[str] = None) -> list["Requisition"]:
+        """The requisitions (open or closed ones) this user may read, oldest first."""
+        from relecture.requisitions.requisition import list_requisitions
+
+        return [r for r in list_requisitions(self.home, status)
+                if access.can_read(self.site, self.user, r)]
+
+    def read_requisition(self, reference: str) -> "Requisition":
+        """Requisition `reference`, when this user may read it."""
+        from relecture.requisitions.requisition import get_requisition
+
+        req = get_requisition(self.home, reference)
+        if not access.can_read(self.site, self.user, req):
+            raise AccessDenied(f"{self.user} may not read requisition {req.reference}")
+        return req
+
+    # -- reading the audit (not itself audited) -----------------------------------------------
+    def audit_extract(self) -> list[dict]:
+        """Every audit record made under the requisition, in chain order."""
+        req = self.requisition
+        if req is None:
+            raise UsageError("name the requisition: --requisition REF")
+        access.authorise(self.site, self.user, "audit_read")
+        if not access.can_read(self.site, self.user, req):
+            raise AccessDenied(f"{self.user} may not read the audit of requisition "
+                               f"{req.reference}")
+        return audit.extract(self.home.audit_log, req.reference)
+
+    def transparency(self, year: int, public_key: Path | None = None) -> dict:
+        """The yearly counts from the verified audit log (`transparency.transparency_report`)."""
+        from relecture.requisitions.transparency import transparency_report
+
+        access.authorise(self.site, self.user, "audit_read")
+        return transparency_report(self.home, year, public_key)
+
+
+def _text_encoder(query, notes: list[str]):
+    """The CLIP text encoder when free text is asked and weights are installed, else None
+    (the engine then says in one note that free text was not used for ranking)."""
+    if not query.text:
+        return None
+    from relecture.indexer.embed_openclip import clip_weights, load_openclip
+
+    if clip_weights() is None:
+        return None
+    try:
+        return load_openclip()
+    except (ModelUnavailable, ImportError) as e:
+        notes.append(str(e))
+        return None
+
+
+def _sighting_dict(cat, sighting_id: int) -> dict:
+    from datetime import timedelta
+
+    from relecture.search.query import utc_to_local
+
+    cur = cat.db.execute("SELECT * FROM sightings WHERE sighting_id = ?", [sighting_id])
+    s = dict(zip([d[0] for d in cur.description], cur.fetchone()))
+    cur = cat.db.execute("SELECT path, tz, clock_offset_s, start_local, start_utc, "
+                         "duration_s, codec, fps, width, height FROM recordings "
+                         "WHERE recording_id = ?", [s["recording_id"]])
+    row = cur.fetchone()
+    rec = dict(zip([d[0] for d in cur.description], row)) if row else {}
+    reads = cat.db.execute("SELECT t, text, confidence, source, x1, y1, x2, y2 FROM "
+                           "plate_reads WHERE sighting_id = ? ORDER BY t",
+                           [sighting_id]).fetchall()
+    thumb = str(cat.thumbnail_path(s["thumbnail"])) if s["thumbnail"] else None
+    tz = rec.get("tz") or "Europe/Paris"
+    offset = timedelta(seconds=rec.get("clock_offset_s") or 0.0)
+
+    def cam_time(utc):
+        return (utc_to_local(utc, tz) + offset).isoformat(sep=" ") if utc else None
+
+    return {
+        "sighting_id": sighting_id, "camera": s["camera"],
+        "first_camera_time": cam_time(s["first_utc"]), "last_camera_time": cam_time(s["last_utc"]),
+        "tz": tz, "clock_offset_s": rec.get("clock_offset_s"),
+        "first_utc": s["first_utc"].isoformat() + "Z" if s["first_utc"] else None,
+        "last_utc": s["last_utc"].isoformat() + "Z" if s["last_utc"] else None,
+        "vehicle_type": s["vehicle_type"], "type_conf": s["type_conf"],
+        "colour": s["colour"], "colour_conf": s["colour_conf"],
+        "colour_alt": s["colour_alt"], "colour_alt_conf": s["colour_alt_conf"],
+        "colour_distribution": s.get("colour_p"),  # None: indexed before they were kept
+        "plate": s["plate"], "plate_conf": s["plate_conf"],
+        "plate_reads": [{"t": r[0], "text": r[1], "confidence": r[2], "source": r[3],
+                         "box": [r[4], r[5], r[6], r[7]]} for r in reads],
+        "recording": {"sha256": s["recording_id"], "path": rec.get("path"),
+                      "start_camera": rec["start_local"].isoformat(sep=" ")
+                      if rec.get("start_local") else None,
+                      "duration_s": rec.get("duration_s"), "codec": rec.get("codec"),
+                      "fps": rec.get("fps"), "size": [rec.get("width"), rec.get("height")]},
+        "offsets_s": {"first": s["first_t"], "last": s["last_t"], "best": s["best_t"]},
+        "thumbnail": thumb,
+        "embedding_space": s["embedding_space"],
+    }
