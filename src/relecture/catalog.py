@@ -352,12 +352,6 @@ class Catalog:
     def thumbnail_path(self, name: str) -> Path:
         return self.home.thumbnails_dir / name
 
-    def sighting_refs(self, ids: list[int]):
-        """`catalog_read.SightingRef` of each of `ids` that exists, in order."""
-        from relecture.catalog_read import sighting_refs
-
-        return sighting_refs(self.db, ids)
-
     def sightings_of(self, sha256: str) -> list[dict]:
         """Every sighting of one recording, as dicts (for display and tests)."""
         cur = self.db.execute(

@@ -130,8 +130,10 @@ def show_cmd(
     or a sighting outside its scope or unknown (one answer for both). Refusals are audited.
     """
     from relecture.requisitions.session import Session
+    from relecture.search.render import sighting_to_dict
 
-    d = _run(lambda: Session.open(_home(home), requisition).show(sighting_id))
+    session = _run(lambda: Session.open(_home(home), requisition))
+    d = sighting_to_dict(_run(lambda: session.show(sighting_id)), session.requisition.reference)
     if as_json:
         print(json.dumps(d, indent=2, ensure_ascii=False, default=str))
         return

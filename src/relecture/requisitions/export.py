@@ -33,6 +33,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from relecture import catalog_read as reads
 from relecture.errors import FootageError, IntegrityError, NotFound, UsageError
 from relecture.requisitions import keys
 
@@ -102,25 +103,26 @@ def export_package(
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise UsageError(f"{out_dir}: already exists and is not empty")
     hits = [_load_hit(catalog, int(h)) for h in dict.fromkeys(hit_ids)]
-    sources = {h["recording"]["recording_id"]: h["recording"] for h in hits}
+    sources = {rec.recording_id: rec for _, rec in hits}
     for rec in sources.values():
         _check_source(rec)
+    jobs = {rec.recording_id: _job(catalog, rec.job_id) for rec in sources.values()}
 
     package_id = package_id or str(uuid.uuid4())
     work = out_dir.parent / f".{out_dir.name}.partial-{package_id}"
     work.mkdir(parents=True)
     try:
         items, hit_entries, still_bytes = [], [], {}
-        for h in hits:
+        for s, rec in hits:
             entry, h_items, h_stills = _export_hit(
-                catalog, h, work, list((queries or {}).get(h["sighting"]["sighting_id"], ())),
-                blur, margin_s)
+                catalog, s, rec, work, list((queries or {}).get(s.sighting_id, ())), blur,
+                margin_s)
             hit_entries.append(entry)
             items.extend(h_items)
             still_bytes.update(h_stills)
         public_pem = keys.public_pem(signing_key.public_key())
-        evidence = _evidence(package_id, legal, operator, sources.values(), hit_entries, items,
-                             audit_extract, chain_head, public_pem)
+        evidence = _evidence(package_id, legal, operator, sources.values(), jobs, hit_entries,
+                             items, audit_extract, chain_head, public_pem)
         _write(work / "public_key.pem", public_pem)
         _write(work / "evidence.json",
                json.dumps(evidence, indent=2, ensure_ascii=False, default=str).encode())
@@ -134,7 +136,7 @@ def export_package(
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
-    return ExportResult(out_dir, package_id, tuple(h["sighting"]["sighting_id"] for h in hits),
+    return ExportResult(out_dir, package_id, tuple(s.sighting_id for s, _ in hits),
                         tuple(i["file"] for i in items), evidence)
 
 
@@ -154,80 +156,69 @@ def found_by(extract: list[dict], ids: list[int]) -> dict[int, list[str]]:
     return found
 
 
-def _rows(catalog, sql: str, args: list) -> list[dict]:
-    cur = catalog.db.execute(sql, args)
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, r)) for r in cur.fetchall()]
-
-
-def _load_hit(catalog, sid: int) -> dict:
-    found = _rows(catalog, "SELECT * FROM sightings WHERE sighting_id = ?", [sid])
-    if not found:
+def _load_hit(catalog, sid: int):
+    """(SightingRecord, RecordingRecord) of hit `sid`; NotFound when either is missing."""
+    s = reads.sighting(catalog.db, sid)
+    if s is None:
         raise NotFound(f"no sighting with id {sid}")
-    s = found[0]
-    rec = _rows(catalog, "SELECT * FROM recordings WHERE recording_id = ?", [s["recording_id"]])
-    if not rec:
-        raise NotFound(f"sighting {sid}: its recording {s['recording_id'][:16]} is not catalogued")
-    jobs = _rows(catalog, "SELECT job_id, started_utc, parameters, model_versions FROM index_jobs "
-                          "WHERE job_id = ?", [rec[0]["job_id"]])
-    rec[0]["index_job"] = ({**jobs[0], "parameters": json.loads(jobs[0]["parameters"] or "null"),
-                            "model_versions": json.loads(jobs[0]["model_versions"] or "null")}
-                           if jobs else {"job_id": rec[0]["job_id"]})
-    return {"sighting": s, "recording": rec[0]}
+    rec = reads.recording(catalog.db, s.recording_id)
+    if rec is None:
+        raise NotFound(f"sighting {sid}: its recording {s.recording_id[:16]} is not catalogued")
+    return s, rec
 
 
-def _overlay(catalog, rec: dict, sid: int, blur: bool):
+def _job(catalog, job_id: str | None) -> dict:
+    """The index job that catalogued a recording, as evidence.json names it."""
+    job = reads.index_job(catalog.db, job_id)
+    return asdict(job) if job is not None else {"job_id": job_id}
+
+
+def _overlay(catalog, rec: reads.RecordingRecord, sid: int, blur: bool):
     from relecture.requisitions import media
 
-    persons = tuple(
-        media.box_tracks(json.loads(r["boxes"] or "[]"))
-        for r in _rows(catalog, "SELECT boxes FROM person_tracks WHERE recording_id = ?",
-                       [rec["recording_id"]]))
+    persons = tuple(media.box_tracks(boxes)
+                    for boxes in reads.person_box_tracks(catalog.db, rec.recording_id))
     plates = []
-    others = _rows(catalog, "SELECT sighting_id, boxes FROM sightings WHERE recording_id = ? "
-                            "AND sighting_id <> ?", [rec["recording_id"], sid])
-    for o in others:
-        reads = _rows(catalog, "SELECT t, x1, y1, x2, y2 FROM plate_reads WHERE sighting_id = ? "
-                               "ORDER BY t", [o["sighting_id"]])
-        if reads:
-            plates.append(media.PlateMask(
-                media.box_tracks(json.loads(o["boxes"] or "[]")),
-                tuple((r["t"], r["x1"], r["y1"], r["x2"], r["y2"]) for r in reads)))
-    return media.Overlay(camera=rec["camera"], start_local=rec["start_local"],
+    for o in reads.recording_sightings(catalog.db, rec.recording_id):
+        plate_reads = reads.plate_reads(catalog.db, o.sighting_id)
+        if o.sighting_id != sid and plate_reads:
+            plates.append(media.PlateMask(media.box_tracks(o.box_track()),
+                                          tuple((r.t, *r.box) for r in plate_reads)))
+    return media.Overlay(camera=rec.camera, start_local=rec.start_local,
                          persons=persons, plates=tuple(plates), blur=blur)
 
 
-def _check_source(rec: dict) -> None:
+def _check_source(rec: reads.RecordingRecord) -> None:
     from relecture.footage import sha256_file
 
-    path = Path(rec["path"])
+    path = Path(rec.path)
     if not path.is_file():
         raise FootageError(f"{path}: source recording not found (moved or purged?)")
-    if sha256_file(path) != rec["recording_id"]:
+    if sha256_file(path) != rec.recording_id:
         raise IntegrityError(f"{path}: content differs from when it was indexed (sha256 changed)")
 
 
 # -- one hit ----------------------------------------------------------------------------------
-def _export_hit(catalog, h: dict, work: Path, queries: list[str], blur: bool, margin_s: float):
+def _export_hit(catalog, s: reads.SightingRecord, rec: reads.RecordingRecord, work: Path,
+                queries: list[str], blur: bool, margin_s: float):
     from relecture.footage import sha256_file
     from relecture.requisitions import media
 
-    s, rec = h["sighting"], h["recording"]
-    sid = s["sighting_id"]
+    sid = s.sighting_id
     folder = work / "hits" / str(sid)
     folder.mkdir(parents=True)
-    src = Path(rec["path"])
+    src = Path(rec.path)
     clock = _Clock(rec)
 
     def rel(p: Path) -> str:  # path inside the bag once make_bag moves the payload to data/
         return "data/" + p.relative_to(work).as_posix()
 
     cut = media.cut_master(src, folder / ("master" + media.master_suffix(src)),
-                           max(0.0, s["first_t"] - margin_s), s["last_t"] + margin_s)
+                           max(0.0, s.first_t - margin_s), s.last_t + margin_s)
     master_sha = sha256_file(cut.path)
     master = {
         "role": "master", "file": rel(cut.path), "sha256": master_sha,
-        "size_bytes": cut.path.stat().st_size, "derived_from": rec["recording_id"],
+        "size_bytes": cut.path.stat().st_size, "derived_from": rec.recording_id,
         "transform": (f"remux, no re-encoding: {cut.packets} {cut.codec} packets of video "
                       f"stream 0 copied byte for byte into {cut.container}, from the keyframe at "
                       f"or before the sighting start minus {margin_s:g} s to the sighting end "
@@ -251,8 +242,8 @@ def _export_hit(catalog, h: dict, work: Path, queries: list[str], blur: bool, ma
                       f"name and camera time, {hidden}"),
         **clock.span(cut.start_t, cut.end_t),
     }
-    img, t = media.still_at(cut.path, cut, s["best_t"] if s["best_t"] is not None else s["first_t"])
-    vbox = media.box_tracks(json.loads(s["boxes"] or "[]")).at(t)
+    img, t = media.still_at(cut.path, cut, s.best_t if s.best_t is not None else s.first_t)
+    vbox = media.box_tracks(s.box_track()).at(t)
     plain, boxed, n = media.stills(img, t, vbox, overlay)
     still_items, still_bytes = [], {}
     for name, data, what in (("still.jpg", plain, "no marking"),
@@ -271,10 +262,10 @@ def _export_hit(catalog, h: dict, work: Path, queries: list[str], blur: bool, ma
     for i in items:
         i["sighting_id"], i["queries"] = sid, queries
     entry = {
-        "sighting_id": sid, "source_sha256": rec["recording_id"], "camera": s["camera"],
-        "vehicle_type": s["vehicle_type"], "type_conf": s["type_conf"], "colour": s["colour"],
-        "colour_conf": s["colour_conf"], "colour_alt": s["colour_alt"], "plate": s["plate"],
-        "plate_conf": s["plate_conf"], "best_t": t, **clock.span(s["first_t"], s["last_t"]),
+        "sighting_id": sid, "source_sha256": rec.recording_id, "camera": s.camera,
+        "vehicle_type": s.vehicle_type, "type_conf": s.type_conf, "colour": s.colour,
+        "colour_conf": s.colour_conf, "colour_alt": s.colour_alt, "plate": s.plate,
+        "plate_conf": s.plate_conf, "best_t": t, **clock.span(s.first_t, s.last_t),
         "queries": queries, "items": [i["file"] for i in items],
     }
     return entry, items, still_bytes
@@ -284,10 +275,10 @@ def _export_hit(catalog, h: dict, work: Path, queries: list[str], blur: bool, ma
 class _Clock:
     """Turns seconds into the recording into camera-clock and true-UTC timestamps."""
 
-    rec: dict
+    rec: reads.RecordingRecord
 
     def span(self, a: float, b: float) -> dict:
-        start_local, start_utc = self.rec["start_local"], self.rec["start_utc"]
+        start_local, start_utc = self.rec.start_local, self.rec.start_utc
         return {
             "start_t": round(a, 6), "end_t": round(b, 6),
             "start_camera": _iso(start_local + timedelta(seconds=a)),
@@ -302,8 +293,8 @@ def _iso(dt: datetime) -> str:
 
 
 # -- package files ----------------------------------------------------------------------------
-def _evidence(package_id, legal, operator, sources, hits, items, audit_extract, chain_head,
-              public_pem: bytes) -> dict:
+def _evidence(package_id, legal, operator, sources, jobs, hits, items, audit_extract,
+              chain_head, public_pem: bytes) -> dict:
     import relecture
     from relecture.models.registry import MODELS
 
@@ -326,13 +317,13 @@ def _evidence(package_id, legal, operator, sources, hits, items, audit_extract, 
                          "after the bag and covers both manifests"),
         },
         "sources": [{
-            "sha256": r["recording_id"], "path": r["path"], "camera": r["camera"],
-            "timezone": r["tz"], "clock_offset_s": r["clock_offset_s"],
+            "sha256": r.recording_id, "path": r.path, "camera": r.camera,
+            "timezone": r.tz, "clock_offset_s": r.clock_offset_s,
             "clock_offset_meaning": "camera clock ahead of true time by this many seconds",
-            "start_camera": _iso(r["start_local"]), "start_utc": _iso(r["start_utc"]) + "Z",
-            "duration_s": r["duration_s"], "codec": r["codec"], "fps": r["fps"],
-            "width": r["width"], "height": r["height"], "size_bytes": r["size_bytes"],
-            "indexed_by": r["index_job"],
+            "start_camera": _iso(r.start_local), "start_utc": _iso(r.start_utc) + "Z",
+            "duration_s": r.duration_s, "codec": r.codec, "fps": r.fps,
+            "width": r.width, "height": r.height, "size_bytes": r.size_bytes,
+            "indexed_by": jobs[r.recording_id],
         } for r in sources],
         "hits": hits,
         "items": items,

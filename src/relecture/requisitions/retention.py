@@ -141,18 +141,14 @@ class _Target:
 def _targets(catalog, site, user, req, sighting_ids: Iterable[int],
              recording_ids: Iterable[str]) -> list[_Target]:
     """What the hold covers, each checked inside the requisition's scope and user's cameras."""
-    from types import SimpleNamespace
+    from relecture import catalog_read as reads
 
     db, out = catalog.db, []
     sids = list(dict.fromkeys(int(s) for s in sighting_ids))
     if sids:
-        rows = {r[0]: r for r in db.execute(
-            "SELECT sighting_id, camera, first_utc, last_utc, recording_id FROM sightings "
-            "WHERE sighting_id IN (SELECT unnest(?::BIGINT[]))", [sids]).fetchall()}
-        access.check_hits(site, user, req, sids, [SimpleNamespace(
-            sighting_id=r[0], camera=r[1], first_utc=r[2], last_utc=r[3])
-            for r in rows.values()], "legal_hold")
-        out += [_Target(rows[s][4], s) for s in sids]
+        found = {r.sighting_id: r for r in map(lambda s: reads.sighting(db, s), sids) if r}
+        access.check_hits(site, user, req, sids, [r.ref for r in found.values()], "legal_hold")
+        out += [_Target(found[s].recording_id, s) for s in sids]
     u = site.user(user)
     for rid in dict.fromkeys(str(r).strip().lower() for r in recording_ids):
         rows = db.execute(f"SELECT r.recording_id, r.camera, r.start_utc, {_END} "

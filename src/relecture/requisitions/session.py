@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Optional
 
+from relecture import catalog_read as reads
 from relecture.catalog import Catalog, open_catalog
 from relecture.errors import AccessDenied, ModelUnavailable, UsageError
 from relecture.requisitions import access, audit, refusals
@@ -76,7 +77,7 @@ class Session:
             with open_catalog(self.home) as cat:
                 if query.like is not None:
                     access.check_hits(self.site, self.user, req, [query.like],
-                                      cat.sighting_refs([query.like]), "search")
+                                      reads.sighting_refs(cat.db, [query.like]), "search")
                 if text_encoder == "default":
                     text_encoder = _text_encoder(query, notes)
                 result = search(cat, query, limit, text_encoder, scope=scope)
@@ -85,7 +86,7 @@ class Session:
             "cameras": list(scope.cameras)}))
         return replace(result, notes=(*notes, *result.notes)) if notes else result
 
-    def show(self, sighting_id: int) -> dict:
+    def show(self, sighting_id: int) -> reads.SightingDetail:
         """One sighting in full after the view check; audited as "view"."""
         from relecture.sightings import check_sighting_id
 
@@ -93,11 +94,11 @@ class Session:
         with self._audited("view", {"sightings": [sighting_id]}), \
                 open_catalog(self.home) as cat:
             grant = access.check_hits(self.site, self.user, self.requisition, [sighting_id],
-                                      cat.sighting_refs([sighting_id]), "view")
-            d = _sighting_dict(cat, sighting_id)
+                                      reads.sighting_refs(cat.db, [sighting_id]), "view")
+            detail = reads.sighting_detail(cat, sighting_id)
         self._append(grant.event("view", self.requisition, result_count=1, objects={
-            "sightings": [sighting_id], "cameras": [d["camera"]]}))
-        return {"requisition": self.requisition.reference, **d}
+            "sightings": [sighting_id], "cameras": [detail.sighting.camera]}))
+        return detail
 
     def export(self, ids: list[int], out_dir: Path, blur: bool = True):
         """A signed evidence package of the hits `ids` in the new (or empty) `out_dir`;
@@ -111,7 +112,7 @@ class Session:
         if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
             raise UsageError(f"{out_dir}: already exists and is not empty; choose a new --out")
         with self._audited("export", {"sightings": ids}), open_catalog(self.home) as cat:
-            refs = cat.sighting_refs(ids)
+            refs = reads.sighting_refs(cat.db, ids)
             grant = access.check_hits(self.site, self.user, self.requisition, ids, refs,
                                       "export")
         # Audited with the catalog closed: each append records the log's new end in the
@@ -245,49 +246,3 @@ def _text_encoder(query, notes: list[str]):
     except (ModelUnavailable, ImportError) as e:
         notes.append(str(e))
         return None
-
-
-def _sighting_dict(cat, sighting_id: int) -> dict:
-    from datetime import timedelta
-
-    from relecture.search.query import utc_to_local
-
-    cur = cat.db.execute("SELECT * FROM sightings WHERE sighting_id = ?", [sighting_id])
-    s = dict(zip([d[0] for d in cur.description], cur.fetchone()))
-    cur = cat.db.execute("SELECT path, tz, clock_offset_s, start_local, start_utc, "
-                         "duration_s, codec, fps, width, height FROM recordings "
-                         "WHERE recording_id = ?", [s["recording_id"]])
-    row = cur.fetchone()
-    rec = dict(zip([d[0] for d in cur.description], row)) if row else {}
-    reads = cat.db.execute("SELECT t, text, confidence, source, x1, y1, x2, y2 FROM "
-                           "plate_reads WHERE sighting_id = ? ORDER BY t",
-                           [sighting_id]).fetchall()
-    thumb = str(cat.thumbnail_path(s["thumbnail"])) if s["thumbnail"] else None
-    tz = rec.get("tz") or "Europe/Paris"
-    offset = timedelta(seconds=rec.get("clock_offset_s") or 0.0)
-
-    def cam_time(utc):
-        return (utc_to_local(utc, tz) + offset).isoformat(sep=" ") if utc else None
-
-    return {
-        "sighting_id": sighting_id, "camera": s["camera"],
-        "first_camera_time": cam_time(s["first_utc"]), "last_camera_time": cam_time(s["last_utc"]),
-        "tz": tz, "clock_offset_s": rec.get("clock_offset_s"),
-        "first_utc": s["first_utc"].isoformat() + "Z" if s["first_utc"] else None,
-        "last_utc": s["last_utc"].isoformat() + "Z" if s["last_utc"] else None,
-        "vehicle_type": s["vehicle_type"], "type_conf": s["type_conf"],
-        "colour": s["colour"], "colour_conf": s["colour_conf"],
-        "colour_alt": s["colour_alt"], "colour_alt_conf": s["colour_alt_conf"],
-        "colour_distribution": s.get("colour_p"),  # None: indexed before they were kept
-        "plate": s["plate"], "plate_conf": s["plate_conf"],
-        "plate_reads": [{"t": r[0], "text": r[1], "confidence": r[2], "source": r[3],
-                         "box": [r[4], r[5], r[6], r[7]]} for r in reads],
-        "recording": {"sha256": s["recording_id"], "path": rec.get("path"),
-                      "start_camera": rec["start_local"].isoformat(sep=" ")
-                      if rec.get("start_local") else None,
-                      "duration_s": rec.get("duration_s"), "codec": rec.get("codec"),
-                      "fps": rec.get("fps"), "size": [rec.get("width"), rec.get("height")]},
-        "offsets_s": {"first": s["first_t"], "last": s["last_t"], "best": s["best_t"]},
-        "thumbnail": thumb,
-        "embedding_space": s["embedding_space"],
-    }

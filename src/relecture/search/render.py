@@ -139,3 +139,37 @@ def contact_sheet(result: SearchResult, title: str = "relecture: search results"
         f'<p class="lead">Each hit is an investigative lead to be reviewed on the footage, '
         f"not an identification.</p></body></html>"
     )
+
+
+def sighting_to_dict(detail, reference: str) -> dict:
+    """`relecture show --json`: one `catalog_read.SightingDetail` seen under `reference`."""
+    from relecture.catalog_read import RecordingRecord
+
+    s = detail.sighting
+    rec = detail.recording or RecordingRecord.unknown(s.recording_id)
+
+    def cam_time(utc):
+        return rec.camera_time(utc).isoformat(sep=" ") if utc else None
+
+    return {
+        "requisition": reference, "sighting_id": s.sighting_id, "camera": s.camera,
+        "first_camera_time": cam_time(s.first_utc), "last_camera_time": cam_time(s.last_utc),
+        "tz": rec.zone, "clock_offset_s": rec.clock_offset_s,
+        "first_utc": s.first_utc.isoformat() + "Z" if s.first_utc else None,
+        "last_utc": s.last_utc.isoformat() + "Z" if s.last_utc else None,
+        "vehicle_type": s.vehicle_type, "type_conf": s.type_conf,
+        "colour": s.colour, "colour_conf": s.colour_conf,
+        "colour_alt": s.colour_alt, "colour_alt_conf": s.colour_alt_conf,
+        "colour_distribution": s.colour_p,  # None: indexed before they were kept
+        "plate": s.plate, "plate_conf": s.plate_conf,
+        "plate_reads": [{"t": r.t, "text": r.text, "confidence": r.confidence,
+                         "source": r.source, "box": list(r.box)} for r in detail.reads],
+        "recording": {"sha256": s.recording_id, "path": rec.path,
+                      "start_camera": rec.start_local.isoformat(sep=" ")
+                      if rec.start_local else None,
+                      "duration_s": rec.duration_s, "codec": rec.codec,
+                      "fps": rec.fps, "size": [rec.width, rec.height]},
+        "offsets_s": {"first": s.first_t, "last": s.last_t, "best": s.best_t},
+        "thumbnail": str(detail.thumbnail) if detail.thumbnail else None,
+        "embedding_space": s.embedding_space,
+    }
