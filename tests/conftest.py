@@ -39,3 +39,12 @@ def home(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("RELECTURE_HOME", str(h))
     monkeypatch.setenv("RELECTURE_USER", "test-operator")
     return h
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """A test that takes the `shared_data` fixture is marked `shared_data` and `slow` (it
+    runs real models on ../shared/data), so `-m "not slow"` leaves it out."""
+    for item in items:
+        if "shared_data" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.shared_data)
+            item.add_marker(pytest.mark.slow)

@@ -11,7 +11,7 @@ import pytest
 
 from relecture.catalog import Catalog
 from relecture.settings import Home
-from relecture.vectors import VectorIndex
+from relecture.search.vectors import VectorIndex
 from tests.cli_builders import (REF, add_recording, audit_records, cli, indexed_home,
                                 search_json, sha, write_site)
 

@@ -19,6 +19,9 @@ FOOTAGE = REPO / "sample_footage"
 runner = CliRunner()
 
 
+pytestmark = pytest.mark.slow  # the real models on the sample footage
+
+
 @pytest.fixture(scope="module")
 def indexed(tmp_path_factory):
     """The sample footage indexed once into a fresh home; yields (home, expected manifest)."""

@@ -47,6 +47,7 @@ def test_summary_counts_ranks_within_k_and_at_any_rank():
     assert m["mean_hits"] == 10.0 and m["recall_at_k_sure"] == 0.5
 
 
+@pytest.mark.slow
 def test_eval_requisitions_on_the_sample_footage(tmp_path):
     """Indexes two sample clips with the real models (about a minute on one core)."""
     n = write_passages(tmp_path / "passages")

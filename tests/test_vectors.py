@@ -6,7 +6,7 @@ import numpy as np
 
 from relecture.catalog import Catalog
 from relecture.settings import Home
-from relecture.vectors import VectorIndex
+from relecture.search.vectors import VectorIndex
 
 
 def _add(cat, sid, vector, space="s"):
@@ -33,7 +33,7 @@ def test_index_builds_syncs_and_rebuilds(tmp_path):
 
 
 def test_selector_keeps_ranking_inside_the_filtered_set(tmp_path, monkeypatch):
-    monkeypatch.setattr("relecture.vectors.SMALL_SET", 10)  # take the FAISS selector path
+    monkeypatch.setattr("relecture.search.vectors.SMALL_SET", 10)  # take the FAISS selector path
     n = 200
     rng = np.random.default_rng(0)
     vectors = rng.normal(size=(n, 8)).astype(np.float32)
@@ -52,7 +52,7 @@ def test_selector_keeps_ranking_inside_the_filtered_set(tmp_path, monkeypatch):
 
 def test_small_filtered_sets_are_ranked_from_the_catalog_without_loading_the_index(
         tmp_path, monkeypatch):
-    from relecture.vectors import Similarities
+    from relecture.search.vectors import Similarities
 
     rng = np.random.default_rng(1)
     vectors = rng.normal(size=(50, 8)).astype(np.float32)

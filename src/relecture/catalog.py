@@ -9,7 +9,6 @@ never leave a vector without its sighting or the reverse.
 from __future__ import annotations
 
 import json
-import os
 import random
 import time
 import uuid
@@ -22,6 +21,7 @@ import duckdb
 import numpy as np
 
 from relecture.errors import RelectureError
+from relecture.files import write_atomic
 from relecture.footage import Recording
 from relecture.settings import Home
 from relecture.indexer.colour import COLOURS
@@ -342,10 +342,7 @@ class Catalog:
 
     def _write_thumbnail(self, sha256: str, s: Sighting) -> str:
         name = f"{sha256[:16]}_{s.track_id}.jpg"
-        final = self.home.thumbnails_dir / name
-        tmp = final.with_suffix(".tmp")
-        tmp.write_bytes(s.thumbnail_jpeg)
-        os.replace(tmp, final)
+        write_atomic(self.home.thumbnails_dir / name, s.thumbnail_jpeg)
         return name
 
     # -- reads --------------------------------------------------------------------------

@@ -35,9 +35,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from relecture.errors import FootageError, RelectureError, UsageError
+from relecture.times import DEFAULT_TZ, iso_instant
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mkv", ".mov"})
-DEFAULT_TZ = "Europe/Paris"
 CAMERA_ID = re.compile(r"[A-Z0-9][A-Z0-9_-]{0,31}")
 # A camera whose clock was never set shows 1970 or 2000: decades, not centuries.
 MAX_CLOCK_OFFSET_S = 100 * 365.25 * 86400
@@ -174,7 +174,7 @@ def _checked(raw: dict, names: dict[str, str], error: type[RelectureError]) -> S
         if not isinstance(start, str):
             raise bad("start", "a start time is an ISO 8601 string")
         try:
-            start = datetime.fromisoformat(start.strip().replace(" ", "T", 1))
+            start = iso_instant(start)
         except ValueError:
             raise bad("start", "use ISO 8601, e.g. 2023-01-30T14:00:00") from None
     if tz is not None:

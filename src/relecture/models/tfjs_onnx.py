@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from relecture.files import write_atomic
+
 _TF_DTYPES = {"DT_FLOAT": np.float32, "DT_INT32": np.int32, "DT_INT64": np.int64}
 _NHWC_TO_NCHW = [0, 3, 1, 2]
 _NCHW_TO_NHWC = [0, 2, 3, 1]
@@ -266,6 +268,4 @@ def convert(model_json: Path, out: Path) -> None:
     m.ir_version = 8
     onnx.checker.check_model(m)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(out.suffix + ".part")
-    tmp.write_bytes(m.SerializeToString())
-    tmp.replace(out)
+    write_atomic(out, m.SerializeToString(), mode=0o644)

@@ -22,7 +22,7 @@ from relecture.errors import IntegrityError
 from relecture.requisitions import keys
 from relecture.requisitions.audit_format import (FORMAT, canonical, head_message,
                                                  legacy_message, signed)
-from relecture.requisitions.files import write_atomic
+from relecture.files import write_atomic
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _FIELDS = {"format", "seq", "hash", "since_checkpoint", "log_bytes", "log_sha256", "key_id",

@@ -17,7 +17,7 @@ import secrets
 from pathlib import Path
 
 from relecture.errors import IntegrityError, UsageError
-from relecture.requisitions.files import create_once
+from relecture.files import create_once
 from relecture.settings import Home
 
 SIGNING_KEY = "audit_ed25519.pem"

@@ -26,7 +26,7 @@ from typing import Iterable
 
 from relecture.errors import NotFound, UsageError
 from relecture.requisitions import access, audit, refusals
-from relecture.requisitions.files import create_once, write_atomic
+from relecture.files import create_once, write_atomic
 from relecture.requisitions.scope import (Scope, iso_utc, make_scope, parse_utc,
                                           scope_from_dict)
 from relecture.requisitions.site import Site

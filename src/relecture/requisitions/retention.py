@@ -70,7 +70,7 @@ def _ids(db, sql: str, args: list) -> list:
 def purge(catalog, home, site, user: str, cutoff: datetime, dry_run: bool = False
           ) -> PurgeReport:
     """Remove every derived row and file of the unheld recordings that ended before `cutoff`."""
-    from relecture.vectors import _files
+    from relecture.search.vectors import _files
 
     grant = access.authorise(site, user, "purge")
     db = catalog.db

@@ -35,7 +35,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from relecture.errors import AccessDenied, UsageError
-from relecture.requisitions.files import create_once
+from relecture.files import create_once
 from relecture.settings import Home
 
 ROLES = ("operator", "investigator", "magistrate", "auditor")

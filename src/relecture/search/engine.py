@@ -365,7 +365,7 @@ def _plate_keys_coverage(catalog: Catalog) -> int | None:
 
 def _add_similarities(catalog: Catalog, ranking: tuple[str, np.ndarray], rows: list[_Row],
                       keep: int) -> None:
-    from relecture.vectors import Similarities
+    from relecture.search.vectors import Similarities
 
     space, vector = ranking
     ids = _with_vectors(catalog, space, [r.values["sighting_id"] for r in rows])
@@ -387,7 +387,7 @@ def _by_vector(catalog: Catalog, query: Query, where: str, ranking: tuple[str, n
                limit: int) -> tuple[list[_Row], int]:
     """Rank the whole filtered set by similarity, tier by tier (colour, type), so that a
     tier is never displaced by a more similar sighting of a worse tier."""
-    from relecture.vectors import Similarities
+    from relecture.search.vectors import Similarities
 
     space, vector = ranking
     data = catalog.db.execute(

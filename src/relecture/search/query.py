@@ -35,8 +35,8 @@ from relecture.errors import QueryError
 from relecture.search import lexicon as lx
 from relecture.search.plates import PlatePattern
 from relecture.sightings import check_sighting_id
+from relecture.times import DEFAULT_TZ
 
-DEFAULT_TZ = "Europe/Paris"
 NIGHT = (20 * 60, 30 * 60)
 DAY_PARTS = {
     "matin": (6 * 60, 12 * 60), "morning": (6 * 60, 12 * 60),

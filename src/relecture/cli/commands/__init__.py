@@ -7,7 +7,7 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    from relecture.commands import audit, export, models, requisition, retention, search
+    from relecture.cli.commands import audit, export, models, requisition, retention, search
 
     app.add_typer(models.app, name="models")
 

@@ -13,11 +13,12 @@ from typing import Optional
 
 import typer
 
-from relecture.commands import register
-from relecture.commands.common import (  # noqa: F401
+from relecture.cli.commands import register
+from relecture.cli.commands.common import (  # noqa: F401
     HomeOption, RequisitionOption, _home, _run, err, out,
 )
 from relecture.settings import current_user
+from relecture.times import DEFAULT_TZ
 
 app = typer.Typer(
     help="relecture: search recorded CCTV for vehicles (type, colour, plate), per requisition.",
@@ -63,7 +64,7 @@ def index_cmd(
         None, help="Camera id (1-32 of A-Z 0-9 _ -), overriding names and sidecars."),
     start: Optional[str] = typer.Option(
         None, help="Recording start on the camera clock, ISO 8601 (e.g. 2023-01-30T14:00:00)."),
-    tz: Optional[str] = typer.Option(None, help="Camera time zone [default: Europe/Paris]."),
+    tz: Optional[str] = typer.Option(None, help=f"Camera time zone [default: {DEFAULT_TZ}]."),
     clock_offset: Optional[float] = typer.Option(
         None, "--clock-offset", help="Seconds the camera clock is ahead of true time."),
     workers: int = typer.Option(1, "--workers", min=1, help="Processes to index with."),
@@ -101,7 +102,7 @@ def index_cmd(
     from relecture.footage import flag_hints
     from relecture.indexer.job import Archive, JobOptions, NamedFiles, run_job
     from relecture.indexer.pipeline import IndexConfig
-    from relecture.render_index import IndexProgressBars, print_index_report
+    from relecture.cli.render_index import IndexProgressBars, print_index_report
 
     hints = _run(lambda: flag_hints(camera, start, tz, clock_offset))
     from relecture.indexer.detect import KINDS
@@ -119,7 +120,7 @@ def index_cmd(
     options = JobOptions(hints, config, workers, ray, settle_s=settle,
                          requisition=requisition)
     if archive is not None:
-        from relecture.render_archive import ArchiveProgressBar, print_archive_report
+        from relecture.cli.render_archive import ArchiveProgressBar, print_archive_report
 
         with ArchiveProgressBar(err) as bar:
             report = _run(lambda: run_job(Archive(archive), _home(home), current_user(),
@@ -188,7 +189,7 @@ def eval_cmd(
 
     Example: relecture eval requisitions --data ../shared/data/passages --k 10 --json
     """
-    from relecture.render_eval import EvalProgress, print_metrics
+    from relecture.cli.render_eval import EvalProgress, print_metrics
 
     if what not in EVALUATIONS:
         err.print(f"[bold red]error:[/] unknown evaluation {what!r}: use one of {', '.join(EVALUATIONS)}")

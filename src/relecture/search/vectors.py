@@ -10,13 +10,13 @@ cosine similarity.
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
 import numpy as np
 
 from relecture.catalog import Catalog
+from relecture.files import write_atomic
 
 SMALL_SET = 20_000  # below this many ids, reconstruct and dot; above, FAISS with a selector
 
@@ -154,11 +154,7 @@ def _write(index, files: tuple[Path, Path], state: dict) -> None:
     try:
         files[0].parent.mkdir(parents=True, exist_ok=True)
         files[1].unlink(missing_ok=True)
-        tmp = files[0].with_suffix(".faiss.tmp")
-        faiss.write_index(index, str(tmp))
-        os.replace(tmp, files[0])
-        tmp_state = files[1].with_suffix(".json.tmp")
-        tmp_state.write_text(json.dumps(state))
-        os.replace(tmp_state, files[1])
+        write_atomic(files[0], faiss.serialize_index(index).tobytes())
+        write_atomic(files[1], json.dumps(state).encode())
     except OSError:
         pass

@@ -10,7 +10,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from relecture.commands.common import _run, err, out
+from relecture.cli.commands.common import _run, err, out
 
 app = typer.Typer(help="Models: provenance, licence, status; fetch the convertible ones.",
                   invoke_without_command=True, no_args_is_help=False)

@@ -14,7 +14,7 @@ from rich.table import Table
 from relecture.indexer.outcome import FileOutcome
 from relecture.indexer.report import IndexReport
 from relecture.indexer.task import FileTask
-from relecture.render_index import print_policy
+from relecture.cli.render_index import print_policy
 
 
 class ArchiveProgressBar:

@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from relecture.commands.common import (HomeOption, RequisitionOption, _home, _run, err, fail,
+from relecture.cli.commands.common import (HomeOption, RequisitionOption, _home, _run, err, fail,
                                        fmt_time, out)
 from relecture.errors import UsageError
 
@@ -84,7 +84,7 @@ def search_cmd(
     refused, never dropped), 4 audit log broken, 5 no open requisition, outside its scope,
     or a --like sighting outside it or unknown (one answer for both). Refusals are audited.
     """
-    from relecture.requisitions.files import write_atomic
+    from relecture.files import write_atomic
     from relecture.requisitions.session import Session
     from relecture.search.render import contact_sheet, to_dict
     from relecture.search.request import SearchRequest

@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from relecture.commands.common import (HomeOption, RequisitionOption, _home, _run, err, out,
+from relecture.cli.commands.common import (HomeOption, RequisitionOption, _home, _run, err, out,
                                        parse_ids)
 from relecture.times import parse_instant
 

@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from relecture.commands.common import HomeOption, RequisitionOption, _home, _run, out
+from relecture.cli.commands.common import HomeOption, RequisitionOption, _home, _run, out
 from relecture.errors import UsageError
 
 app = typer.Typer(help="Verify the audit log, or read a requisition's audit entries.",

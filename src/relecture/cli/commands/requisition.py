@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from relecture.commands.common import HomeOption, _home, _run, err, out
+from relecture.cli.commands.common import HomeOption, _home, _run, err, out
 from relecture.errors import UsageError
 from relecture.times import DEFAULT_TZ, parse_instant
 
