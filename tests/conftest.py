@@ -23,13 +23,11 @@ def shared_data() -> Path:
 def fake_models(monkeypatch):
     """Indexing with tests/fakes' detector and describer instead of the real models (use it
     with `pytestmark = pytest.mark.usefixtures("fake_models")`)."""
-    from relecture.indexer import task
     from tests.archive_fakes import fake_components
 
+    # a worker's models are cached per process, keyed by the factory: nothing to clear
     monkeypatch.setattr("relecture.indexer.pipeline.build_components", fake_components)
-    task.clear_models()  # a worker's models are cached per process
     yield
-    task.clear_models()
 
 
 @pytest.fixture

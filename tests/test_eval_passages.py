@@ -207,9 +207,12 @@ def test_eval_passages_cli_on_a_real_clip(shared_data, tmp_path):
     assert m["detector"] == IndexConfig().detector  # what `relecture index` runs
     assert m["n"] == len(labelled) == m["per_video"][name]["n"]
     assert 0 < m["found"] <= m["n"]
-    assert 0.0 <= m["recall"] <= 1.0 and 0.0 <= m["recall_sure"] <= 1.0
+    # what the report says must add up: recall is the share of labelled passages found, and
+    # the motorway clip's passages are mostly found (BENCHMARKS: eval passages)
+    assert m["recall"] == pytest.approx(m["found"] / m["n"]) and m["recall"] >= 0.5
+    assert m["recall_sure"] == pytest.approx(m["found_sure"] / m["n_sure"])
     assert m["sightings"] == m["found"] + m["duplicates"] + m["unmatched"]
-    assert 0.0 <= m["type_accuracy"] <= 1.0 and 0.0 <= m["colour_accuracy"] <= 1.0
+    assert m["type_accuracy"] >= 0.5  # most found passages get their labelled type
     assert m["cpu_s"] > 0 and m["rtf"] > 0 and m["video_s"] == pytest.approx(11.1, abs=0.5)
     assert len(m["missed"]) == m["n"] - m["found"]
 

@@ -199,7 +199,6 @@ def test_ctrl_c_after_a_commit_says_what_was_committed_and_audits_it(tmp_path, h
     assert end["objects"]["recordings"] == [sha] and "Ctrl-C" in end["reason"]
 
     monkeypatch.setattr("relecture.indexer.pipeline.build_components", fake_components)
-    task.clear_models()
     again = index(*map(str, clips))
     assert again.exit_code == 0, again.output
     assert len(rows(home, "SELECT * FROM recordings")) == 3

@@ -24,5 +24,7 @@ def test_ray_runs_the_tasks_and_the_catalog_is_the_same_as_locally(tmp_path, hom
     assert not ray.is_initialized()  # the private cluster is shut down after the job
     assert report.executor == "ray" and report.count("indexed") == 4, report.as_dict()
     assert local.count("indexed") == 4
-    assert all(v > 0 for v in report.peak_rss_kb.values())
+    # each worker's peak memory, as the report prints it: a Python process with numpy and
+    # DuckDB loaded holds tens of MB, far from 0 and from the whole machine
+    assert all(20_000 < v < 8_000_000 for v in report.peak_rss_kb.values())
     assert catalog_content(home) == catalog_content(tmp_path / "local")

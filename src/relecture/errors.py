@@ -1,6 +1,7 @@
 """Every error a user can meet, each with the exit code the CLI returns for it.
 
-One wrapper in `cli.py` turns these into a one-line message on stderr and `exit_code`.
+One wrapper, `_run` in `cli/commands/common.py`, turns these into a one-line message on
+stderr and `exit_code`.
 Exit codes: 0 ok, 1 unexpected failure, 2 bad usage or input, 3 some files failed,
 4 integrity broken (audit chain, package), 5 access refused (scope, requisition),
 6 a required model or weights file is missing.

@@ -1,7 +1,7 @@
 """Turn a finished vehicle track and its best views into a described `Sighting`.
 
 The describers (type, colour, plate, embedding) are passed in, each loaded once per
-process by `pipeline.build_describer`; this module only combines their answers.
+process by `pipeline.build_components`; this module only combines their answers.
 """
 
 from __future__ import annotations

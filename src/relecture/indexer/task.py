@@ -122,21 +122,29 @@ def _peak_rss_kb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
 
 
-@functools.cache
 def _components(factory, config: IndexConfig, extractors: tuple[str, ...],
                 threads: int | None = None):
-    """Models for this worker process, loaded on its first file and reused after."""
+    """Models for this worker process, loaded on its first file and reused after. The cache
+    is keyed by the factory itself (`pipeline.build_components` unless one is given), so a
+    test that swaps the factory gets its own models without clearing anything."""
+    if factory is None:
+        from relecture.indexer import pipeline
+
+        factory = pipeline.build_components
+    return _loaded(factory, config, extractors, threads)
+
+
+@functools.cache
+def _loaded(factory, config: IndexConfig, extractors: tuple[str, ...], threads: int | None):
     if threads:
         limit_threads(threads)
-    if factory is None:
-        from relecture.indexer.pipeline import build_components as factory
     detector, describer = factory(config, threads)
     return detector, restrict_describer(describer, extractors)
 
 
 def clear_models() -> None:
-    """Forget this process's loaded models (tests swap the model factory between jobs)."""
-    _components.cache_clear()
+    """Forget this process's loaded models (to free their memory)."""
+    _loaded.cache_clear()
 
 
 def limit_threads(n: int) -> None:

@@ -52,7 +52,7 @@ class TimeWindow:
     """A half-open interval [start, end) of naive UTC instants; None is unbounded.
 
     `wall_clock` windows were read as local times ("hier 8h-9h") and are re-read in each
-    camera's own zone; others ("last 2 hours", an aware --start) are absolute instants.
+    camera's own zone; others ("last 2 hours", an aware --from) are absolute instants.
     """
 
     start: datetime | None
@@ -561,7 +561,7 @@ def merge_flags(query: Query, cameras: Iterable[str] | None = None, start: datet
     if start is not None or end is not None:
         s, e = flag_time(start, query.tz), flag_time(end, query.tz)
         if s is not None and e is not None and e <= s:
-            raise QueryError(f"--end ({end}) must be after --start ({start})")
+            raise QueryError(f"--to ({end}) must be after --from ({start})")
         aware = any(v is not None and v.tzinfo is not None for v in (start, end))
         changes["windows"] = (TimeWindow(s, e, wall_clock=not aware),)
     if (found := _words_to(types, lx.lookup_types, "vehicle type", lx.VEHICLE_TYPES)) is not None:
