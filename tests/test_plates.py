@@ -202,13 +202,9 @@ def _two_plates() -> tuple[np.ndarray, tuple, tuple]:
 
 
 def _reader(detector, ocr, whole_image=False):
-    from types import SimpleNamespace
-
     from relecture.indexer.plates import PlateReader
 
-    reader = PlateReader(whole_image=whole_image)
-    reader._alpr = SimpleNamespace(detector=detector, ocr=ocr)
-    return reader
+    return PlateReader(whole_image=whole_image, detector=detector, ocr=ocr)
 
 
 def test_a_french_plate_box_is_read_after_a_sure_foreign_read():

@@ -1,5 +1,5 @@
 """Adapters around the plate models (declared in `relecture.models.registry`, never
-downloaded), plugged into fast-alpr's `ALPR` as a custom `BaseDetector` / `BaseOCR`:
+downloaded), injected into `indexer.plates.PlateReader`:
 - `platedet` (YOLOv8s-seg, one class) finds plate boxes;
 - RapidOCR (PP-OCRv4 text detection + recognition) finds and reads text lines.
 
@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from relecture.indexer.plate_text import TextBox, candidates_from_text
+from relecture.indexer.plate_text import TextBox
 
 
 class PlatedetDetector:
-    """fast-alpr `BaseDetector` around the offline `platedet` ONNX model (YOLOv8s-seg)."""
+    """The offline `platedet` ONNX model (YOLOv8s-seg, one class): plate boxes."""
 
     def __init__(self, conf_threshold: float = 0.1, iou_threshold: float = 0.4,
                  max_boxes: int = 3, threads: int = 1) -> None:
@@ -64,22 +64,10 @@ class PlatedetDetector:
                 out.append(((x1, y1, x2, y2), float(scores[i])))
         return out
 
-    def predict(self, frame: np.ndarray):  # fast_alpr.base.BaseDetector
-        """Padded plate boxes as fast-alpr detections (`ALPR.predict` crops them as they are,
-        and the OCR needs the margin)."""
-        from open_image_models.detection.core.base import BoundingBox, DetectionResult
-
-        h, w = frame.shape[:2]
-        return [DetectionResult(label="plate", confidence=c,
-                                bounding_box=BoundingBox(*pad(b, w, h, 0.15, 0.5)))
-                for b, c in self.boxes(frame)]
-
 
 class RapidPlateOCR:
-    """fast-alpr `BaseOCR` around RapidOCR (PP-OCRv4): reads a padded plate crop at a couple
-    of heights and keeps the most plate-like line."""
+    """RapidOCR (PP-OCRv4): finds and reads text lines, or recognises a tight crop."""
 
-    source = "rapidocr"
     DET_MAX_SIDE = 960
 
     def __init__(self, threads: int = 1) -> None:
@@ -109,25 +97,6 @@ class RapidPlateOCR:
         result, _ = self.engine(img, use_cls=False)
         return [TextBox(str(text), float(conf), np.asarray(quad, np.float32) / scale)
                 for quad, text, conf in (result or [])]
-
-    def recognise(self, image_bgr: np.ndarray) -> tuple[str, float]:
-        """Recognition only (no text detection) of a tight crop."""
-        result, _ = self.engine(image_bgr, use_det=False, use_cls=False)
-        if not result:
-            return "", 0.0
-        text, conf = result[0]
-        return str(text), float(conf)
-
-    def predict(self, cropped_plate: np.ndarray):  # fast_alpr.base.BaseOCR
-        from fast_alpr.base import OcrResult
-
-        h = max(cropped_plate.shape[0], 1)
-        crop = whiten_colours(cropped_plate)
-        found = candidates_from_text(self.text_boxes(crop, 96 / h), self.source, 1.0)
-        if not found:
-            return None
-        score, best = max(found, key=lambda x: x[0])
-        return OcrResult(text=best.text, confidence=best.confidence)
 
 
 def pad(box, w: int, h: int, px: float, py: float) -> tuple[int, int, int, int]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
+from typing import Protocol
 
 import numpy as np
 
@@ -21,6 +22,19 @@ from relecture.indexer.plate_text import (
     PlateCandidate, TextBox, candidates_from_text, joined_candidate, lines, stacked, union,
 )
 from relecture.plate_grammar import is_french
+
+
+class PlateDetector(Protocol):
+    """Finds plate boxes: ((x1, y1, x2, y2), confidence) pairs in image pixels."""
+
+    def boxes(self, image_bgr: np.ndarray) -> list[tuple[tuple[float, float, float, float],
+                                                         float]]: ...
+
+
+class TextReader(Protocol):
+    """Finds and reads text lines in an image resized by `scale` first."""
+
+    def text_boxes(self, image_bgr: np.ndarray, scale: float = 1.0) -> list[TextBox]: ...
 
 
 class PlateReader:
@@ -40,38 +54,33 @@ class PlateReader:
     CROP_HEIGHTS = (64, 128)
 
     def __init__(self, whole_image: bool = True, max_candidates: int = 5,
-                 text_first: bool = False, threads: int = 1) -> None:
+                 text_first: bool = False, threads: int = 1,
+                 detector: PlateDetector | None = None, ocr: TextReader | None = None) -> None:
         self.whole_image = whole_image
-        self.threads = threads  # per ONNX Runtime session
+        self.threads = threads  # per ONNX Runtime session of the models built here
         self.max_candidates = max_candidates
         # On a vehicle crop, RapidOCR over the whole crop costs about a quarter of platedet
         # (a 640x640 YOLOv8s-seg pass, ~0.55 CPU-s here) and usually reads the plate sure
         # enough: `text_first` tries it first and runs platedet only when it does not.
         self.text_first = text_first
-        self._alpr = None
+        self._detector, self._ocr = detector, ocr  # injected, or built on first use
         self._lock = threading.Lock()
 
-    def _load(self):
+    @property
+    def detector(self) -> PlateDetector:
+        """The plate box detector (platedet unless one was injected)."""
         with self._lock:
-            if self._alpr is None:
-                from fast_alpr import ALPR
-
-                from fast_alpr.base import BaseDetector, BaseOCR
-
-                # virtual subclasses: fast-alpr is only imported once a plate is to be read
-                BaseDetector.register(PlatedetDetector)
-                BaseOCR.register(RapidPlateOCR)
-                self._alpr = ALPR(detector=PlatedetDetector(threads=self.threads),
-                                  ocr=RapidPlateOCR(self.threads))
-        return self._alpr
+            if self._detector is None:
+                self._detector = PlatedetDetector(threads=self.threads)
+            return self._detector
 
     @property
-    def detector(self) -> PlatedetDetector:
-        return self._load().detector
-
-    @property
-    def ocr(self) -> RapidPlateOCR:
-        return self._load().ocr
+    def ocr(self) -> TextReader:
+        """The text line reader (RapidOCR unless one was injected)."""
+        with self._lock:
+            if self._ocr is None:
+                self._ocr = RapidPlateOCR(self.threads)
+            return self._ocr
 
     def read(self, image_bgr: np.ndarray) -> list[PlateCandidate]:
         """Plate candidates in the image, best first (empty when nothing plate-like is read)."""
