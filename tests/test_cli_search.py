@@ -210,3 +210,13 @@ def test_contact_sheet_renders_in_a_headless_browser(env, tmp_path):
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert eb.SUBJECT_PLATE in dom.stdout and "Understood as" in dom.stdout
     assert dom.stdout.count('class="card"') == 2
+
+
+def test_hours_without_a_day_apply_to_the_requisitions_day(env):
+    # The requisition covers 30/01/2023 13:55-14:10; today is years later, so "14h-15h" alone
+    # would mean today's or yesterday's and be refused as outside the requisition.
+    data = search_json(env["home"], "entre 14h et 15h", "-r", REF)
+    assert env["sid"] in {h["sighting_id"] for h in data["hits"]}
+    assert "on each day of the requisition: 2023-01-30" in data["understood"]
+    r = cli(env["home"], "search", "entre 18h et 19h", "-r", REF)
+    assert r.exit_code == 5 and "outside requisition" in r.stderr  # those hours meet no range

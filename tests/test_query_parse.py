@@ -356,3 +356,20 @@ def test_describe_says_what_was_understood():
                     "white (ranked by colour likelihood, not a filter) · plate AB1?3*")
     strict = merge_flags(parse_query("camionnette blanche", NOW), strict=True)
     assert describe(strict) == "van · white only (strict)"
+
+
+def test_hours_without_a_day_spread_over_the_days_a_requisition_covers():
+    from relecture.search.query import on_days
+
+    q = parse_query("entre 14h et 16h", NOW)
+    # two Paris days, 31/01 08:00 UTC to 02/02 10:00 UTC: 14h-16h on 02/02 meets no range
+    spans = [(datetime(2023, 1, 31, 8), datetime(2023, 2, 1, 23)),
+             (datetime(2023, 2, 2, 9), datetime(2023, 2, 2, 10))]
+    spread = on_days(q, spans)
+    assert [d.isoformat() for d in spread.days] == ["2023-01-31", "2023-02-01"]
+    assert [(w.start, w.end) for w in spread.windows] == [
+        (datetime(2023, 1, 31, 13), datetime(2023, 1, 31, 15)),
+        (datetime(2023, 2, 1, 13), datetime(2023, 2, 1, 15))]
+    assert "on each day of the requisition: 2023-01-31, 2023-02-01" in describe(spread)
+    dated = parse_query("hier entre 14h et 16h", NOW)
+    assert on_days(dated, spans) == dated  # a day was given: it is kept

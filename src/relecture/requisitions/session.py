@@ -65,7 +65,9 @@ class Session:
 
         req = self.requisition
         query = request.query(now or datetime.now(timezone.utc),
-                              req.scope.cameras if req is not None else ())
+                              req.scope.cameras if req is not None else (),
+                              [(r.start, r.end) for r in req.scope.ranges] if req is not None
+                              else ())
         asked = {**audit.query_reference(self.home, request.line(), query),
                  "cameras": list(query.cameras),
                  "sightings": [] if query.like is None else [query.like]}

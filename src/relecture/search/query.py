@@ -12,7 +12,8 @@ dropping it would run a wider search than the one asked.
 Decisions a user may need to know (`describe` shows the result of each):
 - Times are the camera's local time (true time; the camera's clock offset is corrected by
   the catalog). Day/month order is French: 03/04 is 3 April.
-- A time without a day is its most recent occurrence: "14h-16h" at 10:00 means yesterday.
+- A time without a day is its most recent occurrence: "14h-16h" at 10:00 means yesterday;
+  under a requisition it is each day of the requisition's ranges instead (`on_days`).
 - A day without a year is its most recent occurrence up to today.
 - "after T" runs to midnight, or, for T from 18:00, to 06:00 the next morning (the end of
   that night); "before T" starts at midnight; a single time "14h" means 13:30-14:30.
@@ -79,6 +80,10 @@ class Query:
     text: tuple[str, ...] = ()
     like: int | None = None
     strict_colour: bool = False
+    # local time ranges (minutes after midnight) asked without a day: their windows are the
+    # latest occurrence, until `on_days` spreads them over the days a requisition covers
+    daily: tuple[tuple[int, int], ...] = ()
+    days: tuple[date, ...] = ()  # the days `on_days` applied them to, to show them back
 
     @property
     def free_text(self) -> str:
@@ -418,6 +423,7 @@ def parse_query(text: str, now: datetime, default_tz: str = DEFAULT_TZ) -> Query
         cameras=tuple(dict.fromkeys(cameras)),
         windows=_windows(dates, ranges, absolute, now_local, default_tz),
         tz=default_tz,
+        daily=() if dates else tuple(ranges),
         types=tuple(types),
         colours=tuple(colours),
         plate=plate,
@@ -441,6 +447,34 @@ def _windows(dates: list[date], ranges: list[tuple[int, int]], absolute: list[Ti
                 d -= timedelta(days=1)
             out.append(_window(d, start, end, tz))
     return tuple(dict.fromkeys(out))
+
+
+def on_days(query: Query, spans: Iterable[tuple[datetime, datetime]]) -> Query:
+    """The query with its times asked without a day ("entre 14h et 16h") applied to each
+    local day of the UTC `spans` (a requisition's time ranges) whose window meets a span,
+    instead of their latest occurrence; other queries are returned as they are."""
+    spans = list(spans)
+    if not query.daily or not spans:
+        return query
+    days: set[date] = set()
+    for start, end in spans:
+        d = utc_to_local(start, query.tz).date()
+        last = utc_to_local(end - timedelta(microseconds=1), query.tz).date()  # end excluded
+        while d <= last:
+            days.add(d)
+            d += timedelta(days=1)
+    spread = {d: [_window(d, a, b, query.tz) for a, b in query.daily] for d in sorted(days)}
+    meets = {d: ws for d, ws in spread.items()
+             if any(w.start < e and s < w.end for w in ws for s, e in spans)}
+    if not meets:
+        return query  # none of the days has these hours: the search is refused as asked
+    kept = [w for w in query.windows if not w.wall_clock]  # "last 2 hours" stays as asked
+    windows = kept + [w for ws in meets.values() for w in ws]
+    return replace(query, windows=tuple(dict.fromkeys(windows)), days=tuple(meets))
+
+
+def _hhmm(minutes: int) -> str:
+    return f"{minutes // 60 % 24:02d}:{minutes % 60:02d}"
 
 
 def _window(d: date, start: int, end: int, tz: str) -> TimeWindow:
@@ -564,6 +598,7 @@ def merge_flags(query: Query, cameras: Iterable[str] | None = None, start: datet
             raise QueryError(f"--to ({end}) must be after --from ({start})")
         aware = any(v is not None and v.tzinfo is not None for v in (start, end))
         changes["windows"] = (TimeWindow(s, e, wall_clock=not aware),)
+        changes["daily"] = ()
     if (found := _words_to(types, lx.lookup_types, "vehicle type", lx.VEHICLE_TYPES)) is not None:
         changes["types"] = found
     if (found := _words_to(colours, lx.lookup_colour, "colour", lx.COLOURS)) is not None:
@@ -602,7 +637,11 @@ def describe(query: Query) -> str:
     parts = []
     if query.cameras:
         parts.append(("camera " if len(query.cameras) == 1 else "cameras ") + ", ".join(query.cameras))
-    if query.windows:
+    if query.days:
+        hours = ", ".join(f"{_hhmm(a)}-{_hhmm(b)}" for a, b in query.daily)
+        parts.append(f"{hours} ({query.tz}) on each day of the requisition: "
+                     + ", ".join(d.isoformat() for d in query.days))
+    elif query.windows:
         parts.append("; ".join(_fmt_window(w, query.tz) for w in query.windows) + f" ({query.tz})")
     if query.types:
         parts.append(" or ".join(query.types))

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Iterable, Optional
 
 from relecture.errors import UsageError
-from relecture.search.query import Query, merge_flags, parse_query
+from relecture.search.query import Query, merge_flags, on_days, parse_query
 from relecture.times import DEFAULT_TZ, parse_instant
 
 
@@ -32,15 +32,18 @@ class SearchRequest:
     strict: bool = False
     utc: bool = False
 
-    def query(self, now: datetime, scope_cameras: Iterable[str] = ()) -> Query:
+    def query(self, now: datetime, scope_cameras: Iterable[str] = (),
+              scope_ranges: Iterable[tuple[datetime, datetime]] = ()) -> Query:
         """The query understood relative to `now`; cameras typed as "cam 3" or "3" named as
-        `scope_cameras` (the requisition's) name them."""
+        `scope_cameras` (the requisition's) name them, and hours asked without a day apply
+        to each day of `scope_ranges` (the requisition's UTC ranges)."""
         query = parse_query(self.text, now, "UTC" if self.utc else DEFAULT_TZ)
         query = merge_flags(query, cameras=self.cameras or None,
                             start=parse_instant(self.start, "--from"),
                             end=parse_instant(self.end, "--to"), types=self.types or None,
                             colours=self.colours or None, plate=self.plate, like=self.like,
                             strict=self.strict)
+        query = on_days(query, scope_ranges)
         if self.strict and not query.colours:
             raise UsageError("--strict filters on the colour asked: name a colour")
         if self.utc:  # times typed are instants in UTC, not wall-clock times of each camera

@@ -68,8 +68,9 @@ def search_cmd(
     hints (colour, free text, "comme #42"); the line **understood as: ...** on stderr says
     exactly what was searched. A colour is evidence, not a label: hits are ranked by how
     likely each vehicle is that colour (its colour distribution, e.g. "grey 0.41"; a dark
-    grey car named black still comes early for "gris"); --strict makes it a filter. Flags replace what the text says. Times are the camera's
-    local time (Europe/Paris) unless --utc. Every search is written to the audit log (the
+    grey car named black still comes early for "gris"); --strict makes it a filter. Flags
+    replace what the text says. Times are the camera's local time (Europe/Paris) unless
+    --utc; hours without a day ("entre 14h et 16h") apply to each day of the requisition. Every search is written to the audit log (the
     query as an HMAC reference, the sightings found, the count).
 
     Examples:
@@ -77,6 +78,8 @@ def search_cmd(
         relecture search "camionnette blanche caméra 3 hier 8h-9h" -r "PV 2024/00123"
 
         relecture search "AB-1?3-C*" -r "PV 2024/00123" --json
+
+        relecture search "voiture rouge entre 14h et 16h" -r "PV 2024/00123"   (each day of the requisition)
 
         relecture search -r "PV 2024/00123" --camera 12 --from 2024-03-04T13:00 --to 2024-03-04T15:00 --type van --colour white --html planche.html
 
