@@ -208,6 +208,15 @@ class Catalog:
 
             raise NotFound(f"no catalog in {home.root}: run `relecture index` first")
         self.db = connect(home.catalog_db, read_only, wait_s)
+        if read_only and not self.db.execute(
+                "SELECT 1 FROM information_schema.tables WHERE table_name = 'sightings'"
+        ).fetchone():
+            # a reader can slip in between a first job creating the file and its schema
+            self.db.close()
+            from relecture.errors import NotFound
+
+            raise NotFound(f"the catalog in {home.root} is still being created by an index "
+                           "job: try again in a moment")
         if not read_only:
             try:
                 self.db.execute(SCHEMA)
