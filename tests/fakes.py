@@ -46,8 +46,8 @@ class FakePlate:
 def fake_describer(plate: str | None = "AB123CD") -> Describer:
     """Describer whose answers come from the crop itself (colour) or are fixed (plate)."""
 
-    def colour(crops):
-        b, g, r = crops[0].reshape(-1, 3).mean(axis=0)
+    def colour(views):
+        b, g, r = views[0].vehicle.reshape(-1, 3).mean(axis=0)
         return ColourResult("red" if r > b else "blue", 0.9)
 
     def vote(reads):

@@ -35,10 +35,14 @@ search ranks by the probability of the colour asked, not by the name alone.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from relecture.indexer.colour_views import (
+    NONE, ColourView, SurroundConfig, Surroundings, balance, body_weights, read_surroundings,
+)
 from relecture.sightings import ColourResult
 
 CHROMATIC = ("red", "orange", "yellow", "green", "blue", "purple", "pink", "brown", "beige")
@@ -81,6 +85,12 @@ class ColourConfig:
     # of a threshold, and the chromatic strength within `soft_strength` of 1, share mass.
     soft_strength: float = 0.25
     tint_mass: float = 0.5  # a muted tint's share of the non-chromatic mass (its confidence)
+    # A light body behind dark glass: when this share of the weight is at least `light_v`
+    # bright, a dark median is windows, grille and shadow, not black paint (a black car's
+    # glare covers under 0.1 of it on the labelled videos, a white van's paint 0.2-0.3).
+    light_v: float = 0.7
+    light_share: float = 0.2
+    surround: SurroundConfig = field(default_factory=SurroundConfig)
 
 
 @dataclass(frozen=True)
@@ -136,21 +146,26 @@ def lamp_mask(hsv: np.ndarray, chroma: np.ndarray, config: ColourConfig) -> np.n
     return vivid & (stats[patches, cv2.CC_STAT_AREA] < config.lamp_area * vivid.size)
 
 
-def crop_pixels(crop: np.ndarray, config: ColourConfig) -> Pixels:
-    """The weighted, named pixels of one BGR crop (weights sum to 1, lamps weigh 0)."""
+def crop_pixels(crop: np.ndarray, config: ColourConfig,
+                surroundings: Surroundings = NONE) -> Pixels:
+    """The weighted, named pixels of one BGR crop (weights sum to 1, lamps and road-coloured
+    pixels weigh 0), after the white balance its `surroundings` suggest."""
     import cv2
 
-    small = cv2.resize(crop, (config.size, config.size), interpolation=cv2.INTER_AREA)
+    small = cv2.resize(balance(crop, surroundings), (config.size, config.size),
+                       interpolation=cv2.INTER_AREA)
     rgb = small[..., ::-1].astype(np.float32) / 255.0
     hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)  # float input: h in degrees, s and v in [0, 1]
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)  # float input: a and b in about -128..127
     chroma = np.hypot(lab[..., 1], lab[..., 2])
     weights = centre_weights(config.size, config.size, config) * ~lamp_mask(hsv, chroma, config)
+    lab = lab.reshape(-1, 3)
+    weights = body_weights(lab, weights.ravel(), surroundings, config.surround)
     return Pixels(
         names=hue_names(hsv, chroma, config).ravel(),
         value=hsv[..., 2].ravel(),
-        lab=lab.reshape(-1, 3),
-        weight=(weights / weights.sum()).ravel(),
+        lab=lab,
+        weight=weights / weights.sum(),
     )
 
 
@@ -162,13 +177,28 @@ def weighted_quantile(x: np.ndarray, w: np.ndarray, q: float) -> float:
     return float(x[order[min(i, len(x) - 1)]])
 
 
-def achromatic(pixels: Pixels, config: ColourConfig) -> tuple[str, str | None, float]:
-    """Black, grey, silver or white from the brightness spread; a neighbouring name when
-    the deciding statistic lies within `second_margin` of its threshold; and a confidence
-    growing with that distance."""
-    c = config
+def brightness(pixels: Pixels, config: ColourConfig) -> tuple[float, float]:
+    """The median and 90th percentile brightness the achromatic names are decided on. When
+    the median is black but `light_share` of the weight is light (from `light_v`), the
+    dark part is glass, grille and shadow around a light body (a white van seen from the
+    front: windscreen and radiator take half of the box): the statistics are then those of
+    the pixels from `black_median` up, the body."""
     median = weighted_quantile(pixels.value, pixels.weight, 0.5)
     q90 = weighted_quantile(pixels.value, pixels.weight, 0.9)
+    light = float(pixels.weight[pixels.value >= config.light_v].sum() / pixels.weight.sum())
+    if median < config.black_median and light >= config.light_share:
+        lit = pixels.value >= config.black_median
+        median = weighted_quantile(pixels.value[lit], pixels.weight[lit], 0.5)
+        q90 = weighted_quantile(pixels.value[lit], pixels.weight[lit], 0.9)
+    return median, q90
+
+
+def achromatic(pixels: Pixels, config: ColourConfig) -> tuple[str, str | None, float]:
+    """Black, grey, silver or white from the brightness spread (`brightness`); a
+    neighbouring name when the deciding statistic lies within `second_margin` of its
+    threshold; and a confidence growing with that distance."""
+    c = config
+    median, q90 = brightness(pixels, config)
     if median < c.black_median:
         name, near, gap = "black", "grey", c.black_median - median
     elif q90 >= c.white_q90:
@@ -244,8 +274,7 @@ def achromatic_mass(pixels: Pixels, config: ColourConfig) -> dict[str, float]:
     tests them, each taking a logistic share (scale `second_margin` / 2) of what the
     previous tests left, 0.5 exactly at a threshold. Sums to 1."""
     c, scale = config, config.second_margin / 2
-    median = weighted_quantile(pixels.value, pixels.weight, 0.5)
-    q90 = weighted_quantile(pixels.value, pixels.weight, 0.9)
+    median, q90 = brightness(pixels, config)
     black = _sigmoid((c.black_median - median) / scale)
     white = (1 - black) * _sigmoid((q90 - c.white_q90) / scale)
     silver = (1 - black - white) * _sigmoid((median - c.silver_median) / scale)
@@ -315,13 +344,27 @@ def name_from(shares: np.ndarray, pixels: Pixels, tinted: str | None,
                         round(1.0 - grey_conf, 3) if grey_alt else 0.0)
 
 
-def name_colour(crops: list[np.ndarray], config: ColourConfig | None = None) -> ColourResult:
-    """Name the body colour of one vehicle from one or more BGR crops of it (several
-    frames of the same vehicle vote together, each crop weighing the same)."""
+def name_colour(views: Sequence[np.ndarray | ColourView],
+                config: ColourConfig | None = None) -> ColourResult:
+    """Name the body colour of one vehicle from one or more views of it: BGR crops (all
+    vehicle, each weighing the same) or `ColourView`s (a crop with its surroundings and a
+    weight). Several frames of the same vehicle vote together, each in proportion to its
+    weight; the surroundings of all of them set the white balance and the road colour."""
     config = config or ColourConfig()
-    usable = [c for c in crops if c.ndim == 3 and c.shape[0] >= 2 and c.shape[1] >= 2]
+    usable = [v for v in map(_as_view, views) if v is not None]
     if not usable:
         return ColourResult(name="unknown", confidence=0.0)
-    parts = [crop_pixels(c, config) for c in usable]
+    surroundings = read_surroundings(usable, config.surround)
+    parts = [(crop_pixels(v.vehicle, config, surroundings), v.weight) for v in usable]
     return decide(Pixels(*(np.concatenate(a) for a in zip(*(
-        (p.names, p.value, p.lab, p.weight) for p in parts)))), config)
+        (p.names, p.value, p.lab, p.weight * w) for p, w in parts)))), config)
+
+
+def _as_view(view: np.ndarray | ColourView) -> ColourView | None:
+    """A usable view (a bare crop is all vehicle), None for one too small or not BGR."""
+    if not isinstance(view, ColourView):
+        if view.ndim != 3 or view.shape[2] != 3:
+            return None
+        view = ColourView(view)
+    h, w = view.vehicle.shape[:2]
+    return view if h >= 2 and w >= 2 and view.weight > 0 else None

@@ -11,6 +11,7 @@ from typing import Callable, Protocol
 
 import numpy as np
 
+from relecture.indexer.colour_views import ColourView
 from relecture.indexer.track import Track
 from relecture.indexer.views import TrackView
 from relecture.sightings import (
@@ -36,7 +37,7 @@ class Describer:
     """The per-track describers. `read_plates` is None when the site disables plate reading."""
 
     vehicle_type: Callable[[str, list[np.ndarray]], TypeResult]
-    colour: Callable[[list[np.ndarray]], ColourResult]
+    colour: Callable[[list[ColourView]], ColourResult]
     read_plates: Callable[[np.ndarray], list[PlateCandidateLike]] | None
     vote_plates: Callable[[list[PlateRead]], PlateResult]
     embedder: Embedder | None
@@ -60,7 +61,7 @@ class Describer:
             last_t=track.last_t,
             boxes=track.boxes,
             vehicle_type=self.vehicle_type(track.label, vehicles),
-            colour=self.colour(vehicles),
+            colour=self.colour(colour_views(views)),
             plate=self.vote_plates(reads) if reads else PlateResult(text=None, confidence=0.0),
             best_t=best.t,
             thumbnail_jpeg=thumbnail(vehicles[0]),
@@ -84,6 +85,13 @@ class Describer:
             if len(best_texts) >= 2 and best_texts[-1] and best_texts[-1] == best_texts[-2]:
                 break  # two views agree: a third read would not change the vote
         return reads
+
+
+def colour_views(views: list[TrackView]) -> list[ColourView]:
+    """The views as the colour namer takes them: the whole crop, margin included (its road
+    is the namer's grey reference), the vehicle box in it, and the view's quality (size,
+    detector confidence, not cut by the frame edge) as its weight."""
+    return [ColourView(v.crop, v.box_in_crop, v.quality) for v in views]
 
 
 def thumbnail(crop: np.ndarray, max_side: int = 256) -> bytes:
