@@ -88,3 +88,12 @@ def test_a_view_must_be_a_bgr_image(bad):
     with pytest.raises(ValueError, match="BGR"):
         ColourView(bad)
     assert name_colour([bad]).name == "unknown"  # a bare crop that is not BGR is skipped
+
+
+def test_metallic_highlights_make_a_grey_looking_body_silver():
+    # Median in the grey range; a metallic body keeps bright highlights, a flat grey does not.
+    flat = np.full((100, 100, 3), 105, np.uint8)
+    metallic = flat.copy()
+    metallic[30:45] = 225  # a sixth of the body catches the sky (short of white)
+    assert name_colour([flat]).name == "grey"
+    assert name_colour([metallic]).name == "silver"

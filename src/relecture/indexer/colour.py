@@ -72,6 +72,7 @@ class ColourConfig:
     black_median: float = 0.35  # achromatic body: median brightness below this is black
     white_q90: float = 0.92  # 90th brightness percentile from this is white
     silver_median: float = 0.45  # between the two, median brightness from this is silver
+    silver_q90: float = 0.85  # ...or the 90th brightness percentile from this (highlights)
     second_margin: float = 0.05  # name a second choice within this of a threshold
     tint_min: float = 5.0  # mean CIELAB (a, b) of the body this long: a muted colour
     cool_tint_min: float = 10.0  # the same for COOL_CAST hues (sky, video chroma noise)
@@ -203,13 +204,20 @@ def achromatic(pixels: Pixels, config: ColourConfig) -> tuple[str, str | None, f
         name, near, gap = "black", "grey", c.black_median - median
     elif q90 >= c.white_q90:
         name, near, gap = "white", "silver", q90 - c.white_q90
-    elif median >= c.silver_median:
-        name, near, gap = "silver", "grey", median - c.silver_median
+    elif (lift := silver_lift(median, q90, c)) >= 0:
+        name, near, gap = "silver", "grey", lift
     else:
-        below, above = median - c.black_median, c.silver_median - median
+        below, above = median - c.black_median, -lift
         name, near, gap = ("grey", "black", below) if below < above else ("grey", "silver", above)
     confidence = min(1.0, 0.5 + gap / (4 * c.second_margin))
     return name, (near if gap < c.second_margin else None), confidence
+
+
+def silver_lift(median: float, q90: float, config: ColourConfig) -> float:
+    """How far past silver a body that is neither black nor white is (negative: grey): its
+    median from `silver_median`, or its highlights from `silver_q90`, whichever is further.
+    Metallic paint keeps bright highlights at a grey-looking median; flat grey does not."""
+    return max(median - config.silver_median, q90 - config.silver_q90)
 
 
 def cast_agreement(pixels: Pixels, hue: float, config: ColourConfig) -> float:
@@ -277,7 +285,7 @@ def achromatic_mass(pixels: Pixels, config: ColourConfig) -> dict[str, float]:
     median, q90 = brightness(pixels, config)
     black = _sigmoid((c.black_median - median) / scale)
     white = (1 - black) * _sigmoid((q90 - c.white_q90) / scale)
-    silver = (1 - black - white) * _sigmoid((median - c.silver_median) / scale)
+    silver = (1 - black - white) * _sigmoid(silver_lift(median, q90, c) / scale)
     return {"black": black, "white": white, "silver": silver,
             "grey": 1 - black - white - silver}
 
