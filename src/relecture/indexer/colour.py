@@ -41,7 +41,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from relecture.indexer.colour_views import (
-    NONE, ColourView, SurroundConfig, Surroundings, balance, body_weights, read_surroundings,
+    NO_SURROUNDINGS, ColourView, SurroundConfig, Surroundings, balance, body_weights,
+    read_surroundings,
 )
 from relecture.sightings import ColourResult
 
@@ -148,7 +149,7 @@ def lamp_mask(hsv: np.ndarray, chroma: np.ndarray, config: ColourConfig) -> np.n
 
 
 def crop_pixels(crop: np.ndarray, config: ColourConfig,
-                surroundings: Surroundings = NONE) -> Pixels:
+                surroundings: Surroundings = NO_SURROUNDINGS) -> Pixels:
     """The weighted, named pixels of one BGR crop (weights sum to 1, lamps and road-coloured
     pixels weigh 0), after the white balance its `surroundings` suggest."""
     import cv2

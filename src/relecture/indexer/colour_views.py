@@ -78,7 +78,7 @@ class Surroundings:
     road_lab: np.ndarray | None = None
 
 
-NONE = Surroundings(gains=np.ones(3, np.float32))
+NO_SURROUNDINGS = Surroundings(gains=np.ones(3, np.float32))
 
 
 def to_lab(bgr: np.ndarray) -> np.ndarray:
@@ -94,7 +94,7 @@ def read_surroundings(views: Sequence[ColourView], config: SurroundConfig) -> Su
     parts = [v.surroundings() for v in views]
     pixels = np.concatenate(parts).astype(np.float32) if parts else np.empty((0, 3))
     if len(pixels) < config.min_pixels:
-        return NONE
+        return NO_SURROUNDINGS
     lab = to_lab(pixels)
     value = pixels.max(axis=1) / 255.0
     # Near-neutral, neither black nor blown out: asphalt, concrete, kerbs.
