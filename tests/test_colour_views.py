@@ -31,7 +31,8 @@ def test_a_cast_on_the_road_is_taken_off_the_vehicle():
     # grey road shows it, and a white van keeps its name.
     green = (0.98, 1.03, 0.96)
     van = cast(car_crop(BGR["white"]), green)
-    view = framed(van, tuple(int(c) for c in cast(np.array([[[112, 112, 115]]], np.uint8), green)[0, 0]))
+    road = cast(np.array([[[112, 112, 115]]], np.uint8), green)[0, 0]
+    view = framed(van, tuple(int(c) for c in road))
     gains = read_surroundings([view], SurroundConfig()).gains
     assert gains[1] < 1.0 < gains[2]  # green down, red up (BGR)
     assert name_colour([van]).name == "green"  # without its surroundings

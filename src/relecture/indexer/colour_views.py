@@ -98,7 +98,8 @@ def read_surroundings(views: Sequence[ColourView], config: SurroundConfig) -> Su
     lab = to_lab(pixels)
     value = pixels.max(axis=1) / 255.0
     # Near-neutral, neither black nor blown out: asphalt, concrete, kerbs.
-    neutral = (np.hypot(lab[:, 1], lab[:, 2]) < config.neutral_chroma) & (value > 0.15) & (value < 0.9)
+    neutral = ((np.hypot(lab[:, 1], lab[:, 2]) < config.neutral_chroma)
+               & (value > 0.15) & (value < 0.9))
     gains = np.ones(3, np.float32)
     if neutral.sum() >= config.min_pixels:
         grey = np.median(pixels[neutral], axis=0) + 1.0
