@@ -41,16 +41,24 @@ class Describer:
     read_plates: Callable[[np.ndarray], list[PlateCandidateLike]] | None
     vote_plates: Callable[[list[PlateRead]], PlateResult]
     embedder: Embedder | None
-    plate_views: int = 3  # plate reading runs on at most this many best views...
+    # Plate reading (0.1-1 CPU-s a view) runs on at most this many views, widest vehicle
+    # first; it stops at a view with no plate-like text or with a read this sure, where a
+    # further view rarely changes the vote (BENCHMARKS.md)...
+    plate_views: int = 2
+    plate_sure: float = 0.9
     # ...of vehicles at least this wide in pixels: a plate is about 30% of a car's width, and
-    # below ~35 px of plate no OCR reads it; reading costs 0.1-1 CPU-s a view.
+    # below ~35 px of plate no OCR reads it.
     plate_min_vehicle_px: int = 120
+    # The type classifier sees this many best views; the first is the one embedded, so with
+    # one view type and embedding share one network pass (BENCHMARKS.md).
+    type_views: int = 1
 
     def describe(self, track: Track, views: list[TrackView]) -> Sighting:
         """Describe one vehicle track from its views (best first)."""
         vehicles = [v.vehicle for v in views]
-        reads = self._plate_reads(
-            [v for v in views if v.vehicle.shape[1] >= self.plate_min_vehicle_px][: self.plate_views])
+        legible = [v for v in views if v.vehicle.shape[1] >= self.plate_min_vehicle_px]
+        legible.sort(key=lambda v: -v.vehicle.shape[1])  # stable: equal widths keep quality order
+        reads = self._plate_reads(legible[: self.plate_views])
         best = views[0]
         embedding = None
         if self.embedder is not None:
@@ -60,7 +68,7 @@ class Describer:
             first_t=track.first_t,
             last_t=track.last_t,
             boxes=track.boxes,
-            vehicle_type=self.vehicle_type(track.label, vehicles),
+            vehicle_type=self.vehicle_type(track.label, vehicles[: self.type_views]),
             colour=self.colour(colour_views(views)),
             plate=self.vote_plates(reads) if reads else PlateResult(text=None, confidence=0.0),
             best_t=best.t,
@@ -81,8 +89,12 @@ class Describer:
                 x1, y1, x2, y2 = c.box
                 reads.append(PlateRead(t=v.t, text=c.text, confidence=float(c.confidence),
                                        box=(x1 + ox, y1 + oy, x2 + ox, y2 + oy), source=c.source))
-            best_texts.append(candidates[0].text if candidates else "")
-            if len(best_texts) >= 2 and best_texts[-1] and best_texts[-1] == best_texts[-2]:
+            if not candidates or candidates[0].confidence >= self.plate_sure:
+                # Nothing plate-like on the widest view (plate hidden, turned away or too
+                # small), or a sure read: another view would rarely change the vote.
+                break
+            best_texts.append(candidates[0].text)
+            if len(best_texts) >= 2 and best_texts[-1] == best_texts[-2]:
                 break  # two views agree: a third read would not change the vote
         return reads
 
