@@ -26,9 +26,9 @@ def slow_fake_components(config, threads=None):
     det, desc = fake_components(config)
 
     class Slow:
-        def detect(self, image):
+        def detect(self, image, frame_shape=None):
             time.sleep(0.01)
-            return det.detect(image)
+            return det.detect(image, frame_shape)
 
     return Slow(), desc
 

@@ -26,7 +26,7 @@ class ColourBlobDetector:
 
     calls = 0
 
-    def detect(self, image):
+    def detect(self, image, frame_shape=None):
         self.calls += 1
         mask = np.any(image != 90, axis=2)
         if not mask.any():

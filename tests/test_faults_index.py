@@ -178,7 +178,7 @@ def test_ctrl_c_after_a_commit_says_what_was_committed_and_audits_it(tmp_path, h
         return outcome
 
     class CtrlC(ColourBlobDetector):
-        def detect(self, image):
+        def detect(self, image, frame_shape=None):
             if commits:  # the first file is committed: the operator presses Ctrl-C
                 raise KeyboardInterrupt
             return super().detect(image)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from relecture.detections import Frame
-from relecture.indexer.gate import GateConfig
+from relecture.indexer.schedule import ScheduleConfig
 from relecture.indexer.pipeline import IndexConfig, index_frames
 from tests.fakes import ColourBlobDetector, fake_describer, moving_square_frames
 
@@ -45,8 +45,8 @@ def test_a_vehicle_detected_once_and_unsure_gets_a_second_look():
             yield Frame(index=i, t=i / 5, image=img)
 
     class UnsureDetector(ColourBlobDetector):
-        def detect(self, image):
-            dets = super().detect(image)
+        def detect(self, image, frame_shape=None):
+            dets = super().detect(image, frame_shape)
             dets.confidence[:] = 0.45
             return dets
 
@@ -54,7 +54,7 @@ def test_a_vehicle_detected_once_and_unsure_gets_a_second_look():
     assert len(second_look.sightings) == 1
     assert [b.t for b in second_look.sightings[0].boxes] == [0.4, 0.6]
     once = index_frames(frames(), UnsureDetector(), fake_describer(),
-                        IndexConfig(gate=GateConfig(confirm_new_tracks=False)))
+                        IndexConfig(schedule=ScheduleConfig(confirm_new_tracks=False)))
     assert once.sightings == ()
 
 

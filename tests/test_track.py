@@ -54,16 +54,19 @@ def test_label_is_the_majority_and_persons_never_join_vehicle_tracks():
     assert sorted(tr.label for tr in tracks) == ["car", "person"]
 
 
-def test_a_new_unsure_track_asks_for_a_second_look_once():
+def test_live_boxes_say_which_tracks_are_confirmed_and_where_they_may_be():
     tracker = Tracker()
-    assert not tracker.unconfirmed()
+    assert tracker.live_boxes(0.0) == []
     tracker.update(0.0, Detections.build([[0, 0, 50, 50]], [0.9], ["car"]))
-    assert not tracker.unconfirmed()  # sure enough alone
-    tracker.update(0.3, Detections.build([[0, 0, 50, 50], [300, 0, 350, 50]], [0.9, 0.45],
+    (sure,) = tracker.live_boxes(0.0)
+    assert sure.confirmed  # sure enough alone
+    tracker.update(0.5, Detections.build([[10, 0, 60, 50], [300, 0, 350, 50]], [0.9, 0.45],
                                          ["car", "car"]))
-    assert tracker.unconfirmed()
-    tracker.update(0.6, Detections.build([[0, 0, 50, 50]], [0.9], ["car"]))
-    assert not tracker.unconfirmed()  # looked again and not found: no more asking
+    moving, unsure = tracker.live_boxes(1.0)
+    assert not unsure.confirmed and unsure.last_t == 0.5
+    # 20 px/s to the right: by t=1.0 it may be anywhere from its last box to 10 px further
+    assert moving.swept == (10.0, 0.0, 70.0, 50.0) and moving.confirmed
+    assert moving.change == 10.0 / 50.0
 
 
 def test_single_low_confidence_detection_is_dropped_as_false_alarm():

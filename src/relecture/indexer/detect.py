@@ -153,10 +153,19 @@ class VehicleDetector:
     backend: Backend
     merge: MergeConfig = field(default_factory=MergeConfig)
 
-    def detect(self, image: np.ndarray) -> Detections:
-        """Persons and vehicles in a BGR uint8 image, pixel xyxy in that image."""
+    def detect(self, image: np.ndarray, frame_shape: tuple[int, ...] | None = None
+               ) -> Detections:
+        """Persons and vehicles in a BGR uint8 image, pixel xyxy in that image.
+        `frame_shape`: the whole frame's when `image` is a crop of it (sizes such as
+        `min_side` are relative to the frame, not to the crop)."""
         xyxy, score, names = self.backend.raw_boxes(image)
-        return refine(xyxy, score, names, image.shape, self.merge)
+        dets = refine(xyxy, score, names, frame_shape or image.shape, self.merge)
+        if frame_shape is None or not len(dets):
+            return dets
+        h, w = image.shape[:2]  # refine clipped to the frame's size: clip to the crop's
+        xyxy = np.clip(dets.xyxy, 0, [w, h, w, h]).astype(np.float32)
+        return Detections(xyxy=xyxy, confidence=dets.confidence, class_id=dets.class_id,
+                          weak=dets.weak)
 
 
 # NanoDet's per-class thresholds, chosen on one half of vehicles_voc (even-numbered images

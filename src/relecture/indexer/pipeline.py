@@ -13,13 +13,17 @@ from typing import Callable, Protocol
 from relecture.detections import Detections, Frame
 from relecture.indexer.describe import Describer
 from relecture.indexer.gate import GateConfig, MotionGate
+from relecture.indexer.regions import detect_region
+from relecture.indexer.schedule import DetectScheduler, Region, ScheduleConfig
 from relecture.indexer.track import Track, Tracker, TrackerConfig
 from relecture.indexer.views import BestViews
 from relecture.sightings import PersonTrack, Sighting
 
 
 class Detector(Protocol):
-    def detect(self, image) -> Detections: ...
+    def detect(self, image, frame_shape: tuple[int, ...] | None = None) -> Detections:
+        """Detections in `image` (a crop of a frame of `frame_shape` when given)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,7 @@ class IndexConfig:
 
     sample_fps: float = 5.0  # frames per second looked at by the motion gate
     gate: GateConfig = GateConfig()
+    schedule: ScheduleConfig = ScheduleConfig()
     tracker: TrackerConfig = TrackerConfig()
     views_per_track: int = 3
     read_plates: bool = True
@@ -71,15 +76,24 @@ def index_frames(
                 sightings.append(describer.describe(track, best))
         views.retain(tracker.live_ids())
 
+    scheduler = DetectScheduler(config.schedule)
     sampled = detected = 0
     for frame in frames:
         sampled += 1
         if on_frame is not None:
             on_frame(frame)
-        if not config.dense and not gate.should_detect(frame, confirm=tracker.unconfirmed()):
-            continue
+        shape = frame.image.shape
+        if config.dense:
+            region = Region(0, 0, shape[1], shape[0], full=True)
+        else:
+            mask = gate.motion_mask(frame)
+            region = scheduler.plan(frame.t, mask, shape, tracker.live_boxes(frame.t))
+            if region is None:
+                continue
+            scheduler.done(frame.t, region, mask, shape, tracker.live_ids())
         detected += 1
-        dets = detector.detect(frame.image)
+        dets = detect_region(detector, frame.image, region, config.schedule.detector_long_side,
+                             max_share=config.schedule.max_region_share)
         ids, done = tracker.update(frame.t, dets)
         for j, track_id in enumerate(ids):
             # Views come from sure boxes only: a weak box (often a partial or blurred

@@ -56,6 +56,35 @@ class Track:
         return self.boxes[-1].t
 
 
+@dataclass(frozen=True)
+class LiveBox:
+    """Where a live track is expected at a given time, for the detector's scheduler."""
+
+    track_id: int
+    is_person: bool
+    last_t: float  # time of its last detection
+    box: tuple[float, float, float, float]  # its last detected box
+    # Its box at that time extrapolated by its velocity, with no horizon: the scheduler wants
+    # where it could be and how far it may have gone, not the best single guess.
+    predicted: tuple[float, float, float, float]
+    confirmed: bool  # enough detections (or one sure enough) to be kept
+    hits: int  # detections so far
+
+    @property
+    def swept(self) -> tuple[float, float, float, float]:
+        """The region it may occupy: its last box joined with the predicted one."""
+        (a1, b1, a2, b2), (c1, d1, c2, d2) = self.box, self.predicted
+        return min(a1, c1), min(b1, d1), max(a2, c2), max(b2, d2)
+
+    @property
+    def change(self) -> float:
+        """How far the predicted box's sides have moved from the last box, in units of the
+        last box's larger side (a vehicle driving away shrinks: no side stays put)."""
+        x1, y1, x2, y2 = self.box
+        size = max(x2 - x1, y2 - y1, 1.0)
+        return max(abs(p - b) for p, b in zip(self.predicted, self.box)) / size
+
+
 @dataclass
 class _Live:
     track_id: int
@@ -129,12 +158,17 @@ class Tracker:
                    vote=not dets.weak[j])
             ids[j] = tr.track_id
 
-    def unconfirmed(self) -> bool:
-        """Did the last update start a track that needs a second detection? (One detection
-        below `single_hit_confidence` is dropped as a false alarm unless another follows.)"""
+    def live_boxes(self, t: float) -> list[LiveBox]:
+        """Every live track with the region it may occupy at time t."""
+        out = []
         c = self.config
-        return any(len(tr.boxes) < c.min_hits and tr.boxes[-1].t == self._last_t
-                   and tr.boxes[-1].confidence < c.single_hit_confidence for tr in self._live)
+        for tr in self._live:
+            last = tr.boxes[-1]
+            now = np.asarray(last.xyxy, np.float32) + tr.velocity * max(0.0, t - last.t)
+            confirmed = len(tr.boxes) >= c.min_hits or last.confidence >= c.single_hit_confidence
+            out.append(LiveBox(tr.track_id, tr.is_person, last.t, last.xyxy,
+                               tuple(float(v) for v in now), confirmed, len(tr.boxes)))
+        return out
 
     def live_ids(self) -> set[int]:
         """Ids of the tracks still open."""

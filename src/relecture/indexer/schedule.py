@@ -1,0 +1,174 @@
+"""When and where the (expensive) detector looks: sparse detection per track.
+
+The detector is the largest cost of indexing, and on busy CCTV something moves in nearly
+every frame. Most of that motion is a vehicle already tracked, so, as Boggart and OTIF do,
+the detector runs:
+
+- at a track's start, and at once again when that first detection was unsure (a lone
+  unsure detection is dropped as a false alarm unless a second look confirms it);
+- on a young track (fewer than `young_hits` detections) every `quick_refresh_s`, so its
+  velocity is known before the gaps grow;
+- on a track whose predicted box has moved more than `max_change` of its size since its
+  last detection (a car near the camera, or driving away and shrinking, changes fast),
+  every `quick_refresh_s` too;
+- on each live track every `refresh_s` (persons, kept only for blurring, every
+  `person_refresh_s`) while anything moves, so tracks stay placed between detections by
+  their predicted motion and a stopped vehicle is not cut in two; a track the detector
+  looked for and did not find waits as long again;
+- where motion appears outside every track's expected region (a new vehicle), at most every
+  `new_motion_interval_s`; motion that was already there, unexplained, when the detector
+  last looked less than `recheck_s` ago is not new (swaying trees, a background ghost, a
+  rider the detector misses);
+- on the whole frame at least every `heartbeat_s` (slow or stopped vehicles are still seen).
+
+What is due in one frame is joined into one region. When it is small next to the frame, the
+detector sees only that crop (as Frigate does): a network pass costs about its input's
+pixels, and a crop at the frame's own resolution shows far vehicles larger than the frame
+downscaled to the network's input. Larger regions take the whole frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from relecture.indexer.track import LiveBox
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    """When the detector runs (see the module docstring; figures in BENCHMARKS.md)."""
+
+    refresh_s: float = 1.0  # a live vehicle track is detected again at least this often
+    person_refresh_s: float = 1.5  # persons (blurring only), within the tracker's max gap
+    max_change: float = 0.5  # predicted sides moved this much of the box's size: detect again
+    young_hits: int = 3  # a track with fewer detections than this is young...
+    quick_refresh_s: float = 1.0 / 3.0  # ...and, like a fast-changing one, detected this often
+    new_motion_interval_s: float = 1.0 / 3.0  # new motion calls the detector at most this often
+    recheck_s: float = 1.0  # motion where the detector looked this recently is not new
+    heartbeat_s: float = 10.0  # the whole frame at least this often, motion or not
+    confirm_new_tracks: bool = True  # look again at once when a new track is unsure...
+    confirm_within_s: float = 0.3  # ...on the next sampled frame (5 fps) only
+    motion_fraction: float = 0.002  # share of the frame's pixels that counts as motion
+    cover_margin: float = 0.3  # a track's expected region, grown by this share of its size
+    regions: bool = True  # crop the detector's input to what is due when it is small
+    region_margin: float = 0.25  # a region grows by this share of its size on each side...
+    region_min_px: int = 96  # ...and is at least this many frame pixels a side
+    max_region_share: float = 0.5  # a region larger than this share of the frame: whole frame
+    detector_long_side: int = 640  # crops are scaled as the detector scales the whole frame
+
+
+@dataclass(frozen=True)
+class Region:
+    """Where the detector looks, in frame pixels (x2, y2 exclusive); `full`: whole frame."""
+
+    x1: int
+    y1: int
+    x2: int
+    y2: int
+    full: bool = False
+
+    def __post_init__(self) -> None:
+        if self.x2 <= self.x1 or self.y2 <= self.y1:
+            raise ValueError(f"Region needs x1 < x2 and y1 < y2, got {self}")
+
+
+class DetectScheduler:
+    """Decides, frame by frame, whether and where the detector runs (one per recording)."""
+
+    def __init__(self, config: ScheduleConfig = ScheduleConfig()):
+        self.config = config
+        self._checked: np.ndarray | None = None  # per motion-mask pixel: last time looked at
+        self._last_detect_t = float("-inf")
+        self._last_new_motion_t = float("-inf")
+        self._looked: dict[int, float] = {}  # track id -> last time the detector looked for it
+        self._asked: list[int] = []  # the tracks the last plan looked for
+
+    def plan(self, t: float, mask: np.ndarray, shape: tuple[int, ...],
+             tracks: list[LiveBox]) -> Region | None:
+        """The region to detect in at time t (None: no detector pass). `mask`: the motion
+        mask (any size; it spans the frame), `shape`: the frame's, `tracks`: the live ones."""
+        c = self.config
+        height, width = shape[:2]
+        if self._checked is None or self._checked.shape != mask.shape:
+            self._checked = np.full(mask.shape, float("-inf"))
+        if t - self._last_detect_t >= c.heartbeat_s:
+            return Region(0, 0, width, height, full=True)
+        moving = mask.mean() >= c.motion_fraction
+        due = [tr for tr in tracks if self._due(t, tr, moving)]
+        self._asked = [tr.track_id for tr in due]
+        # A track seen once has no velocity yet: it may be a box length from where it was.
+        rects = [_grow(tr.swept, 1.0 if tr.hits < 2 else c.cover_margin) for tr in due]
+        scale = (mask.shape[1] / width, mask.shape[0] / height)
+        covered = np.zeros(mask.shape, bool)
+        for tr in tracks:
+            x1, y1, x2, y2 = _to_mask(_grow(tr.swept, c.cover_margin), scale, mask.shape)
+            covered[y1:y2, x1:x2] = True
+        new = mask & ~covered & (t - self._checked >= c.recheck_s)
+        if new.mean() >= c.motion_fraction and (
+                rects or t - self._last_new_motion_t >= c.new_motion_interval_s):
+            # new motion joins any pass that is due anyway; alone, it waits its interval
+            ys, xs = np.nonzero(new)
+            rects.append((xs.min() / scale[0], ys.min() / scale[1],
+                          (xs.max() + 1) / scale[0], (ys.max() + 1) / scale[1]))
+            self._last_new_motion_t = t
+        if not rects:
+            return None
+        return self._region(rects, width, height)
+
+    def done(self, t: float, region: Region, mask: np.ndarray, shape: tuple[int, ...],
+             live: set[int]) -> None:
+        """Record that the detector looked at `region` at time t, when the frame's motion
+        was `mask`; `live`: the ids of the tracks still open (the others are forgotten)."""
+        self._last_detect_t = t if region.full else self._last_detect_t
+        if self._checked is None or self._checked.shape != mask.shape:
+            self._checked = np.full(mask.shape, float("-inf"))
+        scale = (mask.shape[1] / shape[1], mask.shape[0] / shape[0])
+        x1, y1, x2, y2 = _to_mask((region.x1, region.y1, region.x2, region.y2), scale, mask.shape)
+        self._checked[y1:y2, x1:x2][mask[y1:y2, x1:x2]] = t
+        self._looked = {tid: v for tid, v in self._looked.items() if tid in live}
+        self._looked.update(dict.fromkeys(self._asked, t))
+
+    def _due(self, t: float, tr: LiveBox, moving: bool) -> bool:
+        c = self.config
+        if c.confirm_new_tracks and not tr.confirmed and t - tr.last_t <= c.confirm_within_s:
+            return True
+        every = c.person_refresh_s if tr.is_person else c.refresh_s
+        if tr.hits < c.young_hits:
+            every = min(every, c.quick_refresh_s)
+        since = t - max(tr.last_t, self._looked.get(tr.track_id, float("-inf")))
+        if tr.change >= c.max_change:
+            every = min(every, c.quick_refresh_s)
+        return moving and since >= every - 1e-6
+
+    def _region(self, rects: list[tuple[float, ...]], width: int, height: int) -> Region:
+        c = self.config
+        box = np.array(rects, np.float64)
+        x1, y1 = box[:, 0].min(), box[:, 1].min()
+        x2, y2 = box[:, 2].max(), box[:, 3].max()
+        gx = max(c.region_margin * (x2 - x1), (c.region_min_px - (x2 - x1)) / 2, 0.0)
+        gy = max(c.region_margin * (y2 - y1), (c.region_min_px - (y2 - y1)) / 2, 0.0)
+        x1, y1 = int(max(0, x1 - gx)), int(max(0, y1 - gy))
+        x2, y2 = int(min(width, np.ceil(x2 + gx))), int(min(height, np.ceil(y2 + gy)))
+        share = (x2 - x1) * (y2 - y1) / float(width * height)
+        if not c.regions or share > c.max_region_share or x2 <= x1 or y2 <= y1:
+            return Region(0, 0, width, height, full=True)
+        return Region(x1, y1, x2, y2)
+
+
+def _grow(box: tuple[float, ...], margin: float) -> tuple[float, ...]:
+    x1, y1, x2, y2 = box
+    gx, gy = margin * (x2 - x1), margin * (y2 - y1)
+    return x1 - gx, y1 - gy, x2 + gx, y2 + gy
+
+
+def _to_mask(box: tuple[float, ...], scale: tuple[float, float],
+             mask_shape: tuple[int, ...]) -> tuple[int, int, int, int]:
+    """A frame box as mask index bounds (clipped; at least one pixel where it overlaps)."""
+    mh, mw = mask_shape[:2]
+    x1 = int(np.clip(np.floor(box[0] * scale[0]), 0, mw))
+    y1 = int(np.clip(np.floor(box[1] * scale[1]), 0, mh))
+    x2 = int(np.clip(np.ceil(box[2] * scale[0]), 0, mw))
+    y2 = int(np.clip(np.ceil(box[3] * scale[1]), 0, mh))
+    return x1, y1, x2, y2
