@@ -1,6 +1,7 @@
 """Indexing speed against a dense baseline, measured side by side in one run.
 
-For each video in ../shared/data/videos: the normal (gated) pipeline, a dense baseline
+For each video in ../shared/data/videos: the normal (scheduled, `indexer.schedule`) pipeline,
+a dense baseline
 (the same detector on every sampled frame at 5 fps, no gating) and the former dense
 baseline (the 2018 SSD, `--former`, on every sampled frame), all with the real models and
 the same describers. Prints per video and in total:
@@ -11,8 +12,8 @@ the same describers. Prints per video and in total:
   baseline track is found when a gated track overlaps it, IoU >= 0.3, at a common moment).
 
 Usage: python bench/bench_index.py [--data ../shared/data/videos] [--videos a.mp4,b.avi]
-       [--threads 1] [--detector nanodet|fast|tiled] [--former fast|none] [--detect-fps 3]
-       [--no-confirm] [--json out.json]
+       [--threads 1] [--detector nanodet|fast|tiled] [--former fast|none] [--refresh-s 1.0]
+       [--recheck-s 0.3] [--no-regions] [--no-confirm] [--json out.json]
 
 `--json` writes `rtf_per_core`, `track_share` (against the dense baseline) and
 `track_share_former` (against the former one), all videos together, then the per-video rows.
@@ -37,6 +38,7 @@ from relecture.footage import SourceHints, probe
 from relecture.indexer.task import limit_threads
 from relecture.indexer.decode import sample_frames
 from relecture.indexer.pipeline import IndexConfig, build_components, index_frames
+from relecture.indexer.schedule import ScheduleConfig
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "videos"
@@ -74,10 +76,14 @@ def main() -> int:
     ap.add_argument("--videos", help="comma-separated file names (default: every video)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--detector", default=IndexConfig().detector)
-    ap.add_argument("--detect-fps", type=float, default=IndexConfig().gate.detect_fps,
-                    help="the gated pipeline's most detector runs per second of motion")
+    ap.add_argument("--refresh-s", type=float, default=ScheduleConfig().refresh_s,
+                    help="a live vehicle track is detected again at least this often")
+    ap.add_argument("--recheck-s", type=float, default=ScheduleConfig().recheck_s,
+                    help="unexplained motion is looked at again after this long")
+    ap.add_argument("--no-regions", action="store_true",
+                    help="the detector always sees the whole frame (ScheduleConfig.regions)")
     ap.add_argument("--no-confirm", action="store_true",
-                    help="no second look at new unsure tracks (GateConfig.confirm_new_tracks)")
+                    help="no second look at new unsure tracks (ScheduleConfig.confirm_new_tracks)")
     ap.add_argument("--former", default="fast",
                     help="detector of the former dense baseline ('none' skips it)")
     ap.add_argument("--json", type=Path)
@@ -86,8 +92,9 @@ def main() -> int:
         print(f"skipped: no videos at {args.data}", file=sys.stderr)
         return 0
     limit_threads(args.threads)
-    gated_cfg = IndexConfig(detector=args.detector, gate=dataclasses.replace(
-        IndexConfig().gate, detect_fps=args.detect_fps, confirm_new_tracks=not args.no_confirm))
+    schedule = ScheduleConfig(refresh_s=args.refresh_s, recheck_s=args.recheck_s,
+                              regions=not args.no_regions, confirm_new_tracks=not args.no_confirm)
+    gated_cfg = IndexConfig(detector=args.detector, schedule=schedule)
     dense_cfg = IndexConfig(detector=args.detector, dense=True)
     components = build_components(gated_cfg, args.threads)
     former_cfg = former = None
@@ -133,7 +140,7 @@ def main() -> int:
              "former_tracks": no, "found_former": nfo,
              "former_share": round(nfo / no, 3) if no else None, "former": args.former,
              "threads": args.threads, "detector": args.detector,
-             "detect_fps": args.detect_fps, "confirm_new_tracks": not args.no_confirm}
+             "schedule": dataclasses.asdict(schedule)}
     print("TOTAL", json.dumps(total))
     if args.json:
         args.json.write_text(json.dumps({

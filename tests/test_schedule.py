@@ -54,7 +54,7 @@ def test_a_still_scene_is_looked_at_only_by_the_heartbeat():
 
 
 def test_new_motion_is_looked_at_in_a_region_around_it_once():
-    s = started()
+    s = started(ScheduleConfig(recheck_s=1.0))
     car = (100, 100, 160, 140)
     region = look(s, 0.2, mask_with(car))
     assert region is not None and not region.full and contains(region, car)

@@ -49,9 +49,10 @@ class Describer:
     # ...of vehicles at least this wide in pixels: a plate is about 30% of a car's width, and
     # below ~35 px of plate no OCR reads it.
     plate_min_vehicle_px: int = 120
-    # The type classifier sees this many best views; the first is the one embedded, so with
-    # one view type and embedding share one network pass (BENCHMARKS.md).
-    type_views: int = 1
+    # The type classifier sees this many best views (the first is the one embedded: with one
+    # view, type and embedding would share a pass, but type accuracy fell from 0.794 to 0.761
+    # in `relecture eval passages`, BENCHMARKS.md).
+    type_views: int = 3
 
     def describe(self, track: Track, views: list[TrackView]) -> Sighting:
         """Describe one vehicle track from its views (best first)."""
