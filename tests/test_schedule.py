@@ -137,3 +137,12 @@ def test_large_regions_take_the_whole_frame_and_regions_can_be_switched_off():
 def test_a_region_must_not_be_empty():
     with pytest.raises(ValueError, match="x1 < x2"):
         Region(10, 0, 10, 5)
+
+
+def test_the_reason_of_each_pass_is_counted():
+    s = started()
+    car = (100, 100, 160, 140)
+    look(s, 0.2, mask_with(car))  # new motion
+    look(s, 0.4, np.zeros(MASK, bool), [live(car, 0.2, hits=1, confirmed=False)])  # confirm
+    look(s, 1.4, mask_with(car), [live(car, 0.4)])  # refresh
+    assert s.reasons == {"heartbeat": 1, "new_motion": 1, "confirm": 1, "refresh": 1}

@@ -21,10 +21,13 @@ the detector runs:
   rider the detector misses);
 - on the whole frame at least every `heartbeat_s` (slow or stopped vehicles are still seen).
 
-What is due in one frame is joined into one region. When it is small next to the frame, the
-detector sees only that crop (as Frigate does): a network pass costs about its input's
-pixels, and a crop at the frame's own resolution shows far vehicles larger than the frame
-downscaled to the network's input. Larger regions take the whole frame.
+What is due in one frame is joined into one region (tracks due soon come along, so their
+refreshes stay in step). When it is small next to the frame, the detector sees only that
+crop (as Frigate does), scaled as the whole frame would be (`indexer.regions`): a network
+pass costs about its input's pixels. Larger regions take the whole frame.
+
+On the busy shared videos most passes are second looks and young or fast-changing tracks
+(vehicles cross the picture in 2-3 s): BENCHMARKS.md has the counts.
 """
 
 from __future__ import annotations
@@ -35,6 +38,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from relecture.indexer.track import LiveBox
+
+# Why a pass runs, most urgent first (counted in `DetectScheduler.reasons`).
+REASONS = ("heartbeat", "confirm", "quick", "refresh", "new_motion")
 
 
 @dataclass(frozen=True)
@@ -107,7 +113,7 @@ class DetectScheduler:
         waits = [self._wait(t, tr, moving) for tr in tracks]
         due = [(tr, why) for tr, (wait, why) in zip(tracks, waits) if wait <= 0]
         if due:
-            self.reasons[min(why for _, why in due)] += 1
+            self.reasons[min((why for _, why in due), key=REASONS.index)] += 1
             # Tracks due soon come along: one pass serves them all, and their next refreshes
             # stay in step instead of calling the detector on every frame in turn.
             due = [(tr, why) for tr, (wait, why) in zip(tracks, waits) if wait <= c.batch_s]
