@@ -45,6 +45,13 @@ def test_a_box_cut_by_the_region_is_looked_at_again_in_a_larger_region():
     assert len(det.calls) == 2
 
 
+def test_a_box_still_cut_after_growing_is_looked_for_in_the_whole_frame():
+    det = BlobDetector()
+    dets = detect_region(det, frame_with((300, 100, 600, 130)), Region(200, 50, 340, 200))
+    assert dets.xyxy.tolist() == [[300, 100, 600, 130]]
+    assert [shape for shape, _ in det.calls][-1] == (360, 640, 3)
+
+
 def test_a_box_cut_by_the_frame_edge_is_kept():
     det = BlobDetector()
     dets = detect_region(det, frame_with((0, 100, 40, 130)), Region(0, 50, 200, 200))

@@ -7,7 +7,7 @@ frame, and a crop always costs less than the frame.
 A vehicle cut by the region's edge (not the frame's) gives a partial box that would
 misplace its track and describe it badly. When the detector sees such a box, the region is
 grown around it and looked at once more (the whole frame when the region would cover more
-than `max_share` of it); boxes still cut after that are dropped.
+than `max_share` of it, or when a box is still cut): a vehicle is never lost to a crop.
 """
 
 from __future__ import annotations
@@ -37,7 +37,10 @@ def detect_region(detector: RegionDetector, image: np.ndarray, region: Region,
     if cut.any():
         region = enlarge(region, dets.xyxy[cut], image.shape, grow, max_share)
         dets, cut = _detect_once(detector, image, region, scale)
-    return dets[np.flatnonzero(~cut)]
+    if cut.any():  # still cut (a vehicle coming at the camera grows fast): the whole frame
+        dets, cut = _detect_once(detector, image, Region(0, 0, image.shape[1], image.shape[0],
+                                                         full=True), scale)
+    return dets
 
 
 def enlarge(region: Region, boxes: np.ndarray, shape: tuple[int, ...], grow: float,
