@@ -1,7 +1,7 @@
 """Indexing speed against a dense baseline, measured side by side in one run.
 
-For each video in ../shared/data/videos: the normal (scheduled, `indexer.schedule`) pipeline,
-a dense baseline
+For each video in ../shared/data/videos: the normal pipeline (`indexer.schedule`: the fixed
+cadence, or with `--sparse` sparse detection per track), a dense baseline
 (the same detector on every sampled frame at 5 fps, no gating) and the former dense
 baseline (the 2018 SSD, `--former`, on every sampled frame), all with the real models and
 the same describers. Prints per video and in total:
@@ -12,8 +12,8 @@ the same describers. Prints per video and in total:
   baseline track is found when a gated track overlaps it, IoU >= 0.3, at a common moment).
 
 Usage: python bench/bench_index.py [--data ../shared/data/videos] [--videos a.mp4,b.avi]
-       [--threads 1] [--detector nanodet|fast|tiled] [--former fast|none] [--refresh-s 1.0]
-       [--recheck-s 0.3] [--no-regions] [--no-confirm] [--json out.json]
+       [--threads 1] [--detector nanodet|fast|tiled] [--former fast|none] [--sparse]
+       [--refresh-s 1.0] [--recheck-s 0.3] [--no-regions] [--no-confirm] [--json out.json]
 
 `--json` writes `rtf_per_core`, `track_share` (against the dense baseline) and
 `track_share_former` (against the former one), all videos together, then the per-video rows.
@@ -76,6 +76,8 @@ def main() -> int:
     ap.add_argument("--videos", help="comma-separated file names (default: every video)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--detector", default=IndexConfig().detector)
+    ap.add_argument("--sparse", action="store_true",
+                    help="sparse detection per track instead of the fixed cadence")
     ap.add_argument("--refresh-s", type=float, default=ScheduleConfig().refresh_s,
                     help="a live vehicle track is detected again at least this often")
     ap.add_argument("--recheck-s", type=float, default=ScheduleConfig().recheck_s,
@@ -92,7 +94,7 @@ def main() -> int:
         print(f"skipped: no videos at {args.data}", file=sys.stderr)
         return 0
     limit_threads(args.threads)
-    schedule = ScheduleConfig(refresh_s=args.refresh_s, recheck_s=args.recheck_s,
+    schedule = ScheduleConfig(sparse=args.sparse, refresh_s=args.refresh_s, recheck_s=args.recheck_s,
                               regions=not args.no_regions, confirm_new_tracks=not args.no_confirm)
     gated_cfg = IndexConfig(detector=args.detector, schedule=schedule)
     dense_cfg = IndexConfig(detector=args.detector, dense=True)

@@ -1,4 +1,5 @@
-"""The detector's scheduler: when and where the detector looks (indexer/schedule.py)."""
+"""The detector's scheduler: when and where the detector looks (indexer/schedule.py): the
+fixed cadence (default) and the sparse schedule per track."""
 
 from __future__ import annotations
 
@@ -25,7 +26,10 @@ def live(box, t, predicted=None, hits=5, confirmed=True, track_id=1, person=Fals
                    tuple(map(float, predicted or box)), confirmed, hits)
 
 
-def started(config=ScheduleConfig()) -> DetectScheduler:
+SPARSE = ScheduleConfig(sparse=True)
+
+
+def started(config=SPARSE) -> DetectScheduler:
     """A scheduler that has looked at the whole first frame (t=0)."""
     s = DetectScheduler(config)
     first = s.plan(0.0, np.zeros(MASK, bool), SHAPE, [])
@@ -54,7 +58,7 @@ def test_a_still_scene_is_looked_at_only_by_the_heartbeat():
 
 
 def test_new_motion_is_looked_at_in_a_region_around_it_once():
-    s = started(ScheduleConfig(recheck_s=1.0))
+    s = started(ScheduleConfig(sparse=True, recheck_s=1.0))
     car = (100, 100, 160, 140)
     region = look(s, 0.2, mask_with(car))
     assert region is not None and not region.full and contains(region, car)
@@ -100,7 +104,7 @@ def test_a_stopped_vehicle_is_not_refreshed_while_nothing_moves():
 
 @pytest.mark.parametrize("confirm,expected", [(True, True), (False, False)])
 def test_an_unsure_new_track_gets_a_second_look_on_the_next_frame(confirm, expected):
-    s = started(ScheduleConfig(confirm_new_tracks=confirm))
+    s = started(ScheduleConfig(sparse=True, confirm_new_tracks=confirm))
     car = (100, 100, 160, 140)
     unsure = live(car, 0.2, hits=1, confirmed=False)
     # no motion at all: the second look does not wait for any
@@ -130,7 +134,7 @@ def test_a_young_track_is_looked_for_a_box_length_around():
 def test_large_regions_take_the_whole_frame_and_regions_can_be_switched_off():
     s = started()
     assert look(s, 0.2, mask_with((0, 0, 500, 300))).full
-    s = started(ScheduleConfig(regions=False))
+    s = started(ScheduleConfig(sparse=True, regions=False))
     assert look(s, 0.2, mask_with((100, 100, 160, 140))).full
 
 
@@ -146,3 +150,18 @@ def test_the_reason_of_each_pass_is_counted():
     look(s, 0.4, np.zeros(MASK, bool), [live(car, 0.2, hits=1, confirmed=False)])  # confirm
     look(s, 1.4, mask_with(car), [live(car, 0.4)])  # refresh
     assert s.reasons == {"heartbeat": 1, "new_motion": 1, "confirm": 1, "refresh": 1}
+
+
+def test_the_fixed_cadence_looks_at_the_whole_frame_while_anything_moves():
+    s = started(ScheduleConfig())
+    car = (100, 100, 160, 140)
+    full = Region(0, 0, 640, 360, full=True)
+    assert look(s, 0.2, np.zeros(MASK, bool)) is None  # nothing moves
+    assert look(s, 0.4, mask_with(car)) == full
+    assert look(s, 0.6, mask_with(car)) is None  # 0.2 s < 1/detect_fps
+    assert look(s, 0.8, mask_with(car)) == full
+    # a new unsure track gets its second look at once, and once
+    unsure = live(car, 0.8, hits=1, confirmed=False)
+    assert look(s, 1.0, mask_with(car), [unsure]) == full
+    assert look(s, 1.2, mask_with(car), [unsure]) is None
+    assert s.reasons == {"heartbeat": 1, "cadence": 2, "confirm": 1}

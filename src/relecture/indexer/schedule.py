@@ -1,8 +1,12 @@
-"""When and where the (expensive) detector looks: sparse detection per track.
+"""When and where the (expensive) detector looks.
+
+By default (`sparse=False`), at a fixed cadence: the whole frame at most `detect_fps` times
+a second while anything moves, at once again for a second look at a new unsure track, and
+every `heartbeat_s` regardless.
 
 The detector is the largest cost of indexing, and on busy CCTV something moves in nearly
-every frame. Most of that motion is a vehicle already tracked, so, as Boggart and OTIF do,
-the detector runs:
+every frame. Most of that motion is a vehicle already tracked, so with `sparse=True`, as
+Boggart and OTIF do, the detector runs:
 
 - at a track's start, and at once again when that first detection was unsure (a lone
   unsure detection is dropped as a false alarm unless a second look confirms it);
@@ -40,13 +44,20 @@ import numpy as np
 from relecture.indexer.track import LiveBox
 
 # Why a pass runs, most urgent first (counted in `DetectScheduler.reasons`).
-REASONS = ("heartbeat", "confirm", "quick", "refresh", "new_motion")
+REASONS = ("heartbeat", "confirm", "quick", "refresh", "new_motion", "cadence")
 
 
 @dataclass(frozen=True)
 class ScheduleConfig:
     """When the detector runs (see the module docstring; figures in BENCHMARKS.md)."""
 
+    # False: the fixed cadence (the whole frame at most `detect_fps` times a second while
+    # anything moves, a second look at once at a new unsure track, the heartbeat). On the
+    # shared videos the sparse schedule kept 0.940 of the former SSD baseline's tracks
+    # (target 0.95) for no less CPU: vehicles cross these busy pictures in 2-3 s, so most
+    # tracks are young or fast-changing and due every third of a second (BENCHMARKS.md).
+    sparse: bool = False
+    detect_fps: float = 3.0  # the fixed cadence's most passes a second
     refresh_s: float = 1.0  # a live vehicle track is detected again at least this often
     person_refresh_s: float = 1.5  # persons (blurring only), within the tracker's max gap
     batch_s: float = 0.5  # tracks due within this long come along with one that is due
@@ -93,6 +104,7 @@ class DetectScheduler:
         self.reasons: Counter[str] = Counter()
         self._checked: np.ndarray | None = None  # per motion-mask pixel: last time looked at
         self._last_full_t = float("-inf")
+        self._last_pass_t = float("-inf")
         self._last_new_motion_t = float("-inf")
         self._looked: dict[int, float] = {}  # track id -> last time the detector looked for it
         self._tracks: list[LiveBox] = []  # the live tracks of the last plan
@@ -110,6 +122,8 @@ class DetectScheduler:
             self.reasons["heartbeat"] += 1
             return Region(0, 0, width, height, full=True)
         moving = mask.mean() >= c.motion_fraction
+        if not c.sparse:
+            return self._cadence(t, moving, tracks, width, height)
         waits = [self._wait(t, tr, moving) for tr in tracks]
         due = [(tr, why) for tr, (wait, why) in zip(tracks, waits) if wait <= 0]
         if due:
@@ -135,6 +149,7 @@ class DetectScheduler:
         """Record that the detector looked at `region` at time t, when the frame's motion
         was `mask`; `live`: the ids of the tracks still open (the others are forgotten)."""
         self._last_full_t = t if region.full else self._last_full_t
+        self._last_pass_t = t
         if self._checked is None or self._checked.shape != mask.shape:
             self._checked = np.full(mask.shape, float("-inf"))
         scale = (mask.shape[1] / shape[1], mask.shape[0] / shape[0])
@@ -144,6 +159,22 @@ class DetectScheduler:
         for tr in self._tracks:
             if region.full or _inside(tr.swept, region):
                 self._looked[tr.track_id] = t
+
+    def _cadence(self, t: float, moving: bool, tracks: list[LiveBox], width: int,
+                 height: int) -> Region | None:
+        """The fixed cadence: the whole frame while anything moves, at most `detect_fps`
+        times a second, and at once for a second look at a new unsure track."""
+        c = self.config
+        if not moving:
+            return None
+        if c.confirm_new_tracks and any(not tr.confirmed and tr.last_t >= self._last_pass_t
+                                        for tr in tracks):
+            self.reasons["confirm"] += 1
+        elif t - self._last_pass_t >= 1.0 / c.detect_fps - 1e-6:
+            self.reasons["cadence"] += 1
+        else:
+            return None
+        return Region(0, 0, width, height, full=True)
 
     def _wait(self, t: float, tr: LiveBox, moving: bool) -> tuple[float, str]:
         """(seconds until the track is due, why it will be); inf when it will not be."""
