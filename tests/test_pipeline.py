@@ -67,3 +67,14 @@ def test_dense_mode_runs_the_detector_on_every_sampled_frame():
 def test_plate_reading_can_be_switched_off():
     result = index_frames(moving_square_frames(), ColourBlobDetector(), fake_describer(plate=None))
     assert result.sightings[0].plate.text is None and result.sightings[0].plate.reads == ()
+
+
+def test_the_sparse_schedule_follows_one_passage_as_one_sighting_with_fewer_passes():
+    dense = index_frames(moving_square_frames(), ColourBlobDetector(), fake_describer(),
+                         IndexConfig(dense=True))
+    sparse = index_frames(moving_square_frames(), ColourBlobDetector(), fake_describer(),
+                          IndexConfig(schedule=ScheduleConfig(sparse=True)))
+    assert len(sparse.sightings) == 1
+    s = sparse.sightings[0]
+    assert s.first_t == 0.0 and s.last_t >= 4.5  # the whole crossing (5 s)
+    assert sparse.frames_detected < dense.frames_detected
