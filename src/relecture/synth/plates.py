@@ -74,7 +74,7 @@ def random_fni(rng: np.random.Generator) -> tuple[str, str, str]:
 
 def render_plate(text: str, department: str, font: Path) -> np.ndarray:
     """A French SIV plate on one line (520 x 110 mm, 2 px per mm) as BGR uint8."""
-    from PIL import Image, ImageDraw, ImageFont
+    from PIL import Image, ImageDraw
 
     w, h, band = 1040, 220, 92
     im = Image.new("RGB", (w, h), (250, 250, 247))
