@@ -99,7 +99,7 @@ def _visible(clip: Clip, v: Vehicle) -> tuple[float, float]:
     d0 = start_distance(clip.scene)
     times = [i / FPS for i in range(clip.frames)
              if (d := distance_at(v, i / FPS, d0)) is not None
-             and rear_box(clip.scene, v, d)[2] - rear_box(clip.scene, v, d)[0] >= FADE_WIDTH_PX]
+             and (box := rear_box(clip.scene, v, d))[2] - box[0] >= FADE_WIDTH_PX]
     return (times[0], times[-1]) if times else (0.0, 0.0)
 
 
@@ -137,6 +137,7 @@ def evaluate_rendered_video(n: int = 60, seed: int = 0, components=None,
     config = IndexConfig()
     components = components or build_components(config)
     clips = rendered_clips(-(-n // CARS_PER_CLIP), seed)
+    everyone = passages_of(clips)
     by_group: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
     misses = []
     with tempfile.TemporaryDirectory(prefix="relecture-rendered-") as tmp:
@@ -144,7 +145,7 @@ def evaluate_rendered_video(n: int = 60, seed: int = 0, components=None,
             path = write_clip(clip, Path(tmp))
             result = index_frames(sample_frames(path, config.sample_fps), *components, config)
             path.unlink()
-            passages = [p for p in passages_of(clips) if p.clip == k]
+            passages = [p for p in everyone if p.clip == k]
             for p, read in zip(passages, match_reads(passages, list(result.sightings))):
                 d = edit_distance(p.plate, read or "")
                 for tag, value in {"all": "all", **p.tags()}.items():
