@@ -87,9 +87,12 @@ def _write_bytes(path: Path, data: bytes) -> None:
         os.fsync(f.fileno())
 
 
-def write_shard(root: Path, rec: Recording, sightings, persons, frames_sampled: int,
+def write_shard(root: Path, rec: Recording, sightings, persons, frames_decoded: int,
                 frames_detected: int, extra: dict | None = None) -> Path:
     """Write one recording's results as a complete shard under `root`; return its path.
+
+    `frames_decoded` counts every picture the codec produced, `frames_detected` those the
+    detector ran on.
 
     Written under a temporary name and renamed into place, so a shard that exists is whole.
     On any error the temporary directory is removed and the error propagates. Raises
@@ -109,7 +112,7 @@ def write_shard(root: Path, rec: Recording, sightings, persons, frames_sampled: 
             items.append(_sighting_json(s, name))
         payload = {
             "format": FORMAT, "recording": _recording_json(rec),
-            "frames_sampled": frames_sampled, "frames_detected": frames_detected,
+            "frames_decoded": frames_decoded, "frames_detected": frames_detected,
             "sightings": items,
             "persons": [{"track_id": p.track_id, "boxes": _boxes_json(p.boxes)} for p in persons],
             **(extra or {}),
@@ -194,7 +197,9 @@ def load_shard(home: Home, shard: Path, job_id: str, wait_s: float | None = None
         if catalog.has_recording(rec.sha256):
             loaded = False
         else:
-            catalog.add_recording(rec, sightings, persons, job_id, payload["frames_sampled"],
+            # shards written before frames_decoded was kept had only the sampled count
+            decoded = payload.get("frames_decoded", payload.get("frames_sampled"))
+            catalog.add_recording(rec, sightings, persons, job_id, decoded,
                                   payload["frames_detected"])
             loaded = True
     shutil.rmtree(shard, ignore_errors=True)

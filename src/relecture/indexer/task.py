@@ -55,7 +55,7 @@ def index_task(task: FileTask, on_time: Callable[[float], None] | None = None) -
     """Index one file into a shard of its job; the outcome (status indexed: `shard` is set).
 
     `on_time(seconds)` is told how far into the footage the decoding is (in-process only)."""
-    from relecture.indexer.decode import sample_frames
+    from relecture.indexer.decode import DecodeStats, sample_frames
     from relecture.indexer.pipeline import index_frames
 
     path, s = task.file.path, task.settings
@@ -75,14 +75,17 @@ def index_task(task: FileTask, on_time: Callable[[float], None] | None = None) -
             return outcome("skipped", SAME_CONTENT, sha256=digest)
         rec = probe(path, task.file.hints, digest)
         detector, describer = _components(s.factory, s.config, s.extractors, s.threads)
-        res = index_frames(sample_frames(path, s.config.sample_fps), detector, describer,
-                           s.config, on_frame=_ticker(on_time))
+        decoded = DecodeStats()
+        res = index_frames(sample_frames(path, s.config.sample_fps, decoded), detector,
+                           describer, s.config, on_frame=_ticker(on_time))
         if task.file.changed():  # the hash would not be of the bytes decoded
             return outcome("skipped", f"{STILL_WRITING} (changed while indexed); index it "
                            "again once complete", sha256=digest)
         shard = shardlib.write_shard(s.shards, rec, res.sightings, res.persons,
-                                     res.frames_sampled, res.frames_detected,
-                                     extra={"extractors": list(s.extractors)})
+                                     decoded.decoded, res.frames_detected,
+                                     extra={"extractors": list(s.extractors),
+                                            "frames_sampled": res.frames_sampled,
+                                            "frames_untimed": decoded.untimed})
     except ModelUnavailable:
         raise
     except FileNotFoundError:
@@ -101,7 +104,9 @@ def index_task(task: FileTask, on_time: Callable[[float], None] | None = None) -
         return outcome("failed", f"unexpected error ({type(e).__name__}: {e})")
     if on_time is not None:
         on_time(rec.duration_s)
-    return outcome("indexed", sha256=digest, duration_s=rec.duration_s, shard=shard)
+    dropped = (f"{decoded.untimed} pictures without a timestamp were left out"
+               if decoded.untimed else "")
+    return outcome("indexed", dropped, sha256=digest, duration_s=rec.duration_s, shard=shard)
 
 
 def _ticker(on_time: Callable[[float], None] | None):
