@@ -130,26 +130,25 @@ def _peak_rss_kb() -> int:
 def _components(factory, config: IndexConfig, extractors: tuple[str, ...],
                 threads: int | None = None):
     """Models for this worker process, loaded on its first file and reused after. The cache
-    is keyed by the factory itself (`pipeline.build_components` unless one is given), so a
-    test that swaps the factory gets its own models without clearing anything."""
+    is keyed by the factory itself (`pipeline.build_components` unless one is given) and by
+    the model cache folder the weights come from, so a caller that swaps either gets its
+    own models without clearing anything."""
+    from relecture.models.registry import models_cache
+
     if factory is None:
         from relecture.indexer import pipeline
 
         factory = pipeline.build_components
-    return _loaded(factory, config, extractors, threads)
+    return _loaded(factory, config, extractors, threads, models_cache())
 
 
 @functools.cache
-def _loaded(factory, config: IndexConfig, extractors: tuple[str, ...], threads: int | None):
+def _loaded(factory, config: IndexConfig, extractors: tuple[str, ...], threads: int | None,
+            weights_dir: Path):
     if threads:
         limit_threads(threads)
     detector, describer = factory(config, threads)
     return detector, restrict_describer(describer, extractors)
-
-
-def clear_models() -> None:
-    """Forget this process's loaded models (to free their memory)."""
-    _loaded.cache_clear()
 
 
 def limit_threads(n: int) -> None:
