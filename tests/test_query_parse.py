@@ -133,7 +133,7 @@ une moto rouge et une voiture noire | | | motorcycle car | red black | |
 camion ou bus | | | truck bus | | |
 2 roues | | | motorcycle bicycle | | |
 deux-roues | | | motorcycle bicycle | | |
-pick-up blanc | | | van | white | |
+pick-up blanc | | | van truck | white | |
 semi-remorque | | | truck | | |
 minibus | | | bus | | |
 SUV noir | | | car | black | |
