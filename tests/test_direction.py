@@ -56,8 +56,10 @@ def test_a_car_driving_away_up_the_picture_is_away_entering_at_the_bottom():
 
 
 def test_cut_by_the_bottom_border_it_grows_in_height_but_its_width_tells():
-    boxes = shrinking_up(clip_bottom=True)
-    # the first boxes are cut at the bottom: their heights are not used, their widths are
+    # coming into view from the bottom border while driving away: the visible height grows
+    # (40, 80, 110 px, cut) while the width shrinks; then it is whole and shrinks both ways
+    boxes = track((200, 320, 420, 360), (205, 280, 415, 360), (210, 250, 410, 360),
+                  (220, 200, 400, 330), (235, 170, 385, 280), (250, 150, 370, 240))
     assert growth(boxes, W, H) < 0
     assert travel(boxes, W, H).motion == "away"
 

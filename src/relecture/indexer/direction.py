@@ -11,7 +11,7 @@ Away or towards comes from two cues that agree on a street camera mounted above 
 a vehicle coming nearer looks larger and moves down the picture (its box's bottom, where
 it meets the road, comes towards the lower border). The size trend is measured on the
 first and last thirds of the boxes, on the box's width only among boxes not cut by the
-top or bottom border, and on its height only among boxes not cut by the left or right
+left or right border, and on its height only among boxes not cut by the top or bottom
 border: a car entering the picture cut by its bottom border grows in height as it comes
 into view while it drives away. Each cue is scaled to one "clear" unit (a quarter larger
 or smaller; 15% of the picture's height) and the two are summed; under one unit the
@@ -71,13 +71,14 @@ def _log_growth(values: np.ndarray) -> float | None:
 def growth(boxes: Sequence[TrackBox], width: float, height: float,
            config: DirectionConfig = DirectionConfig()) -> float | None:
     """The track's log size trend (positive: it grows), the mean of the width trend over
-    boxes not cut at the top or bottom and the height trend over boxes not cut at the left
-    or right (see the module docstring); None when neither can be measured."""
+    boxes not cut at the left or right and the height trend over boxes not cut at the top
+    or bottom (a cut box is short in that direction only); None when neither can be
+    measured."""
     cuts = [touching(b.xyxy, width, height, config) for b in boxes]
     widths = np.asarray([b.xyxy[2] - b.xyxy[0] for b, c in zip(boxes, cuts)
-                         if not c & {"top", "bottom"}])
+                         if not c & {"left", "right"}])
     heights = np.asarray([b.xyxy[3] - b.xyxy[1] for b, c in zip(boxes, cuts)
-                          if not c & {"left", "right"}])
+                          if not c & {"top", "bottom"}])
     trends = [g for g in (_log_growth(widths), _log_growth(heights)) if g is not None]
     return sum(trends) / len(trends) if trends else None
 
