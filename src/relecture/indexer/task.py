@@ -173,7 +173,7 @@ def restrict_describer(describer, extractors: tuple[str, ...]):
     """The describer with every extractor the site does not allow switched off.
 
     No plate: no plate reading at all. No embedding: no vector. No type: the detector's
-    coarse class only (no refinement, confidence 0). No colour: "unknown".
+    coarse class only (no refinement, confidence 0, no body style). No colour: "unknown".
     """
     from relecture.sightings import ColourResult, TypeResult
 
