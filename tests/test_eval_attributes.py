@@ -68,3 +68,15 @@ def test_the_mark_is_the_one_that_separates_the_labelled_half():
     assert choose_threshold(items) == 0.125  # the lowest above 0.12 (a sedan)
     counts = style_counts(items, 0.15)["taxi"]
     assert (counts["tp"], counts["fp"], counts["fn"], counts["positives"]) == (2, 0, 0, 2)
+
+
+def test_style_auc_says_how_well_the_probability_ranks():
+    from relecture.evaluation.attributes import style_auc
+
+    rows = [row("a", 0, 2, notes="taxi"), row("b", 5, 7, notes="sedan"),
+            row("c", 10, 12, notes="taxi"), row("d", 20, 22, notes="FAR.")]
+    sightings = [sighting(0, 2, body=(("taxi", 0.35),)), sighting(5, 7, body=(("taxi", 0.30),)),
+                 sighting(10, 12, body=(("taxi", 0.22),)), sighting(20, 22, body=(("taxi", 0.9),))]
+    auc = style_auc(label_video("v", rows, sightings))
+    assert auc["taxi"] == 0.5  # one taxi above the sedan, one below; "FAR." is not labelled
+    assert auc["suv"] is None  # no SUV among the labelled bodies

@@ -12,7 +12,10 @@ against `travel.exit` / `travel.entry`. Agreement counts an unknown motion (None
 agreeing; `decided` says how many had one. On dense scenes time alone can swap two
 vehicles (on the UK motorway one carriageway comes towards the camera while the other
 drives away), so the agreement is also given on the unambiguous matches only (the
-sighting fits no other passage's time, `passages.ambiguous_matches`).
+sighting fits no other passage's time of the other direction, `passages.ambiguous_matches`).
+Ranking, which is what a style does in a search, is measured per style with no mark at
+all: `auc`, how often a labelled body with the style has a higher probability than one
+without it (0.5: no better than chance).
 
 Body style: the labels have no style column, but their notes name many bodies ("Silver
 SUV", "Green-and-white taxi", "white minivan", "cutaway box van"). A passage whose notes
@@ -95,7 +98,8 @@ class Labelled:
     exit: frozenset[str]
     styles: frozenset[str] | None
     sighting: Sighting | None
-    ambiguous: bool = False  # its sighting fits another passage's time too (a swap possible)
+    # its sighting also fits the time of a passage labelled the other way (a swap would flip it)
+    ambiguous: bool = False
 
 
 def read_rows(csv_path: Path) -> list[dict]:
@@ -109,12 +113,18 @@ def label_video(video: str, rows: Sequence[dict], sightings: Sequence[Sighting])
     s_int = [(s.first_t, s.last_t) for s in sightings]
     matches = match_intervals(p_int, s_int)
     matched = {m.passage: sightings[m.sighting] for m in matches}
-    ambiguous = set(ambiguous_matches(p_int, s_int, matches))
+    motions = [label_direction(r.get("direction") or "") for r in rows]
+    of_sighting = {m.sighting: m.passage for m in matches}
+
+    def other_way(q: int, s: int) -> bool:  # a swap with passage q would flip the label
+        return None not in (motions[q], motions[of_sighting[s]]) and \
+            motions[q] != motions[of_sighting[s]]
+    ambiguous = set(ambiguous_matches(p_int, s_int, matches, compatible=other_way))
     out = []
     for i, r in enumerate(rows):
         entry, exit_ = side_labels(r.get("direction") or "")
         out.append(Labelled(video, i, r["passage_id"], r.get("confidence", ""),
-                            label_direction(r.get("direction") or ""), entry, exit_,
+                            motions[i], entry, exit_,
                             body_labels(r.get("notes") or ""), matched.get(i), i in ambiguous))
     return out
 
@@ -134,7 +144,12 @@ def direction_scores(items: Sequence[Labelled]) -> dict:
                 "motion_agreement": ratio(agree, len(motion)), "motion_decided": decided,
                 "motion_agreement_decided": ratio(agree, decided),
                 "motion_n_unambiguous": len(sure),
-                "motion_agreement_unambiguous": ratio(sure_agree, len(sure))})
+                "motion_agreement_unambiguous": ratio(sure_agree, len(sure)),
+                "motion_disagreements": [
+                    f"{x.passage_id} {x.motion}: {_motion(x.sighting) or 'unknown'} "
+                    f"{x.sighting.travel.motion_conf if x.sighting.travel else 0:.2f}"
+                    + (" (swap possible)" if x.ambiguous else "")
+                    for x in motion if _motion(x.sighting) != x.motion]})
     for part in ("exit", "entry"):
         stated = [x for x in items if x.sighting is not None and getattr(x, part)
                   and x.sighting.travel is not None]
@@ -211,6 +226,23 @@ def style_table(halves: dict[str, Sequence[Labelled]], threshold: float) -> dict
     return rows
 
 
+def style_auc(items: Sequence[Labelled]) -> dict[str, float | None]:
+    """Per style, the share of (with, without) pairs of labelled bodies where the one with
+    the style has the higher probability (ties count half); None without both kinds."""
+    out = {}
+    for style in STYLES:
+        scored = [(dict(x.sighting.vehicle_type.body).get(style, 0.0), style in x.styles)
+                  for x in items if x.sighting is not None and x.styles is not None]
+        pos = [p for p, truth in scored if truth]
+        neg = [p for p, truth in scored if not truth]
+        if not pos or not neg:
+            out[style] = None
+            continue
+        wins = sum((a > b) + 0.5 * (a == b) for a in pos for b in neg)
+        out[style] = round(wins / (len(pos) * len(neg)), 3)
+    return out
+
+
 def evaluate_attributes(
     data_dir: Path,
     videos_dir: Path | None = None,
@@ -234,13 +266,14 @@ def evaluate_attributes(
     chosen = choose_threshold(halves["even"])
     styled = [x for x in items if x.sighting is not None and x.styles is not None]
     measurable = sorted({s for x in styled for s in x.styles})
+    auc = style_auc(items)
     metrics = {"passages": len(items), "matched": sum(x.sighting is not None for x in items),
                **direction_scores(items), "style_labelled": len(styled),
                "threshold_chosen_on_even": chosen, "per_threshold": by_threshold(halves),
                "styles_measurable": ", ".join(measurable),
                "styles_without_labels": ", ".join(s for s in STYLES if s not in measurable),
                # styles with labels, and any other the classifier said on a labelled body
-               "per_style": {s: r for s, r in style_table(halves, chosen).items()
+               "per_style": {s: {**r, "auc": auc[s]} for s, r in style_table(halves, chosen).items()
                              if s in measurable or r["said_even"] or r["said_odd"]},
                "per_video": per_video}
     return metrics
