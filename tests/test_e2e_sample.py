@@ -136,7 +136,7 @@ def test_driving_away_finds_the_sample_cars_and_approaching_ranks_them_last(inde
     shown = runner.invoke(app, ["show", str(found[0]["sighting_id"]), "-r", ref])
     assert shown.exit_code == 0, shown.output
     assert "body style" in shown.stdout and "direction" in shown.stdout
-    assert "away · in bottom edge" in " ".join(shown.stdout.split())
+    assert "direction │ away ·" in " ".join(shown.stdout.split())
 
 
 def test_a_requisition_is_answered_and_its_package_exported_and_verified(indexed, tmp_path):
