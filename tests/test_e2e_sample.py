@@ -101,7 +101,7 @@ def test_driving_away_finds_the_sample_cars_and_approaching_ranks_them_last(inde
     shown), and filters only with --strict; hits show direction and body style."""
     home, result = indexed
     assert result.exit_code == 0, result.output
-    ref = "PV 2023/000131"
+    ref = "PV 2023/000140"  # 000130-000132: the other end-to-end tests
     opened = runner.invoke(app, [
         "requisition", "open", ref, "--type", "77-1-1", "--magistrate", "Mme Martin",
         "--officer", "1234567", "--service", "SR Reims", "--reason", "fuite",
