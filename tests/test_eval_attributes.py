@@ -80,3 +80,17 @@ def test_style_auc_says_how_well_the_probability_ranks():
     auc = style_auc(label_video("v", rows, sightings))
     assert auc["taxi"] == 0.5  # one taxi above the sedan, one below; "FAR." is not labelled
     assert auc["suv"] is None  # no SUV among the labelled bodies
+
+
+def test_the_cli_runs_attributes_on_a_passages_folder_and_refuses_a_bad_one(tmp_path):
+    from typer.testing import CliRunner
+
+    from relecture.cli import app
+
+    (tmp_path / "passages").mkdir()
+    (tmp_path / "videos").mkdir()
+    result = CliRunner().invoke(app, ["eval", "attributes", "--data", str(tmp_path / "passages")])
+    assert result.exit_code == 2 and "no passage CSV files" in result.output, result.output
+    result = CliRunner().invoke(app, ["eval", "colours", "--data", str(tmp_path / "passages"),
+                                      "--videos", str(tmp_path / "videos")])
+    assert result.exit_code == 2 and "or `eval attributes`" in " ".join(result.output.split())
