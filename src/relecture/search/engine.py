@@ -35,7 +35,8 @@ from relecture.search import attributes
 from relecture.search import colours as colour_evidence
 from relecture.search import lexicon as lx
 from relecture.search.plates import PlateMatch
-from relecture.search.query import Query, TimeWindow, describe, local_to_utc, utc_to_local
+from relecture.search.query import Query, describe
+from relecture.search.query_time import TimeWindow, local_to_utc, utc_to_local
 
 if TYPE_CHECKING:
     from relecture.requisitions.scope import Scope

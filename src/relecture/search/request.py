@@ -9,7 +9,8 @@ from datetime import datetime
 from typing import Iterable, Optional
 
 from relecture.errors import UsageError
-from relecture.search.query import Query, merge_flags, on_days, parse_query
+from relecture.search.query import Query, merge_flags, parse_query
+from relecture.search.query_time import on_days
 from relecture.times import DEFAULT_TZ, parse_instant
 
 
