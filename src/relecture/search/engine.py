@@ -33,7 +33,7 @@ from relecture.errors import NotFound
 from relecture.indexer.body_style import shown
 from relecture.search import attributes
 from relecture.search import colours as colour_evidence
-from relecture.search.plates import PlateMatch
+from relecture.search.plates import PlateMatch, PlatePattern
 from relecture.search.filters import lit, rank_sql, scope_sql, where_sql
 from relecture.search.query import Query, describe
 from relecture.search.query_time import utc_to_local
@@ -210,7 +210,15 @@ def _plate_candidates(catalog: Catalog, query: Query, where: str) -> tuple[list[
     so a camera or time filter skips most of plate_reads); then every read of each
     candidate is scored.
     """
-    pattern = query.plate
+    ids = _plate_candidate_ids(catalog, query.plate, where)
+    if len(ids) == 0:
+        return [], 0
+    return _score_plates(catalog, query, where, ids)
+
+
+def _plate_candidate_ids(catalog: Catalog, pattern: PlatePattern, where: str) -> np.ndarray:
+    """Ids of the sightings passing `where` whose voted plate or a read may be within the
+    pattern's tolerance (see `_plate_candidates`)."""
     db = catalog.db
     regex = lit(pattern.sql_regex())
 
@@ -220,7 +228,7 @@ def _plate_candidates(catalog: Catalog, query: Query, where: str) -> tuple[list[
     lo, hi = db.execute(f"SELECT min(s.sighting_id), max(s.sighting_id) FROM sightings s "
                         f"WHERE {where}").fetchone()
     if lo is None:
-        return [], 0
+        return np.empty(0, np.int64)
     lookups = pattern.index_lookups()
     covered = _plate_keys_coverage(catalog) if lookups is not None else None
     cte, parts, scan_from = "", [], int(lo)
@@ -241,9 +249,14 @@ def _plate_candidates(catalog: Catalog, query: Query, where: str) -> tuple[list[
                      f"BETWEEN {scan_from} AND {int(hi)} AND {passes('p.text')}")
         parts.append(f"SELECT s.sighting_id FROM sightings s WHERE ({where}) AND "
                      f"s.sighting_id >= {scan_from} AND {passes('s.plate')}")
-    ids = db.execute(cte + " UNION ".join(parts)).fetchnumpy()["sighting_id"]
-    if len(ids) == 0:
-        return [], 0
+    return db.execute(cte + " UNION ".join(parts)).fetchnumpy()["sighting_id"]
+
+
+def _score_plates(catalog: Catalog, query: Query, where: str, ids: np.ndarray
+                  ) -> tuple[list[_Row], int]:
+    """The candidates scored exactly on every read; those beyond the tolerance dropped."""
+    pattern = query.plate
+    db = catalog.db
     # a literal list lets DuckDB look the few candidates up (several times faster at 10M
     # sightings than a semi-join on unnest, which reads both tables); many ids stay a parameter
     listed = (", ".join(str(int(i)) for i in ids) if len(ids) <= _LITERAL_IDS
