@@ -30,6 +30,7 @@ ACTION_ROLES: dict[str, tuple[str, ...]] = {
     "search": _INVESTIGATE,
     "view": _INVESTIGATE,
     "export": _INVESTIGATE,
+    "synopsis": _INVESTIGATE,
     "requisition_open": _INVESTIGATE,
     "requisition_close": _INVESTIGATE,
     # Reading the audit log (not itself an audited action): auditors and magistrates read
@@ -137,6 +138,25 @@ def check_search(site: Site, user: str, requisition: "Requisition | None",
             raise AccessDenied(f"the time asked is outside requisition {req.reference}'s "
                                "time ranges")
     return grant, Scope(allowed, req.scope.ranges)
+
+
+def check_synopsis(site: Site, user: str, requisition: "Requisition | None", camera: str,
+                   start: datetime, end: datetime) -> tuple[Grant, Scope]:
+    """May `user` make a synopsis of `camera` over the UTC window [start, end) under
+    `requisition`? The camera must be one of its cameras the user may see, and the whole
+    window inside one of its time ranges (the synopsis shows the window's footage itself, so
+    a window reaching beyond the ranges is refused, not cut). Returns the grant and the
+    scope the search of its passages applies."""
+    req = _require_open(requisition, "synopsis")
+    grant = authorise(site, user, "synopsis")
+    _require_cameras(site, user, [camera])
+    if camera not in req.scope.cameras:
+        raise AccessDenied(f"camera {camera} is outside requisition {req.reference} "
+                           f"(cameras {', '.join(req.scope.cameras)})")
+    if not any(r.start <= start and end <= r.end for r in req.scope.ranges):
+        raise AccessDenied(f"the window asked is not inside one of requisition "
+                           f"{req.reference}'s time ranges")
+    return grant, Scope((camera,), req.scope.ranges)
 
 
 def check_hits(site: Site, user: str, requisition: "Requisition | None", ids: Iterable[int],

@@ -340,3 +340,9 @@ def _burn_clock(img, camera: str, when: datetime) -> None:
 def box_tracks(boxes: Sequence[dict]) -> BoxTrack:
     """BoxTrack from catalog JSON boxes ([{"t":..., "xyxy": [...]}...])."""
     return BoxTrack(tuple(sorted((float(b["t"]), *map(float, b["xyxy"])) for b in boxes)))
+
+
+def blur_boxes(img, boxes) -> int:
+    """Pixelate each box (grown by a margin) of `img` in place, as the derived copies do
+    (persons, other plates); None boxes are skipped; returns how many were blurred."""
+    return _blur_all(img, boxes)

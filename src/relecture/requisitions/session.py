@@ -24,6 +24,7 @@ from relecture.settings import Home, current_user
 
 if TYPE_CHECKING:
     from relecture.requisitions.requisition import Requisition
+    from relecture.requisitions.synopsis_make import SynopsisResult
     from relecture.search import SearchResult
     from relecture.search.request import SearchRequest
 
@@ -135,6 +136,46 @@ class Session:
                                     queries=found_by(extract, ids), blur=blur,
                                     package_id=package_id)
         return result, keys.public_key_path(self.home)
+
+    def synopsis(self, camera: str, start: Optional[str], end: Optional[str], out: Path,
+                 utc: bool = False) -> "SynopsisResult":
+        """The synopsis of `camera` from `start` to `end` (ISO 8601 as typed, like search's
+        --from/--to) written to `out` (.png/.jpg still, .mp4 clip): the window's background
+        with every passage `search` finds there. The window must lie inside the
+        requisition's ranges; audited as "synopsis" (the window as an HMAC reference, the
+        sightings drawn, the recordings shown) before the file is written whole."""
+        from relecture.files import write_atomic
+        from relecture.requisitions import synopsis_make as sm
+        from relecture.search import search
+        from relecture.search.request import SearchRequest
+
+        kind, suffix = sm.kind_of(out)
+        if not start or not end:
+            raise UsageError("a synopsis needs its window: --from TIME --to TIME")
+        req = self.requisition
+        request = SearchRequest(cameras=(camera,), start=start, end=end, utc=utc)
+        query = request.query(datetime.now(timezone.utc),
+                              req.scope.cameras if req is not None else ())
+        asked = {**audit.query_reference(self.home, request.line(), query),
+                 "cameras": list(query.cameras)}
+        window = sm.Window(query.cameras[0], query.windows[0].start, query.windows[0].end)
+        with self._audited("synopsis", asked):
+            grant, scope = access.check_synopsis(self.site, self.user, req, window.camera,
+                                                 window.start, window.end)
+            with open_catalog(self.home) as cat:
+                found = search(cat, query, sm.MAX_PASSAGES + 1, None, scope=scope)
+                if found.total > sm.MAX_PASSAGES:
+                    raise UsageError(f"{found.total} passages in this window, more than a "
+                                     f"synopsis shows ({sm.MAX_PASSAGES}): narrow it")
+                plan = sm.plan(cat, found.hits, window)
+        picture, passages, unplaced = sm.render(plan, kind, suffix)
+        recordings = tuple(s.recording_id for s in plan.sources)
+        self._append(grant.event("synopsis", req, result_count=len(found.hits), objects={
+            **asked, "sightings": [h.sighting_id for h in found.hits],
+            "recordings": list(recordings)}))
+        write_atomic(out, picture.data)
+        return sm.SynopsisResult(out, kind, sm.sha256_of(picture.data), window, picture,
+                                 passages, unplaced, recordings)
 
     # -- legal holds --------------------------------------------------------------------------
     def place_holds(self, sighting_ids: list[int], recording_ids: list[str],

@@ -30,7 +30,7 @@ def transparency_report(home: Home, year: int, public_key=None) -> dict:
         counts = objects.get("counts") or {}
         if action == "requisition_open":
             req_types[(r.get("legal_basis") or {}).get("type") or "unknown"] += 1
-        elif action in ("search", "view", "export"):
+        elif action in ("search", "view", "export", "synopsis"):
             cameras.update(objects.get("cameras") or [])
             if action == "export":
                 sums["sightings_exported"] += len(objects.get("sightings") or [])

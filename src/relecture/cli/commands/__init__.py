@@ -1,5 +1,5 @@
 """The CLI commands beyond indexing, one module per area, registered on the app by
-`register`: models, search/show, requisition, audit, export/verify, purge/hold/report."""
+`register`: models, search/show, requisition, audit, export/verify, synopsis, purge/hold/report."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    from relecture.cli.commands import audit, export, models, requisition, retention, search
+    from relecture.cli.commands import (audit, export, models, requisition, retention, search,
+                                        synopsis)
 
     app.add_typer(models.app, name="models")
 
@@ -17,6 +18,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(audit.app, name="audit")
     app.command("export")(export.export_cmd)
     app.command("verify")(export.verify_cmd)
+    app.command("synopsis")(synopsis.synopsis_cmd)
     app.command("purge")(retention.purge_cmd)
     app.add_typer(retention.hold_app, name="hold")
     app.add_typer(retention.report_app, name="report")

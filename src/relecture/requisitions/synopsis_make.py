@@ -1,0 +1,188 @@
+"""A synopsis from the catalog: the passages a search found on one camera during one window,
+the recordings that show that window, and the still or clip made of them.
+
+`Session.synopsis` checks access, runs the search and audits; this module reads what the
+pictures need (`plan`), makes them (`render`) and says what is in them (`SynopsisResult`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Sequence
+
+from relecture import catalog_read as reads
+from relecture.errors import FootageError, IntegrityError, UsageError
+from relecture.requisitions import media
+from relecture.requisitions import synopsis as layout
+from relecture.requisitions import synopsis_render as render_
+from relecture.requisitions.synopsis_render import Picture, Shot, Source
+
+STILL_SUFFIXES = (".png", ".jpg", ".jpeg")
+CLIP_SUFFIXES = (".mp4",)
+MAX_PASSAGES = 500  # more passages than this in the window: narrow it
+
+
+@dataclass(frozen=True)
+class Window:
+    """The camera and the window asked, as naive UTC instants [start, end)."""
+
+    camera: str
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the pictures are made of: the passages (by camera time), the sources, the title."""
+
+    window: Window
+    shots: tuple[Shot, ...]
+    sources: tuple[Source, ...]
+    times: dict[int, datetime]  # camera time of each passage's best view, by sighting id
+    title: str
+
+
+@dataclass(frozen=True)
+class SynopsisResult:
+    """The file written and what it shows: for each passage its label, its own box and
+    where it is drawn (the still) or when it plays (the clip)."""
+
+    path: Path
+    kind: str  # "still" or "clip"
+    sha256: str
+    window: Window
+    picture: Picture
+    passages: tuple[dict, ...]
+    unplaced: tuple[int, ...]
+    recordings: tuple[str, ...]
+
+    def as_dict(self) -> dict:
+        p = self.picture
+        return {"file": str(self.path), "kind": self.kind, "sha256": self.sha256,
+                "camera": self.window.camera, "from_utc": self.window.start.isoformat() + "Z",
+                "to_utc": self.window.end.isoformat() + "Z", "width": p.width,
+                "height": p.height, "frames": p.frames, "duration_s": round(p.duration_s, 3),
+                "background_frames": p.background_frames,
+                "persons_blurred": p.persons_blurred, "recordings": list(self.recordings),
+                "passages": list(self.passages), "unplaced": list(self.unplaced)}
+
+
+def kind_of(path: Path) -> tuple[str, str]:
+    """("still" | "clip", suffix) for an output file name; UsageError for anything else or a
+    folder that does not exist."""
+    suffix = path.suffix.lower()
+    if suffix not in STILL_SUFFIXES + CLIP_SUFFIXES:
+        raise UsageError(f"--out {path}: name a .png, .jpg or .mp4 file")
+    if not path.parent.is_dir():
+        raise UsageError(f"--out {path}: no such directory {path.parent}")
+    if path.is_dir():
+        raise UsageError(f"--out {path}: is a directory")
+    return ("clip" if suffix in CLIP_SUFFIXES else "still",
+            ".jpg" if suffix == ".jpeg" else suffix)
+
+
+def plan(catalog, hits: Sequence, window: Window) -> Plan:
+    """The shots of `hits` (search hits of the window's camera) and every recording of the
+    camera that shows part of the window; each source file checked unchanged since indexing.
+    FootageError when no recording shows the window."""
+    recs = {r.recording_id: r for r in _camera_recordings(catalog.db, window)}
+    for h in hits:
+        if h.recording_id not in recs:
+            recs[h.recording_id] = reads.recording(catalog.db, h.recording_id)
+    if not recs:
+        raise FootageError(f"no recording of camera {window.camera} shows "
+                           f"{window.start:%Y-%m-%d %H:%M:%S} to {window.end:%H:%M:%S} UTC")
+    sources = {rid: _source(catalog.db, rec, window) for rid, rec in recs.items()}
+    shots, times = [], {}
+    for h in sorted(hits, key=lambda h: (h.first_utc + timedelta(seconds=h.best_t - h.first_t),
+                                         h.sighting_id)):
+        when = h.first_camera_time + timedelta(seconds=h.best_t - h.first_t)
+        track = media.box_tracks(reads.sighting(catalog.db, h.sighting_id).box_track())
+        box = track.at(h.best_t, hold_s=float("inf"))
+        if box is None:  # no stored box: nothing to draw it with
+            raise FootageError(f"sighting {h.sighting_id} has no box to draw")
+        times[h.sighting_id] = when
+        shots.append(Shot(layout.Passage(h.sighting_id, f"#{h.sighting_id} {when:%H:%M:%S}",
+                                         h.best_t, box, track, h.first_t, h.last_t),
+                          sources[h.recording_id]))
+    background = tuple(s for rid, s in sources.items() if s.end_t > s.start_t) or \
+        tuple(sources.values())
+    first = min(recs.values(), key=lambda r: r.start_utc)
+    title = (f"CAM {window.camera} synopsis {first.camera_time(window.start):%Y-%m-%d %H:%M:%S}"
+             f"-{first.camera_time(window.end):%H:%M:%S} {len(shots)} passages")
+    return Plan(window, tuple(shots), background, times, title)
+
+
+def _camera_recordings(db, window: Window) -> list[reads.RecordingRecord]:
+    """The recordings of the window's camera (named as search names cameras) that meet it."""
+    from relecture.search.engine import _camera_key
+
+    names = ", ".join(reads._names(reads.RecordingRecord))
+    rows = db.execute(
+        f"SELECT {names} FROM recordings WHERE start_utc < ? AND "
+        "start_utc + to_microseconds(CAST(COALESCE(duration_s, 0) * 1e6 AS BIGINT)) >= ? "
+        "ORDER BY start_utc, recording_id", [window.end, window.start]).fetchall()
+    key = _camera_key(window.camera)
+    return [r for r in (reads.RecordingRecord(*row) for row in rows)
+            if r.camera is not None and _camera_key(r.camera) == key]
+
+
+def _source(db, rec: reads.RecordingRecord, window: Window) -> Source:
+    """The recording as a source: its file checked, its part inside the window, its persons."""
+    from relecture.footage import sha256_file
+
+    path = Path(rec.path or "")
+    if not path.is_file():
+        raise FootageError(f"{path}: source recording not found (moved or purged?)")
+    if sha256_file(path) != rec.recording_id:
+        raise IntegrityError(f"{path}: content differs from when it was indexed "
+                             "(sha256 changed)")
+    duration = rec.duration_s or 0.0
+    start_t = min(max((window.start - rec.start_utc).total_seconds(), 0.0), duration)
+    end_t = min(max((window.end - rec.start_utc).total_seconds(), 0.0), duration)
+    persons = tuple(media.box_tracks(b) for b in reads.person_box_tracks(db, rec.recording_id))
+    return Source(rec.recording_id, path, start_t, end_t, persons)
+
+
+def render(plan_: Plan, kind: str, suffix: str) -> tuple[Picture, tuple[dict, ...],
+                                                          tuple[int, ...]]:
+    """The encoded still or clip, what each passage became in it, and those left out."""
+    blurred = render_._Counter()
+    bg, bg_frames = render_.background(plan_.sources, blurred)
+    height, width = bg.shape[:2]
+    passages = [s.passage for s in plan_.shots]
+    if kind == "still":
+        spots = layout.layout_still(passages, (width, height),
+                                    [render_.title_box(plan_.title, width)])
+        views = render_.best_views([s for s in plan_.shots if s.passage.sighting_id
+                                    not in spots.unplaced], blurred)
+        picture = render_.render_still(spots, views, bg, plan_.title, suffix, bg_frames,
+                                       blurred)
+        described = tuple(_placed(p, plan_) for p in spots.placements)
+        return picture, described, spots.unplaced
+    slots = layout.schedule_clip(passages)
+    sprites = render_.sprites(plan_.shots, slots, blurred)
+    picture = render_.render_clip(sprites, bg, plan_.title, bg_frames, blurred)
+    by_id = {s.passage.sighting_id: s.passage for s in plan_.shots}
+    described = tuple({**_passage(by_id[s.sighting_id], plan_),
+                       "shift_s": s.shift, "duration_s": round(s.duration, 3)} for s in slots)
+    return picture, described, ()
+
+
+def _passage(p: layout.Passage, plan_: Plan) -> dict:
+    return {"sighting_id": p.sighting_id, "label": p.label,
+            "camera_time": plan_.times[p.sighting_id].isoformat(timespec="milliseconds"),
+            "best_t": round(p.best_t, 3), "box": [round(v, 1) for v in p.box]}
+
+
+def _placed(p: layout.Placement, plan_: Plan) -> dict:
+    shot = next(s for s in plan_.shots if s.passage.sighting_id == p.sighting_id)
+    return {**_passage(shot.passage, plan_), "source_box": list(p.source),
+            "placed_box": list(p.placed), "label_box": list(p.label), "moved": p.moved}
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
