@@ -7,7 +7,8 @@ Pure geometry, no decoding (the pictures are made by `synopsis_render`):
   scaled into free space nearby, else into a strip of small insets along the bottom; a moved
   cut-out is joined to its own position by a leader line.
 - `schedule_clip` shifts each passage's start on the synopsis clip's timeline so that
-  passages from different times play together without their boxes colliding, where it can.
+  passages from different times play together without their boxes colliding (the smaller
+  box, drawn on top, hiding much of the larger), where it can.
 
 Both are deterministic: passages are taken in the order given (the caller sorts them by
 camera time, then sighting id) and candidates are tried in a fixed order.
@@ -30,7 +31,9 @@ _SCALES = (1.0, 0.75, 0.5, 0.35)  # sizes tried, nearest positions first at each
 _INSET_SCALES = (0.35, 0.25, 0.18, 0.12)  # the inset strip's sizes
 _MIN_SIDE = 12  # a cut-out is never drawn smaller than this many pixels a side
 _DIRECTIONS = ((0, -1), (0, 1), (-1, 0), (1, 0), (-1, -1), (1, -1), (-1, 1), (1, 1))
-COLLIDE = 0.15  # two boxes collide when they share this fraction of the smaller one
+# Two boxes on the clip collide when the smaller one (drawn on top) hides more than this
+# fraction of the larger one: a far car passing over a near one stays a lead for both.
+COLLIDE = 0.3
 
 
 @dataclass(frozen=True)
@@ -236,16 +239,17 @@ def _collide(p: Passage, shift: float, q: Passage, slot: Slot, step: float) -> b
         tau = start + (end - start) * i / n
         a = p.track.at(p.first_t + tau - shift)
         b = q.track.at(q.first_t + tau - slot.shift)
-        if a is not None and b is not None and shared(a, b) > COLLIDE:
+        if a is not None and b is not None and hidden_share(a, b) > COLLIDE:
             return True
     return False
 
 
-def shared(a: Box, b: Box) -> float:
-    """The area `a` and `b` share, as a fraction of the smaller of the two."""
+def hidden_share(a: Box, b: Box) -> float:
+    """How much of the larger of `a` and `b` the smaller hides (the smaller is drawn on top
+    of it): the area they share as a fraction of the larger."""
     w = min(a[2], b[2]) - max(a[0], b[0])
     h = min(a[3], b[3]) - max(a[1], b[1])
     if w <= 0 or h <= 0:
         return 0.0
-    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
-    return w * h / smaller if smaller > 0 else 0.0
+    larger = max((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return w * h / larger if larger > 0 else 0.0

@@ -265,15 +265,16 @@ def render_clip(sprites_: Sequence[_Sprite], bg, title: str, bg_frames: int,
 
 
 def _clip_frame(bg, sprites_: Sequence[_Sprite], k: int):
-    """Clip frame `k`: the background with every sprite on screen then, labels on top."""
+    """Clip frame `k`: the background with every sprite on screen then (larger first),
+    labels on top."""
     img = bg.copy()
     h, w = img.shape[:2]
     labels = []
-    for i, s in enumerate(sprites_):
-        j = k - s.first_frame
-        if not 0 <= j < len(s.cutouts):
-            continue
-        crop, (x1, y1, x2, y2) = s.cutouts[j]
+    shown = [(i, s, s.cutouts[k - s.first_frame]) for i, s in enumerate(sprites_)
+             if 0 <= k - s.first_frame < len(s.cutouts)]
+    # larger boxes first: a smaller (farther) vehicle is drawn over a nearer one
+    shown.sort(key=lambda e: (-(e[2][1][2] - e[2][1][0]) * (e[2][1][3] - e[2][1][1]), e[0]))
+    for i, s, (crop, (x1, y1, x2, y2)) in shown:
         x2, y2 = min(x2, w), min(y2, h)
         img[y1:y2, x1:x2] = crop[:y2 - y1, :x2 - x1]
         labels.append((label_box((x1, y1, x2, y2), label_width(s.label), w, h), s.label,
