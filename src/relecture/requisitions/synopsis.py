@@ -123,7 +123,8 @@ def _place(p: Passage, source: Box, taken: list[Box], width: int, height: int
            ) -> Placement | None:
     """The first free spot: its own position, then nearby spots, then the inset strip."""
     lw = label_width(p.label)
-    for box in (source, *_nearby(source, width, height), *_insets(source, width, height)):
+    for box in (source, *_nearby(source, width, height),
+                *_insets(source, lw, width, height)):
         label = label_box(box, lw, width, height)
         footprint = _union(box, label)
         if not any(_overlap(footprint, q, GAP) for q in taken):
@@ -148,8 +149,9 @@ def _nearby(source: Box, width: int, height: int):
                     yield box
 
 
-def _insets(source: Box, width: int, height: int):
-    """Small copies of `source` along the bottom of the picture, row by row upwards."""
+def _insets(source: Box, lw: int, width: int, height: int):
+    """Small copies of `source` along the bottom of the picture, row by row upwards (a
+    label `lw` wide beside each)."""
     w, h = source[2] - source[0], source[3] - source[1]
     for scale in _INSET_SCALES:
         bw, bh = max(w * scale, _MIN_SIDE), max(h * scale, _MIN_SIDE)
@@ -158,7 +160,7 @@ def _insets(source: Box, width: int, height: int):
             x = 0.0
             while x + bw <= width:
                 yield (x, y, x + bw, y + bh)
-                x += bw + 2 * GAP
+                x += max(bw, lw) + 2 * GAP
             y -= bh + LABEL_H + 2 * GAP
 
 
@@ -207,17 +209,19 @@ def boxes_overlap(a: Box, b: Box) -> bool:
 
 
 # -- the clip ---------------------------------------------------------------------------------
-def schedule_clip(passages: Sequence[Passage], step: float = 0.4) -> tuple[Slot, ...]:
+def schedule_clip(passages: Sequence[Passage], step: float = 0.4, frame_s: float = 0.08
+                  ) -> tuple[Slot, ...]:
     """A start on the clip's timeline for each passage, in the order given: the earliest
-    multiple of `step` at which it collides with none scheduled before it. A passage that
-    fits nowhere before the clip's current end starts there (and collides with nothing)."""
+    multiple of `step` at which it collides with none scheduled before it on any clip frame
+    (`frame_s` apart). A passage that fits nowhere before the clip's current end starts
+    there (and collides with nothing)."""
     slots: list[Slot] = []
     for p in passages:
         duration = p.last_t - p.first_t
         end = max((s.shift + s.duration for s in slots), default=0.0)
         shift, k = None, 0
         while k * step <= end:
-            if not any(_collide(p, k * step, passages[i], s, step)
+            if not any(_collide(p, k * step, passages[i], s, frame_s)
                        for i, s in enumerate(slots)):
                 shift = k * step
                 break
@@ -228,13 +232,13 @@ def schedule_clip(passages: Sequence[Passage], step: float = 0.4) -> tuple[Slot,
     return tuple(slots)
 
 
-def _collide(p: Passage, shift: float, q: Passage, slot: Slot, step: float) -> bool:
-    """Whether `p` played from `shift` and `q` played from `slot.shift` ever collide."""
+def _collide(p: Passage, shift: float, q: Passage, slot: Slot, frame_s: float) -> bool:
+    """Whether `p` played from `shift` and `q` played from `slot.shift` collide on a frame."""
     start = max(shift, slot.shift)
     end = min(shift + p.last_t - p.first_t, slot.shift + slot.duration)
     if end < start:
         return False
-    n = max(1, math.ceil((end - start) / (step / 2)))
+    n = max(1, math.ceil((end - start) / frame_s))
     for i in range(n + 1):
         tau = start + (end - start) * i / n
         a = p.track.at(p.first_t + tau - shift)
