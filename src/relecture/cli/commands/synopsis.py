@@ -54,7 +54,8 @@ def synopsis_cmd(
     if as_json:
         print(json.dumps({"requisition": session.requisition.reference, **result.as_dict()},
                          indent=2, ensure_ascii=False))
-    left = f", {len(result.unplaced)} not drawn for want of room (a shorter window, or the .mp4 clip, shows them)" if result.unplaced else ""
+    left = (f", {len(result.unplaced)} not drawn for want of room (a shorter window, or the "
+            ".mp4 clip, shows them)" if result.unplaced else "")
     err.print(f"synopsis {result.kind} written to {result.path}: {len(result.passages)} "
               f"passage(s) of camera {result.window.camera}{left}, "
               f"{result.picture.width}x{result.picture.height}, sha256 {result.sha256[:16]}",
