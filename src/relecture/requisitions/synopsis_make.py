@@ -150,7 +150,7 @@ def _source(db, rec: reads.RecordingRecord, window: Window) -> Source:
 def render(plan_: Plan, kind: str, suffix: str) -> tuple[Picture, tuple[dict, ...],
                                                           tuple[int, ...]]:
     """The encoded still or clip, what each passage became in it, and those left out."""
-    blurred = render_._Counter()
+    blurred = render_.BlurCount()
     bg, bg_frames = render_.background(plan_.sources, blurred)
     height, width = bg.shape[:2]
     passages = [s.passage for s in plan_.shots]

@@ -60,11 +60,13 @@ class Picture:
 
 
 @dataclass
-class _Counter:
+class BlurCount:
+    """How many person boxes were blurred, over every picture decoded (filled as they are)."""
+
     persons: int = 0
 
 
-def grab(source: Source, times: Sequence[float], blurred: _Counter) -> list[tuple[float, object]]:
+def grab(source: Source, times: Sequence[float], blurred: BlurCount) -> list[tuple[float, object]]:
     """(t, BGR picture) of the picture shown nearest each of `times` (ascending), persons
     blurred. Decodes forward, seeking to the keyframe before a time far ahead; a time past
     the last picture gets the last picture."""
@@ -112,7 +114,7 @@ def grab(source: Source, times: Sequence[float], blurred: _Counter) -> list[tupl
     return got
 
 
-def _as_array(shown, source: Source, blurred: _Counter) -> tuple[float, object]:
+def _as_array(shown, source: Source, blurred: BlurCount) -> tuple[float, object]:
     """(t, decoded picture) -> (t, BGR array with persons blurred)."""
     t, picture = shown
     img = picture.to_ndarray(format="bgr24")
@@ -120,7 +122,7 @@ def _as_array(shown, source: Source, blurred: _Counter) -> tuple[float, object]:
     return (t, img)
 
 
-def background(sources: Sequence[Source], blurred: _Counter, n: int = BACKGROUND_FRAMES):
+def background(sources: Sequence[Source], blurred: BlurCount, n: int = BACKGROUND_FRAMES):
     """The median of `n` pictures spread over the sources' parts in the window (the picture
     size of the first source; others are resized to it), and how many were taken."""
     import cv2
@@ -140,7 +142,7 @@ def background(sources: Sequence[Source], blurred: _Counter, n: int = BACKGROUND
     return np.median(np.stack(pictures), axis=0).astype(np.uint8), len(pictures)
 
 
-def best_views(shots: Sequence[Shot], blurred: _Counter) -> dict[int, object]:
+def best_views(shots: Sequence[Shot], blurred: BlurCount) -> dict[int, object]:
     """Each passage's picture at its best time (persons blurred), by sighting id."""
     views = {}
     for shot in shots:
@@ -150,7 +152,7 @@ def best_views(shots: Sequence[Shot], blurred: _Counter) -> dict[int, object]:
 
 
 def render_still(layout: StillLayout, views: dict[int, object], bg, title: str,
-                 suffix: str, bg_frames: int, blurred: _Counter) -> Picture:
+                 suffix: str, bg_frames: int, blurred: BlurCount) -> Picture:
     """The background with each placed cut-out, its label and, when moved, a leader line."""
     import cv2
 
@@ -215,7 +217,7 @@ class _Sprite:
     cutouts: tuple[tuple[object, tuple[int, int, int, int]], ...]
 
 
-def sprites(shots: Sequence[Shot], slots: Sequence[Slot], blurred: _Counter,
+def sprites(shots: Sequence[Shot], slots: Sequence[Slot], blurred: BlurCount,
             fps: Fraction = CLIP_FPS) -> list[_Sprite]:
     """Each passage's cut-outs at the clip's rate over its track, placed at its slot."""
     by_id = {s.sighting_id: s for s in slots}
@@ -239,7 +241,7 @@ def sprites(shots: Sequence[Shot], slots: Sequence[Slot], blurred: _Counter,
 
 
 def render_clip(sprites_: Sequence[_Sprite], bg, title: str, bg_frames: int,
-                blurred: _Counter, fps: Fraction = CLIP_FPS) -> Picture:
+                blurred: BlurCount, fps: Fraction = CLIP_FPS) -> Picture:
     """H.264 MP4 (yuv420p): every sprite pasted over the background, frame by frame."""
     import av
 
