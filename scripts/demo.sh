@@ -32,6 +32,12 @@ relecture search "voitures caméras 3, 12 hier" -r "PV 2023/000130" --html demo-
 hit=$(python -c 'import json; print(json.load(open("demo-search.json"))["hits"][0]["sighting_id"])')
 echo "== 5. one sighting in detail"
 relecture show "$hit" -r "PV 2023/000130"
+echo "== 5b. synopsis of camera 12, 14:00-15:00: every passage on one picture, then as a clip"
+relecture synopsis -r "PV 2023/000130" --camera 12 --from "${day}T14:00" --to "${day}T15:00" \
+  --out demo-synopsis.png
+relecture synopsis -r "PV 2023/000130" --camera 12 --from "${day}T14:00" --to "${day}T15:00" \
+  --out demo-synopsis.mp4
+echo "synopsis of camera 12: demo-synopsis.png, demo-synopsis.mp4"
 echo "== 6. evidence package for the magistrate, then its independent check"
 relecture export -r "PV 2023/000130" --hits "$hit" --out demo-out
 relecture verify demo-out
