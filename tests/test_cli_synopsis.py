@@ -136,3 +136,54 @@ def test_the_still_pixels_outside_the_drawings_are_the_background(setup, tmp_pat
     img = read_image(out)
     corner = img[-30:, 100:180].astype(int)  # road: grey 90 in every source picture
     assert np.abs(corner - 90).max() <= 6  # H.264 of the source, no drawing
+
+
+def test_an_export_with_synopsis_carries_both_pictures_hashed_and_verifies(setup, tmp_path):
+    import cv2
+
+    home, out = setup["home"], tmp_path / "package"
+    r = cli(home, "export", "-r", REF, "--hits", str(setup["sid"]), "--synopsis", "--out", out)
+    assert r.exit_code == 0, r.stdout + r.stderr
+    evidence = json.loads((out / "data" / "evidence.json").read_text(encoding="utf-8"))
+    items = [i for i in evidence["items"] if i["role"] == "synopsis"]
+    assert sorted(Path(i["file"]).suffix for i in items) == [".mp4", ".png"]
+    manifest = (out / "manifest-sha256.txt").read_text()
+    for i in items:
+        assert f"{i['sha256']}  {i['file']}" in manifest
+        assert i["derived_from"] == [s["sha256"] for s in evidence["sources"]]
+        assert sorted(i["sightings"]) == sorted([setup["sid"], setup["other"]])
+    assert cli(home, "verify", out).exit_code == 0
+    # the parked car was not exported: its plate is blurred on the package's still
+    still = cv2.imread(str(out / next(i["file"] for i in items if i["file"].endswith(".png"))))
+    x1, y1, x2, y2 = eb.PARKED_PLATE
+    drawn = {p["sighting_id"]: p for p in json.loads(synopsis(
+        home, tmp_path / "plain.png", "--json").stdout)["passages"]}
+    assert not drawn[setup["other"]]["moved"]  # drawn at its own place on both stills
+    plain = cv2.imread(str(tmp_path / "plain.png"))
+    assert still[y1 + 2:y2 - 2, x1 + 2:x2 - 2].std() < plain[y1 + 2:y2 - 2, x1 + 2:x2 - 2].std() / 2
+    records = audit_records(home)
+    made = [x for x in records if x.get("action") == "synopsis"
+            and x["objects"].get("package_id") == evidence["package_id"]]
+    assert len(made) == 1 and made[0]["result"] == "done"
+
+
+def test_a_package_whose_synopsis_names_no_source_does_not_verify(tmp_path):
+    from relecture.requisitions.package_verify import _check_evidence
+
+    root = tmp_path / "p"
+    (root / "data" / "synopsis").mkdir(parents=True)
+    f = root / "data" / "synopsis" / "cam12.png"
+    f.write_bytes(b"png")
+    import hashlib
+
+    digest = hashlib.sha256(b"png").hexdigest()
+    from relecture.requisitions.export import EVIDENCE_FILE, FORMAT
+
+    (root / EVIDENCE_FILE).write_text(json.dumps({
+        "format": FORMAT, "package_id": "x", "sources": [{"sha256": "a" * 64}],
+        "items": [{"role": "synopsis", "file": "data/synopsis/cam12.png", "sha256": digest,
+                   "derived_from": ["b" * 64]}]}))
+    problems: list = []
+    _check_evidence(root, {"data/synopsis/cam12.png": digest}, problems)
+    assert [p.reason for p in problems] == [
+        "data/synopsis/cam12.png: derived_from is not a list of listed sources"]

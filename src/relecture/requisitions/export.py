@@ -14,6 +14,7 @@ Layout of a package directory:
     data/hits/<id>/master.<ext>      native segment, packets copied, never re-encoded
     data/hits/<id>/derived.mp4       viewable H.264 copy (camera time burned in, blurring)
     data/hits/<id>/still.jpg         best frame; still_boxed.jpg: same with the vehicle boxed
+    data/synopsis/<name>.png|.mp4    with --synopsis: each camera's window around the hits
 
 The signature is the only file no manifest lists: it is added after the bag is made and
 cannot list itself. It covers both manifests, hence every other byte of the package. Check it
@@ -84,6 +85,7 @@ def export_package(
     blur: bool = True,
     margin_s: float = 2.0,
     package_id: str | None = None,
+    synopses: Sequence[tuple[str, bytes, dict]] = (),
 ) -> ExportResult:
     """Cut, render, describe, bag and sign the evidence for `hit_ids` into `out_dir`.
 
@@ -91,7 +93,9 @@ def export_package(
     (cryptography); `audit_extract` the audit entries of this requisition and `chain_head`
     the audit chain head, both copied verbatim into evidence.json; `queries` maps a hit id to
     the queries that found it; `package_id` (a fresh UUID when None) lets the caller audit
-    the export under the id the package will carry. The package is built beside `out_dir` and renamed into place
+    the export under the id the package will carry; `synopses` are (file name, bytes, item)
+    of synopsis pictures to add under data/synopsis/ (their item's `derived_from` names the
+    recordings they show, which become sources). The package is built beside `out_dir` and renamed into place
     only when complete and signed. Raises NotFound (unknown hit), FootageError (source
     missing), IntegrityError (source changed since it was indexed), UsageError (out_dir used).
     """
@@ -107,6 +111,10 @@ def export_package(
         raise UsageError(f"{out_dir}: already exists and is not empty")
     hits = [_load_hit(catalog, int(h)) for h in dict.fromkeys(hit_ids)]
     sources = {rec.recording_id: rec for _, rec in hits}
+    for _, _, item in synopses:
+        for rid in item["derived_from"]:
+            if rid not in sources:
+                sources[rid] = _recording(catalog, rid)
     for rec in sources.values():
         _check_source(rec)
     jobs = {rec.recording_id: _job(catalog, rec.job_id) for rec in sources.values()}
@@ -123,6 +131,9 @@ def export_package(
             hit_entries.append(entry)
             items.extend(h_items)
             still_bytes.update(h_stills)
+        for name, data, item in synopses:
+            _write(work / "synopsis" / name, data)
+            items.append({**item, "file": f"data/synopsis/{name}"})
         public_pem = keys.public_pem(signing_key.public_key())
         evidence = _evidence(package_id, legal, operator, sources.values(), jobs, hit_entries,
                              items, audit_extract, chain_head, public_pem)
@@ -170,6 +181,13 @@ def _load_hit(catalog, sid: int):
     if rec is None:
         raise NotFound(f"sighting {sid}: its recording {s.recording_id[:16]} is not catalogued")
     return s, rec
+
+
+def _recording(catalog, recording_id: str) -> reads.RecordingRecord:
+    rec = reads.recording(catalog.db, recording_id)
+    if rec is None:
+        raise NotFound(f"recording {recording_id[:16]} is not catalogued")
+    return rec
 
 
 def _job(catalog, job_id: str | None) -> dict:

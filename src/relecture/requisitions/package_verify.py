@@ -215,7 +215,13 @@ def _check_evidence(root: Path, payload: dict, problems: list[Problem]) -> str |
         if payload.get(rel) not in (None, i.get("sha256")):
             problems.append(Problem(EVIDENCE_FILE, f"sha256 of {rel} differs from {_MANIFEST}"))
         origin = sources if i.get("role") == "master" else masters
-        if i.get("role") not in ("master", "derived", "still"):
+        if i.get("role") == "synopsis":  # drawn from whole recordings, not from a master
+            shown = i.get("derived_from")
+            if not isinstance(shown, list) or not shown or \
+                    not all(isinstance(x, str) and x in sources for x in shown):
+                problems.append(Problem(EVIDENCE_FILE, f"{rel}: derived_from is not a list "
+                                                       "of listed sources"))
+        elif i.get("role") not in ("master", "derived", "still"):
             problems.append(Problem(EVIDENCE_FILE, f"{rel}: unknown role {i.get('role')!r}"))
         elif i.get("derived_from") not in origin:
             problems.append(Problem(EVIDENCE_FILE, f"{rel}: derived_from is not a listed "

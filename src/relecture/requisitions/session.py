@@ -103,10 +103,13 @@ class Session:
             "sightings": [sighting_id], "cameras": [detail.sighting.camera]}))
         return detail
 
-    def export(self, ids: list[int], out_dir: Path, blur: bool = True):
+    def export(self, ids: list[int], out_dir: Path, blur: bool = True,
+               synopsis: bool = False):
         """A signed evidence package of the hits `ids` in the new (or empty) `out_dir`;
-        (ExportResult, the site's public key path). Audited, then a signed checkpoint is
-        made, before anything is written."""
+        (ExportResult, the site's public key path). With `synopsis`, a synopsis still and
+        clip of each camera's window around the hits is added (each audited as "synopsis"
+        under the package id). Audited, then a signed checkpoint is made, before anything
+        is written."""
         from relecture.requisitions import keys
         from relecture.requisitions.export import LegalBasis, export_package, found_by
 
@@ -121,6 +124,7 @@ class Session:
         # Audited with the catalog closed: each append records the log's new end in the
         # catalog, which needs it writable.
         req, package_id = self.requisition, str(uuid.uuid4())
+        synopses = self._package_synopses(refs, ids, package_id, blur) if synopsis else []
         self._append(grant.event("export", req, result_count=len(ids), objects={
             "sightings": ids, "cameras": sorted({r.camera for r in refs}),
             "package_id": package_id}))
@@ -134,8 +138,26 @@ class Session:
             result = export_package(cat, ids, out_dir, legal, self.user,
                                     keys.signing_key(self.home), extract, head.as_dict(),
                                     queries=found_by(extract, ids), blur=blur,
-                                    package_id=package_id)
+                                    package_id=package_id, synopses=synopses)
         return result, keys.public_key_path(self.home)
+
+    def _package_synopses(self, refs, ids: list[int], package_id: str, blur: bool) -> list:
+        """(file name, bytes, item) of a synopsis still (PNG) and clip (MP4) of each camera's
+        window around the hits; plates of the vehicles not exported blurred when `blur`."""
+        from relecture.requisitions import synopsis_make as sm
+        from relecture.search.request import SearchRequest
+
+        files = []
+        for w in sm.package_windows(refs, self.requisition.scope.ranges):
+            request = SearchRequest(cameras=(w.camera,), start=w.start.isoformat() + "+00:00",
+                                    end=w.end.isoformat() + "+00:00", utc=True)
+            window, plan, made = self._synopsis(request, [("still", ".png"), ("clip", ".mp4")],
+                                                package_id, frozenset(ids) if blur else None)
+            stem = f"cam{window.camera}_{window.start:%Y%m%dT%H%M}Z"
+            recordings = [s.recording_id for s in plan.sources]
+            files += [(stem + m.suffix, m.picture.data, sm.package_item(window, m, recordings))
+                      for m in made]
+        return files
 
     def synopsis(self, camera: str, start: Optional[str], end: Optional[str], out: Path,
                  utc: bool = False) -> "SynopsisResult":
@@ -146,16 +168,32 @@ class Session:
         sightings drawn, the recordings shown) before the file is written whole."""
         from relecture.files import write_atomic
         from relecture.requisitions import synopsis_make as sm
-        from relecture.search import search
         from relecture.search.request import SearchRequest
 
         kind, suffix = sm.kind_of(out)
         if not start or not end:
             raise UsageError("a synopsis needs its window: --from TIME --to TIME")
+        window, plan, (made,) = self._synopsis(
+            SearchRequest(cameras=(camera,), start=start, end=end, utc=utc), [(kind, suffix)])
+        write_atomic(out, made.picture.data)
+        return sm.SynopsisResult(out, kind, sm.sha256_of(made.picture.data), window,
+                                 made.picture, made.passages, made.unplaced,
+                                 tuple(s.recording_id for s in plan.sources))
+
+    def _synopsis(self, request: "SearchRequest", outputs: list[tuple[str, str]],
+                  package_id: str | None = None, plates_shown: frozenset[int] | None = None):
+        """(window, plan, rendered outputs) of the synopsis `request` asks (one camera, one
+        window), after the access check; audited as "synopsis" (with `package_id` when made
+        for an evidence package)."""
+        from relecture.requisitions import synopsis_make as sm
+        from relecture.search import search
+
         req = self.requisition
-        request = SearchRequest(cameras=(camera,), start=start, end=end, utc=utc)
         query = request.query(datetime.now(timezone.utc),
                               req.scope.cameras if req is not None else ())
+        if len(query.cameras) != 1 or len(query.windows) != 1:
+            raise UsageError("a synopsis shows one camera over one window: --camera C "
+                             "--from TIME --to TIME")
         asked = {**audit.query_reference(self.home, request.line(), query),
                  "cameras": list(query.cameras)}
         window = sm.Window(query.cameras[0], query.windows[0].start, query.windows[0].end)
@@ -167,15 +205,13 @@ class Session:
                 if found.total > sm.MAX_PASSAGES:
                     raise UsageError(f"{found.total} passages in this window, more than a "
                                      f"synopsis shows ({sm.MAX_PASSAGES}): narrow it")
-                plan = sm.plan(cat, found.hits, window)
-        picture, passages, unplaced = sm.render(plan, kind, suffix)
-        recordings = tuple(s.recording_id for s in plan.sources)
+                plan = sm.plan(cat, found.hits, window, plates_shown)
+        rendered = sm.render(plan, outputs)
         self._append(grant.event("synopsis", req, result_count=len(found.hits), objects={
             **asked, "sightings": [h.sighting_id for h in found.hits],
-            "recordings": list(recordings)}))
-        write_atomic(out, picture.data)
-        return sm.SynopsisResult(out, kind, sm.sha256_of(picture.data), window, picture,
-                                 passages, unplaced, recordings)
+            "recordings": [s.recording_id for s in plan.sources],
+            **({"package_id": package_id} if package_id else {})}))
+        return window, plan, rendered
 
     # -- legal holds --------------------------------------------------------------------------
     def place_holds(self, sighting_ids: list[int], recording_ids: list[str],

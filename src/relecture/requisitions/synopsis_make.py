@@ -66,7 +66,8 @@ class SynopsisResult:
                 "to_utc": self.window.end.isoformat() + "Z", "width": p.width,
                 "height": p.height, "frames": p.frames, "duration_s": round(p.duration_s, 3),
                 "background_frames": p.background_frames,
-                "persons_blurred": p.persons_blurred, "recordings": list(self.recordings),
+                "persons_blurred": p.persons_blurred, "plates_blurred": p.plates_blurred,
+                "recordings": list(self.recordings),
                 "passages": list(self.passages), "unplaced": list(self.unplaced)}
 
 
@@ -84,10 +85,11 @@ def kind_of(path: Path) -> tuple[str, str]:
             ".jpg" if suffix == ".jpeg" else suffix)
 
 
-def plan(catalog, hits: Sequence, window: Window) -> Plan:
+def plan(catalog, hits: Sequence, window: Window,
+         plates_shown: frozenset[int] | None = None) -> Plan:
     """The shots of `hits` (search hits of the window's camera) and every recording of the
     camera that shows part of the window; each source file checked unchanged since indexing.
-    FootageError when no recording shows the window."""
+    With `plates_shown` (an evidence package's hits), every other vehicle's plate is blurred. FootageError when no recording shows the window."""
     recs = {r.recording_id: r for r in _camera_recordings(catalog.db, window)}
     for h in hits:
         if h.recording_id not in recs:
@@ -95,7 +97,8 @@ def plan(catalog, hits: Sequence, window: Window) -> Plan:
     if not recs:
         raise FootageError(f"no recording of camera {window.camera} shows "
                            f"{window.start:%Y-%m-%d %H:%M:%S} to {window.end:%H:%M:%S} UTC")
-    sources = {rid: _source(catalog.db, rec, window) for rid, rec in recs.items()}
+    sources = {rid: _source(catalog.db, rec, window, plates_shown)
+               for rid, rec in recs.items()}
     shots, times = [], {}
     for h in sorted(hits, key=lambda h: (h.first_utc + timedelta(seconds=h.best_t - h.first_t),
                                          h.sighting_id)):
@@ -130,8 +133,10 @@ def _camera_recordings(db, window: Window) -> list[reads.RecordingRecord]:
             if r.camera is not None and _camera_key(r.camera) == key]
 
 
-def _source(db, rec: reads.RecordingRecord, window: Window) -> Source:
-    """The recording as a source: its file checked, its part inside the window, its persons."""
+def _source(db, rec: reads.RecordingRecord, window: Window,
+            plates_shown: frozenset[int] | None = None) -> Source:
+    """The recording as a source: its file checked, its part inside the window, its persons
+    and, with `plates_shown`, the plates of its other sightings to hide."""
     from relecture.footage import sha256_file
 
     path = Path(rec.path or "")
@@ -144,32 +149,56 @@ def _source(db, rec: reads.RecordingRecord, window: Window) -> Source:
     start_t = min(max((window.start - rec.start_utc).total_seconds(), 0.0), duration)
     end_t = min(max((window.end - rec.start_utc).total_seconds(), 0.0), duration)
     persons = tuple(media.box_tracks(b) for b in reads.person_box_tracks(db, rec.recording_id))
-    return Source(rec.recording_id, path, start_t, end_t, persons)
+    plates = []
+    for o in reads.recording_sightings(db, rec.recording_id) if plates_shown is not None else ():
+        plate_reads = reads.plate_reads(db, o.sighting_id)
+        if o.sighting_id not in plates_shown and plate_reads:
+            plates.append(media.PlateMask(media.box_tracks(o.box_track()),
+                                          tuple((r.t, *r.box) for r in plate_reads)))
+    return Source(rec.recording_id, path, start_t, end_t, persons, tuple(plates))
 
 
-def render(plan_: Plan, kind: str, suffix: str) -> tuple[Picture, tuple[dict, ...],
-                                                          tuple[int, ...]]:
-    """The encoded still or clip, what each passage became in it, and those left out."""
-    blurred = render_.BlurCount()
+@dataclass(frozen=True)
+class Rendered:
+    """One encoded still or clip, what each passage became in it, and those left out."""
+
+    kind: str
+    suffix: str
+    picture: Picture
+    passages: tuple[dict, ...]
+    unplaced: tuple[int, ...]
+
+
+def render(plan_: Plan, outputs: Sequence[tuple[str, str]]) -> tuple[Rendered, ...]:
+    """Each of `outputs` ((kind, suffix) from `kind_of`), over one background."""
+    from dataclasses import replace
+
+    blurred = render_.BlurCount()  # the background's, then each output's own from there
     bg, bg_frames = render_.background(plan_.sources, blurred)
+    return tuple(_still(plan_, bg, bg_frames, replace(blurred), suffix) if kind == "still"
+                 else _clip(plan_, bg, bg_frames, replace(blurred))
+                 for kind, suffix in outputs)
+
+
+def _still(plan_: Plan, bg, bg_frames: int, blurred, suffix: str) -> Rendered:
     height, width = bg.shape[:2]
-    passages = [s.passage for s in plan_.shots]
-    if kind == "still":
-        spots = layout.layout_still(passages, (width, height),
-                                    [render_.title_box(plan_.title, width)])
-        views = render_.best_views([s for s in plan_.shots if s.passage.sighting_id
-                                    not in spots.unplaced], blurred)
-        picture = render_.render_still(spots, views, bg, plan_.title, suffix, bg_frames,
-                                       blurred)
-        described = tuple(_placed(p, plan_) for p in spots.placements)
-        return picture, described, spots.unplaced
-    slots = layout.schedule_clip(passages)
+    spots = layout.layout_still([s.passage for s in plan_.shots], (width, height),
+                                [render_.title_box(plan_.title, width)])
+    views = render_.best_views([s for s in plan_.shots
+                                if s.passage.sighting_id not in spots.unplaced], blurred)
+    picture = render_.render_still(spots, views, bg, plan_.title, suffix, bg_frames, blurred)
+    return Rendered("still", suffix, picture,
+                    tuple(_placed(p, plan_) for p in spots.placements), spots.unplaced)
+
+
+def _clip(plan_: Plan, bg, bg_frames: int, blurred) -> Rendered:
+    slots = layout.schedule_clip([s.passage for s in plan_.shots])
     sprites = render_.sprites(plan_.shots, slots, blurred)
     picture = render_.render_clip(sprites, bg, plan_.title, bg_frames, blurred)
     by_id = {s.passage.sighting_id: s.passage for s in plan_.shots}
-    described = tuple({**_passage(by_id[s.sighting_id], plan_),
-                       "shift_s": s.shift, "duration_s": round(s.duration, 3)} for s in slots)
-    return picture, described, ()
+    return Rendered("clip", ".mp4", picture, tuple(
+        {**_passage(by_id[s.sighting_id], plan_), "shift_s": s.shift,
+         "duration_s": round(s.duration, 3)} for s in slots), ())
 
 
 def _passage(p: layout.Passage, plan_: Plan) -> dict:
@@ -186,3 +215,45 @@ def _placed(p: layout.Placement, plan_: Plan) -> dict:
 
 def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def package_windows(refs: Sequence, ranges: Sequence) -> list[Window]:
+    """The synopsis windows of an evidence package: for each camera of the hits `refs`
+    (`SightingRef`s) and each requisition range (`ranges`, `TimeRange`s) holding some of
+    them, whole minutes from the first of them to the last, cut to the range."""
+    groups: dict[tuple[str, int], list] = {}
+    for r in refs:
+        k = next((i for i, rng in enumerate(ranges) if rng.overlaps(r.first_utc, r.last_utc)),
+                 None)
+        if k is not None and r.first_utc is not None and r.last_utc is not None:
+            groups.setdefault((r.camera, k), []).append(r)
+    windows = []
+    for (camera, k), hits in sorted(groups.items()):
+        start = min(h.first_utc for h in hits).replace(second=0, microsecond=0)
+        last = max(h.last_utc for h in hits)
+        end = last.replace(second=0, microsecond=0) + timedelta(minutes=1)
+        windows.append(Window(camera, max(start, ranges[k].start), min(end, ranges[k].end)))
+    return windows
+
+
+def package_item(window: Window, made: Rendered, recordings: Sequence[str]) -> dict:
+    """What an evidence package says of one synopsis file (its bytes are `made.picture`)."""
+    p = made.picture
+    what = (f"PNG still {p.width}x{p.height}" if made.suffix == ".png" else
+            f"JPEG still {p.width}x{p.height}" if made.kind == "still" else
+            f"H.264 clip {p.width}x{p.height}, {p.frames} frames at 12.5 fps")
+    return {
+        "role": "synopsis", "camera": window.camera, "derived_from": list(recordings),
+        "sha256": sha256_of(p.data), "size_bytes": len(p.data),
+        "start_utc": window.start.isoformat() + "Z", "end_utc": window.end.isoformat() + "Z",
+        "sightings": [d["sighting_id"] for d in made.passages],
+        "not_drawn": list(made.unplaced),
+        "transform": (f"synopsis of camera {window.camera} over the window: background the "
+                      f"median of {p.background_frames} pictures decoded from the "
+                      f"{len(recordings)} source recording(s), each passage the search finds "
+                      "there drawn at its best view (still) or over its passage (clip), "
+                      "labelled with sighting id and camera time; persons blurred "
+                      f"({p.persons_blurred} boxes), plates of vehicles not exported blurred "
+                      f"({p.plates_blurred} boxes); "
+                      f"{what}"),
+    }

@@ -29,13 +29,15 @@ _PALETTE = ((0, 215, 255), (255, 191, 0), (80, 220, 80), (255, 80, 200), (60, 12
 @dataclass(frozen=True)
 class Source:
     """A recording the synopsis reads: its file, the part of it inside the window (seconds
-    into it) and its person tracks (to blur)."""
+    into it), its person tracks and the plates to hide (in an evidence package, those of
+    the vehicles not exported), blurred on every picture decoded."""
 
     recording_id: str
     path: Path
     start_t: float
     end_t: float
     persons: tuple[media.BoxTrack, ...] = ()
+    plates: tuple[media.PlateMask, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -57,13 +59,15 @@ class Picture:
     duration_s: float
     background_frames: int
     persons_blurred: int
+    plates_blurred: int = 0
 
 
 @dataclass
 class BlurCount:
-    """How many person boxes were blurred, over every picture decoded (filled as they are)."""
+    """How many person (and plate) boxes were blurred over every picture decoded."""
 
     persons: int = 0
+    plates: int = 0
 
 
 def grab(source: Source, times: Sequence[float], blurred: BlurCount) -> list[tuple[float, object]]:
@@ -119,6 +123,7 @@ def _as_array(shown, source: Source, blurred: BlurCount) -> tuple[float, object]
     t, picture = shown
     img = picture.to_ndarray(format="bgr24")
     blurred.persons += media.blur_boxes(img, (p.at(t) for p in source.persons))
+    blurred.plates += media.blur_boxes(img, (p.at(t) for p in source.plates))
     return (t, img)
 
 
@@ -175,7 +180,7 @@ def render_still(layout: StillLayout, views: dict[int, object], bg, title: str,
                            else [cv2.IMWRITE_PNG_COMPRESSION, 6])
     if not ok:
         raise FootageError(f"could not encode the synopsis as {suffix}")
-    return Picture(buf.tobytes(), w, h, 1, 0.0, bg_frames, blurred.persons)
+    return Picture(buf.tobytes(), w, h, 1, 0.0, bg_frames, blurred.persons, blurred.plates)
 
 
 def _nearest_point(box: Box, to: Box) -> tuple[int, int]:
@@ -263,7 +268,7 @@ def render_clip(sprites_: Sequence[_Sprite], bg, title: str, bg_frames: int,
         for packet in stream.encode():
             out.mux(packet)
     return Picture(buf.getvalue(), w, h, frames, float(frames / fps), bg_frames,
-                   blurred.persons)
+                   blurred.persons, blurred.plates)
 
 
 def _clip_frame(bg, sprites_: Sequence[_Sprite], k: int):

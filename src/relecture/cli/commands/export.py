@@ -20,6 +20,10 @@ def export_cmd(
     no_blur: bool = typer.Option(False, "--no-blur",
                                  help="Do not blur persons and other vehicles' plates in the "
                                       "viewable copies (masters are never altered)."),
+    synopsis: bool = typer.Option(False, "--synopsis",
+                                  help="Also add a synopsis still (PNG) and clip (MP4) of "
+                                       "each camera's window around the hits (whole "
+                                       "minutes), as `relecture synopsis` makes them."),
     home: Optional[Path] = HomeOption,
 ) -> None:
     """Export hits of a requisition as a signed evidence package (BagIt directory).
@@ -35,6 +39,8 @@ def export_cmd(
 
         relecture export -r "PV 2024/00123" --hits 42,57 --out /media/usb/PV-2024-00123
 
+        relecture export -r "PV 2024/00123" --hits 42 --synopsis --out /media/usb/PV-2024-00124
+
     Then anyone can check it: `relecture verify /media/usb/PV-2024-00123 --public-key KEY.pem`
 
     Exit codes: 0 ok, 2 not a sighting number, missing footage or DIR not empty, 4 footage
@@ -44,7 +50,7 @@ def export_cmd(
     from relecture.requisitions.session import Session
 
     result, pub = _run(lambda: Session.open(_home(home), requisition).export(
-        parse_ids(hits), out_dir, not no_blur))
+        parse_ids(hits), out_dir, not no_blur, synopsis))
     out.print(f"package {result.package_id} written to {result.path}\n"
               f"{len(result.hits)} hit(s), {len(result.files)} items; "
               f"verify with: relecture verify {result.path} --public-key {pub}",
