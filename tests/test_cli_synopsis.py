@@ -106,6 +106,13 @@ def test_a_bad_window_or_camera_is_refused_and_nothing_written(setup, tmp_path, 
         assert len(after) == before
 
 
+def test_a_window_without_footage_is_said_so(setup, tmp_path):
+    r = synopsis(setup["home"], tmp_path / "cam.png",
+                 window=("--from", "2023-01-30T14:08", "--to", "2023-01-30T14:10"))
+    assert r.exit_code == 2, r.stdout + r.stderr
+    assert "no recording of camera 12" in r.stderr and not (tmp_path / "cam.png").exists()
+
+
 @pytest.mark.parametrize("name", ["cam.gif", "cam", "missing/cam.png"])
 def test_a_bad_output_name_is_refused(setup, tmp_path, name):
     r = synopsis(setup["home"], tmp_path / name)

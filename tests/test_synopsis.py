@@ -103,3 +103,19 @@ def test_a_small_far_box_over_a_large_near_one_is_no_collision():
     assert hidden_share(near, far) < 0.3
     slots = schedule_clip([passage(1, near), passage(2, far)])
     assert [s.shift for s in slots] == [0.0, 0.0]
+
+
+def test_a_package_synopsis_covers_each_cameras_hits_in_whole_minutes_inside_the_range():
+    from datetime import datetime
+
+    from relecture.catalog_read import SightingRef
+    from relecture.requisitions.scope import TimeRange
+    from relecture.requisitions.synopsis_make import Window, package_windows
+
+    at = lambda h, m, s=0: datetime(2023, 1, 30, h, m, s)  # noqa: E731
+    refs = [SightingRef(1, "12", at(13, 0, 3), at(13, 0, 9)),
+            SightingRef(2, "12", at(13, 5, 1), at(13, 5, 7)),
+            SightingRef(3, "3", at(13, 59, 30), at(14, 0, 30))]
+    ranges = [TimeRange(at(12, 0), at(14, 0)), TimeRange(at(15, 0), at(16, 0))]
+    assert package_windows(refs, ranges) == [Window("12", at(13, 0), at(13, 6)),
+                                             Window("3", at(13, 59), at(14, 0))]
