@@ -73,8 +73,11 @@ class BlurCount:
 def grab(source: Source, times: Sequence[float], blurred: BlurCount) -> list[tuple[float, object]]:
     """(t, BGR picture) of the picture shown nearest each of `times` (ascending), persons
     blurred. Decodes forward, seeking to the keyframe before a time far ahead; a time past
-    the last picture gets the last picture."""
+    the last picture gets the last picture. Pictures are timed as the indexer times them
+    (`decode.display_ordered`)."""
     import av
+
+    from relecture.indexer.decode import display_ordered
 
     wanted = sorted(times)
     if not wanted:
@@ -98,17 +101,15 @@ def grab(source: Source, times: Sequence[float], blurred: BlurCount) -> list[tup
                 if frames is None or (prev is not None and t - prev[0] > _SEEK_GAP_S):
                     c.seek(origin + int(max(t - 0.1, 0) / tb), stream=stream, backward=True,
                            any_frame=False)
-                    frames, prev = c.decode(stream), None
-                picture = next(frames, None)
-                if picture is None:
+                    frames, prev = display_ordered(c.decode(stream)), None
+                shown = next(frames, None)
+                if shown is None:
                     if prev is None:
                         raise FootageError(f"{source.path}: no picture at {t:.2f} s")
                     while len(got) < len(wanted):
                         take(prev)
                     break
-                if picture.pts is None:
-                    continue
-                here = ((picture.pts - origin) * tb, picture)
+                here = ((shown[0] - origin) * tb, shown[1])
                 while len(got) < len(wanted) and here[0] >= wanted[len(got)]:
                     t = wanted[len(got)]
                     take(prev if prev and t - prev[0] < here[0] - t else here)
