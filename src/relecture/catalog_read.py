@@ -178,6 +178,15 @@ def recording(db, recording_id: str) -> Optional[RecordingRecord]:
     return RecordingRecord(*row) if row else None
 
 
+def recordings_meeting(db, start, end) -> list[RecordingRecord]:
+    """Recordings whose span (start_utc + duration) meets [start, end), oldest first."""
+    rows = db.execute(
+        f"SELECT {', '.join(_names(RecordingRecord))} FROM recordings WHERE start_utc < ? AND "
+        "start_utc + to_microseconds(CAST(COALESCE(duration_s, 0) * 1e6 AS BIGINT)) >= ? "
+        "ORDER BY start_utc, recording_id", [end, start]).fetchall()
+    return [RecordingRecord(*row) for row in rows]
+
+
 def plate_reads(db, sighting_id: int) -> tuple[PlateReadRecord, ...]:
     rows = db.execute("SELECT t, text, confidence, source, x1, y1, x2, y2 FROM plate_reads "
                       "WHERE sighting_id = ? ORDER BY t", [sighting_id]).fetchall()

@@ -121,16 +121,11 @@ def plan(catalog, hits: Sequence, window: Window,
 
 def _camera_recordings(db, window: Window) -> list[reads.RecordingRecord]:
     """The recordings of the window's camera (named as search names cameras) that meet it."""
-    from relecture.search.engine import _camera_key
+    from relecture.search.filters import camera_key
 
-    names = ", ".join(reads._names(reads.RecordingRecord))
-    rows = db.execute(
-        f"SELECT {names} FROM recordings WHERE start_utc < ? AND "
-        "start_utc + to_microseconds(CAST(COALESCE(duration_s, 0) * 1e6 AS BIGINT)) >= ? "
-        "ORDER BY start_utc, recording_id", [window.end, window.start]).fetchall()
-    key = _camera_key(window.camera)
-    return [r for r in (reads.RecordingRecord(*row) for row in rows)
-            if r.camera is not None and _camera_key(r.camera) == key]
+    key = camera_key(window.camera)
+    return [r for r in reads.recordings_meeting(db, window.start, window.end)
+            if r.camera is not None and camera_key(r.camera) == key]
 
 
 def _source(db, rec: reads.RecordingRecord, window: Window,
