@@ -9,7 +9,7 @@ wall seconds, real-time factor (footage seconds per wall second, model loading i
 peak RSS per worker; then the scaling ratio (real-time factor with N workers / with 1).
 
 Usage: python bench/bench_archive.py [--data ../shared/data/videos] [--workers 1 2]
-       [--detector fast] [--sample-fps 5] [--repeat 1] [--limit N] [--json out.json]
+       [--detector nanodet] [--sample-fps 5] [--repeat 1] [--limit N] [--json out.json]
 Skips (exit 0, with a reason) when the videos are absent.
 """
 
@@ -23,6 +23,8 @@ import sys
 import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
+
+from relecture.indexer.detect import DEFAULT
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "videos"
@@ -48,7 +50,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
-    ap.add_argument("--detector", default="fast", help="fast or tiled (indexer.detect.KINDS)")
+    ap.add_argument("--detector", default=DEFAULT,
+                    help=f"one of indexer.detect.KINDS [default: {DEFAULT}, as `relecture index`]")
     ap.add_argument("--sample-fps", type=float, default=5.0)
     ap.add_argument("--repeat", type=int, default=1, help="copies of each video")
     ap.add_argument("--limit", type=int, default=0, help="only the first N videos (by name)")
