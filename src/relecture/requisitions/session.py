@@ -25,6 +25,7 @@ from relecture.settings import Home, current_user
 if TYPE_CHECKING:
     from relecture.requisitions.requisition import Requisition
     from relecture.search import SearchResult
+    from relecture.search.journey import Journey
     from relecture.search.request import SearchRequest
 
 
@@ -87,6 +88,40 @@ class Session:
             **asked, "sightings": [hit.sighting_id for hit in result.hits],
             "cameras": list(scope.cameras)}))
         return replace(result, notes=(*notes, *result.notes)) if notes else result
+
+    def journey(self, sighting_id: int | None = None, plate: str | None = None,
+                window_s: float | None = None) -> "Journey":
+        """The journey across the requisition's cameras from sighting `sighting_id` or from
+        the best match of `plate` (`search.journey`), inside the scope; audited as a
+        "search" of kind "journey" (the request as an HMAC, the passages found). A start
+        outside the scope, or unknown, is refused as search refuses a --like sighting."""
+        from relecture.search.journey import DEFAULT_WINDOW_S, TravelModel, find_journey
+        from relecture.search.plates import PlatePattern
+        from relecture.sightings import check_sighting_id
+
+        if (sighting_id is None) == (plate is None):
+            raise UsageError("name the sighting the journey starts from, or --plate, not both")
+        pattern = PlatePattern.parse(plate) if plate is not None else None
+        if sighting_id is not None:
+            check_sighting_id(sighting_id)
+        line = f"journey #{sighting_id}" if pattern is None else f"journey plate {pattern.pattern}"
+        asked = {**audit.query_reference(self.home, line),
+                 "query_fields": ["journey", "like" if pattern is None else "plate"],
+                 "sightings": [] if sighting_id is None else [sighting_id]}
+        req = self.requisition
+        with self._audited("search", asked):
+            grant, scope = access.check_search(self.site, self.user, req)
+            with open_catalog(self.home) as cat:
+                if sighting_id is not None:
+                    access.check_hits(self.site, self.user, req, [sighting_id],
+                                      reads.sighting_refs(cat.db, [sighting_id]), "search")
+                result = find_journey(cat, scope, TravelModel.from_site(self.site),
+                                      sighting_id, pattern,
+                                      DEFAULT_WINDOW_S if window_s is None else window_s)
+        self._append(grant.event("search", req, result_count=len(result.passages), objects={
+            **asked, "sightings": [p.seen.sighting_id for p in result.passages],
+            "cameras": list(scope.cameras)}))
+        return result
 
     def show(self, sighting_id: int) -> reads.SightingDetail:
         """One sighting in full after the view check; audited as "view"."""
