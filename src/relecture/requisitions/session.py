@@ -137,10 +137,20 @@ class Session:
             "sightings": [sighting_id], "cameras": [detail.sighting.camera]}))
         return detail
 
-    def export(self, ids: list[int], out_dir: Path, blur: bool = True):
+    def export_journey(self, sighting_id: int, out_dir: Path, blur: bool = True):
+        """The journey from `sighting_id` (`journey`, audited as a search) exported as
+        `export` does, its passages as the hits and the journey in the package."""
+        from relecture.search.journey_render import to_dict
+
+        found = self.journey(sighting_id)
+        return self.export([p.seen.sighting_id for p in found.passages], out_dir, blur,
+                           journey=to_dict(found, self.requisition.reference))
+
+    def export(self, ids: list[int], out_dir: Path, blur: bool = True,
+               journey: dict | None = None):
         """A signed evidence package of the hits `ids` in the new (or empty) `out_dir`;
         (ExportResult, the site's public key path). Audited, then a signed checkpoint is
-        made, before anything is written."""
+        made, before anything is written. `journey`: the journey the hits come from."""
         from relecture.requisitions import keys
         from relecture.requisitions.export import LegalBasis, export_package, found_by
 
@@ -168,7 +178,7 @@ class Session:
             result = export_package(cat, ids, out_dir, legal, self.user,
                                     keys.signing_key(self.home), extract, head.as_dict(),
                                     queries=found_by(extract, ids), blur=blur,
-                                    package_id=package_id)
+                                    package_id=package_id, journey=journey)
         return result, keys.public_key_path(self.home)
 
     # -- legal holds --------------------------------------------------------------------------

@@ -31,7 +31,7 @@ def _camera_time(p: Passage) -> datetime:
 
 
 def _iso_utc(value: datetime) -> str:
-    return value.isoformat() + "Z"
+    return value.isoformat(timespec="milliseconds") + "Z"
 
 
 def to_dict(journey: Journey, reference: str | None = None) -> dict:
@@ -43,7 +43,7 @@ def to_dict(journey: Journey, reference: str | None = None) -> dict:
         passages.append({
             "sighting_id": s.sighting_id, "camera": s.camera,
             "first_utc": _iso_utc(s.first_utc), "last_utc": _iso_utc(s.last_utc),
-            "first_camera_time": _camera_time(p).isoformat(sep=" "),
+            "first_camera_time": _camera_time(p).isoformat(sep=" ", timespec="milliseconds"),
             "vehicle_type": s.vehicle_type, "colour": s.colour, "plate": s.plate,
             "plate_conf": s.plate_conf,
             "link": {"by": p.link.by, "score": p.link.score}, "reason": p.link.reason,
@@ -87,7 +87,7 @@ def timeline_svg(passages: list[dict]) -> str:
     cams = list(dict.fromkeys(p["camera"] for p in passages))
     t0, t1 = _t(passages[0]["first_utc"]), max(_t(p["first_utc"]) for p in passages)
     span = max((t1 - t0).total_seconds(), 1.0)
-    left, width, row = 110, _W - 150, 34
+    left, width, row = 110, _W - 170, 40
     height = row * len(cams) + 50
 
     def x(p):
@@ -106,11 +106,12 @@ def timeline_svg(passages: list[dict]) -> str:
         out.append(f'<circle class="passage" cx="{a:.1f}" cy="{b:.1f}" r="6" '
                    f'fill="{_colour(p)}" stroke="#000"><title>#{p["sighting_id"]} '
                    f'{e(p["first_camera_time"] or "")} {e(p["link"]["by"])}</title></circle>'
-                   f'<text x="{a + 8:.1f}" y="{b - 8:.1f}" font-size="10">#{p["sighting_id"]}'
-                   f'</text>')
+                   f'<text x="{a:.1f}" y="{b - 9:.1f}" font-size="10" text-anchor="middle">'
+                   f'#{p["sighting_id"]} {e((p["first_camera_time"] or "")[11:19])}</text>')
     y = height - 14
-    out.append(f'<text x="{left}" y="{y}" font-size="10">{e(passages[0]["first_camera_time"])}'
-               f'</text><text x="{left + width}" y="{y}" font-size="10" text-anchor="end">'
+    out.append(f'<text x="{left}" y="{y}" font-size="10">'
+               f'{e((passages[0]["first_camera_time"] or "")[:19])} (camera time)</text>'
+               f'<text x="{left + width}" y="{y}" font-size="10" text-anchor="end">'
                f'+{(t1 - t0).total_seconds():.0f} s</text></svg>')
     return "".join(out)
 
@@ -143,6 +144,8 @@ def cameras_svg(passages: list[dict], positions: dict[str, dict]) -> str:
     for a, b in zip(path, path[1:]):
         if a != b:
             (x1, y1), (x2, y2) = at(a), at(b)
+            k = 12 / max(((x2 - x1) ** 2 + (y2 - y1) ** 2) ** 0.5, 1e-9)  # stop at the circle
+            x2, y2 = x2 - (x2 - x1) * k, y2 - (y2 - y1) * k
             out.append(f'<line class="leg" x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" '
                        f'y2="{y2:.1f}" stroke="#c00" stroke-width="3" marker-end="url(#arrow)"/>')
     for cam, pos in positions.items():
