@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 import time as clock
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
 
@@ -47,6 +47,7 @@ SIMILARITY_FLOOR = 0.6  # cosine at or below this is no resemblance (sample: oth
 APPEARANCE_MIN = 0.5  # an appearance link needs at least this score
 TYPE_FACTOR = (1.0, 0.7)  # same type, neighbouring type (van/car, truck/bus)
 CLOCK_SLACK_S = 2.0  # the cameras' clocks may disagree by this much
+SAME_PASSAGE_S = 30.0  # on one camera, passages closer than this are one passage
 DEFAULT_WINDOW_S = 3600.0  # appearance links within this long before or after the start
 PLATE_LIMIT = 500  # plate-linked passages read at most
 EARTH_RADIUS_M = 6_371_000.0
@@ -234,7 +235,11 @@ def plates_differ(a: Seen, b: Seen) -> bool:
 
 # -- assembling -------------------------------------------------------------------------------
 def _same_passage(a: Seen, b: Seen) -> bool:
-    return a.camera == b.camera and a.first_utc <= b.last_utc and b.first_utc <= a.last_utc
+    """On one camera and less than `SAME_PASSAGE_S` apart: one passage (a split track), or
+    a look-alike right behind the vehicle; either way only the better link is kept."""
+    gap = timedelta(seconds=SAME_PASSAGE_S)
+    return (a.camera == b.camera and a.first_utc <= b.last_utc + gap
+            and b.first_utc <= a.last_utc + gap)
 
 
 def assemble(start: Seen, links: list[tuple[Seen, Link]], travel: TravelModel,
@@ -330,8 +335,6 @@ def _plate_hits(catalog: Catalog, scope: "Scope", pattern: PlatePattern
 def _appearance(catalog: Catalog, scope: "Scope", start: Seen, window_s: float,
                 skip: set[int], notes: list[str]) -> list[tuple[Seen, Link]]:
     """Appearance links to the sightings of the scope's other cameras within `window_s`."""
-    from datetime import timedelta
-
     from relecture.search.engine import _lit, _scope_sql
     from relecture.search.vectors import Similarities
 
