@@ -14,7 +14,7 @@ from relecture.errors import UsageError
 
 def journey_cmd(
     sighting_id: Optional[int] = typer.Argument(
-        None, metavar="[SIGHTING_ID]", help="The # of a search hit the journey starts from."),
+        None, metavar="SIGHTING_ID", help="The # of a search hit the journey starts from."),
     plate: Optional[str] = typer.Option(
         None, "--plate", "-p", help="Start from the best match of this plate or pattern "
         "instead (AB-123-CD, AB-1?3-*)."),
