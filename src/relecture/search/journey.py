@@ -287,7 +287,7 @@ def find_journey(catalog: Catalog, scope: "Scope", travel: TravelModel,
         best = min(h[1] for h in plate_hits)  # the earliest of the closest matches
         start_id = min((h for h in plate_hits if h[1] == best), key=lambda h: h[4])[0]
         notes.append(f"starts from #{start_id}, the best match of plate {pattern.pattern}")
-    start = _load(catalog, [start_id]).get(start_id)
+    start = _load(catalog, [start_id], vectors=True).get(start_id)
     if start is None:
         raise NotFound(f"sighting #{start_id} does not exist")
     if pattern is None and start.plate:
@@ -363,24 +363,30 @@ def _appearance(catalog: Catalog, scope: "Scope", start: Seen, window_s: float,
     return out
 
 
-def _load(catalog: Catalog, ids: list[int]) -> dict[int, Seen]:
-    """The sightings `ids` (those that exist) as `Seen`, with their embeddings."""
+def _load(catalog: Catalog, ids: list[int], vectors: bool = False) -> dict[int, Seen]:
+    """The sightings `ids` (those that exist) as `Seen`; with their embeddings if `vectors`
+    (read by id, as `vectors.Similarities` does: a join would read the whole table)."""
     if not ids:
         return {}
     colour_p = "s.colour_p" if has_colour_p(catalog.db) else "NULL"
     rows = catalog.db.execute(
         f"SELECT s.sighting_id, s.camera, s.first_utc, s.last_utc, s.vehicle_type, s.colour, "
-        f"s.colour_alt, {colour_p}, s.plate, s.plate_conf, e.vector, e.space, r.tz, "
+        f"s.colour_alt, {colour_p}, s.plate, s.plate_conf, s.embedding_space, r.tz, "
         f"r.clock_offset_s, s.thumbnail, r.path, s.first_t FROM sightings s "
-        f"LEFT JOIN embeddings e USING (sighting_id) LEFT JOIN recordings r USING "
-        f"(recording_id) WHERE s.sighting_id IN (SELECT unnest(?::BIGINT[]))",
-        [list(ids)]).fetchall()
+        f"LEFT JOIN recordings r USING (recording_id) "
+        f"WHERE s.sighting_id IN (SELECT unnest(?::BIGINT[]))", [list(ids)]).fetchall()
+    found = {}
+    if vectors:
+        found = dict(catalog.db.execute(
+            "SELECT sighting_id, vector FROM embeddings WHERE sighting_id IN "
+            "(SELECT unnest(?::BIGINT[]))", [list(ids)]).fetchall())
     out = {}
-    for (sid, cam, first, last, vtype, colour, alt, cp, plate, pconf, vec, space, tz, offset,
+    for (sid, cam, first, last, vtype, colour, alt, cp, plate, pconf, space, tz, offset,
          thumb, path, first_t) in rows:
+        vec = found.get(sid)
         out[sid] = Seen(sid, cam, first, last, vtype,
                         colour_evidence.probabilities(cp, colour, alt), plate, pconf,
-                        np.asarray(vec, np.float32) if vec is not None else None, space, tz,
-                        offset or 0.0, catalog.thumbnail_path(thumb) if thumb else None, path,
-                        first_t)
+                        np.asarray(vec, np.float32) if vec is not None else None,
+                        space if vec is not None or not vectors else None, tz, offset or 0.0,
+                        catalog.thumbnail_path(thumb) if thumb else None, path, first_t)
     return out
