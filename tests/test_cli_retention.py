@@ -90,6 +90,8 @@ def test_hold_on_a_sighting_keeps_its_recording_and_scope_is_checked(env):
     assert r.exit_code == 0, r.stderr
     holds = json.loads(cli(home, "hold", "list", "--json").stdout)
     assert [(h["sighting_id"], h["requisition"]) for h in holds] == [(env["sid"], REF)]
+    table = cli(home, "hold", "list").stdout
+    assert "1 legal hold(s)" in table and f"#{env['sid']}" in table and REF in table
     assert cli(home, "purge").exit_code == 0
     assert env["sid"] in _ids(home) and env["other"] in _ids(home)  # whole recording kept
     assert env["held"] not in _ids(home)  # B was not held this time

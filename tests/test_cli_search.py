@@ -179,6 +179,8 @@ def test_requisition_lifecycle(env):
     assert r.exit_code == 2 and "names its authorising magistrate" in r.stderr
     r = cli(home, "requisition", "list", "--json")
     assert [d["reference"] for d in json.loads(r.stdout)] == [REF]
+    table = cli(home, "requisition", "list").stdout
+    assert "1 requisition(s)" in table and REF in table and "open" in table
     r = cli(home, "requisition", "show", REF, "--json")
     d = json.loads(r.stdout)
     assert d["scope"] == {"cameras": ["12"],

@@ -44,7 +44,7 @@ def sightings_of(home: Path, clip: str) -> list[dict]:
     try:
         cur = db.execute(
             "SELECT s.sighting_id, s.first_t, s.last_t, s.vehicle_type, s.colour, s.colour_alt,"
-            " s.plate, s.plate_conf, s.camera,"
+            " s.plate, s.plate_conf, s.camera, s.travel.motion AS motion,"
             " CAST(s.boxes->'$[0].xyxy[2]' AS DOUBLE) - CAST(s.boxes->'$[0].xyxy[0]' AS DOUBLE)"
             " AS first_width FROM sightings s JOIN recordings r USING (recording_id)"
             " WHERE r.path LIKE ? ORDER BY s.first_t", ["%" + clip])
@@ -88,6 +88,56 @@ def test_each_drawn_vehicle_is_one_sighting_with_its_type_colour_and_plate(index
     assert s["colour"] in allowed, s
     assert s["plate"] == vehicle["plate"], s
     assert s["plate_conf"] > 0.5
+    # every drawn car drives away from the camera (it enters cut by the bottom border, but
+    # is first detected once wholly in the picture: it "appeared inside")
+    assert s["motion"] == "away", s
+
+
+def drawn_plates():
+    return {v["plate"] for _, v in expected_vehicles()}
+
+
+def test_driving_away_finds_the_sample_cars_and_approaching_ranks_them_last(indexed):
+    """Direction ranks (the cars still come for "qui s'approche", with their direction
+    shown), and filters only with --strict; hits show direction and body style."""
+    home, result = indexed
+    assert result.exit_code == 0, result.output
+    ref = "PV 2023/000140"  # 000130-000132: the other end-to-end tests
+    opened = runner.invoke(app, [
+        "requisition", "open", ref, "--type", "77-1-1", "--magistrate", "Mme Martin",
+        "--officer", "1234567", "--service", "SR Reims", "--reason", "fuite",
+        "--camera", "12", "--camera", "3", "--from", "2023-01-30T13:00",
+        "--to", "2023-01-30T16:00"])
+    assert opened.exit_code == 0, opened.output
+
+    def hits(query, *flags):
+        r = runner.invoke(app, ["search", query, "-r", ref, "--json", *flags])
+        assert r.exit_code == 0, r.output
+        return json.loads(r.stdout)
+
+    away = hits("voiture qui s'éloigne")
+    assert "away from the camera (ranked by direction of travel" in away["understood"]
+    found = [h for h in away["hits"] if h["plate"] in drawn_plates()]
+    assert {h["plate"] for h in found} == drawn_plates()
+    assert all(h["travel"]["motion"] == "away" and h["attr_p"] == 1.0 for h in found)
+    assert all(isinstance(h["body"], list) for h in away["hits"])  # styles shown (maybe none)
+    evidence = [h["attr_p"] for h in away["hits"]]
+    assert evidence == sorted(evidence, reverse=True)  # ranked by it
+
+    towards = hits("voiture qui s'approche")
+    ranked = [h for h in towards["hits"] if h["plate"] in drawn_plates()]
+    assert {h["plate"] for h in ranked} == drawn_plates()  # evidence: not filtered out
+    assert all(h["attr_p"] == 0.0 and "direction away" in " ".join(h["reasons"]) for h in ranked)
+    strict = hits("voiture qui s'approche", "--strict")
+    assert not {h["plate"] for h in strict["hits"]} & drawn_plates()
+
+    table = runner.invoke(app, ["search", "break qui s'éloigne", "-r", ref])
+    assert table.exit_code == 0, table.output
+    assert "away" in table.stdout and "direction" in table.stdout
+    shown = runner.invoke(app, ["show", str(found[0]["sighting_id"]), "-r", ref])
+    assert shown.exit_code == 0, shown.output
+    assert "body style" in shown.stdout and "direction" in shown.stdout
+    assert "direction │ away ·" in " ".join(shown.stdout.split())
 
 
 def test_a_requisition_is_answered_and_its_package_exported_and_verified(indexed, tmp_path):

@@ -26,7 +26,7 @@ from typer.testing import CliRunner
 from relecture.catalog import Catalog
 from relecture.cli import app
 from relecture.indexer import job as jobmod
-from relecture.indexer import shards, task
+from relecture.indexer import shards
 from relecture.indexer.job import Archive, JobOptions, run_job
 from relecture.requisitions.audit import read_records
 from relecture.settings import Home
@@ -265,7 +265,6 @@ def test_an_index_for_a_closed_or_unknown_requisition_is_refused(tmp_path, home)
 # -- a missing model stops either mode with exit 6 before anything is committed ---------------
 def test_a_missing_model_stops_the_archive_mode_with_exit_6(tmp_path, home, monkeypatch):
     monkeypatch.undo()  # the real models, from an empty cache
-    task.clear_models()
     monkeypatch.setenv("RELECTURE_HOME", str(home))
     monkeypatch.setenv("RELECTURE_USER", USER)
     monkeypatch.setenv("RELECTURE_MODELS", str(tmp_path / "empty-cache"))

@@ -38,7 +38,7 @@ def test_intact_package_verifies(package, built):
 
 
 @pytest.mark.parametrize("target", ["data/hits/{sid}/master.mp4", "data/evidence.json",
-                                    "manifest-sha256.txt", "data/report.html",
+                                    "manifest-sha256.txt", "data/report.html", "data/report.pdf",
                                     "data/hits/{sid}/still.jpg", "tagmanifest-sha256.txt",
                                     "signature.ed25519", "bag-info.txt"])
 def test_one_changed_byte_is_reported_with_its_file(package, built, target):

@@ -133,7 +133,7 @@ une moto rouge et une voiture noire | | | motorcycle car | red black | |
 camion ou bus | | | truck bus | | |
 2 roues | | | motorcycle bicycle | | |
 deux-roues | | | motorcycle bicycle | | |
-pick-up blanc | | | van | white | |
+pick-up blanc | | | van truck | white | |
 semi-remorque | | | truck | | |
 minibus | | | bus | | |
 SUV noir | | | car | black | |
@@ -373,3 +373,58 @@ def test_hours_without_a_day_spread_over_the_days_a_requisition_covers():
     assert "on each day of the requisition: 2023-01-31, 2023-02-01" in describe(spread)
     dated = parse_query("hier entre 14h et 16h", NOW)
     assert on_days(dated, spans) == dated  # a day was given: it is kept
+
+
+@pytest.mark.parametrize("phrase, types, colours, styles, travel", [
+    ("break gris", ("car",), ("grey",), ("estate",), (None, None, None)),
+    ("taxi", ("car",), (), ("taxi",), (None, None, None)),
+    ("4x4 noir", ("car",), ("black",), ("suv",), (None, None, None)),
+    ("SUV", ("car",), (), ("suv",), (None, None, None)),
+    ("jeep", ("car",), (), ("suv",), (None, None, None)),
+    ("dépanneuse", ("truck",), (), ("tow_truck",), (None, None, None)),
+    ("tow truck", ("truck",), (), ("tow_truck",), (None, None, None)),
+    ("camion poubelle", ("truck",), (), ("garbage_truck",), (None, None, None)),
+    ("benne à ordures", ("truck",), (), ("garbage_truck",), (None, None, None)),
+    ("camion de pompiers rouge", ("truck",), ("red",), ("fire_engine",), (None, None, None)),
+    ("monospace", ("van",), (), ("minivan",), (None, None, None)),
+    ("cabriolet", ("car",), (), ("convertible",), (None, None, None)),
+    ("ambulance blanche", ("van",), ("white",), ("ambulance",), (None, None, None)),
+    ("scooter", ("motorcycle",), (), ("scooter",), (None, None, None)),
+    ("voiture de police", ("car",), (), ("police",), (None, None, None)),
+    ("voiture qui s'éloigne", ("car",), (), (), ("away", None, None)),
+    ("voiture qui s’approche", ("car",), (), (), ("towards", None, None)),
+    ("sortant à gauche", (), (), (), (None, None, "left")),
+    ("entrant par la droite", (), (), (), (None, "right", None)),
+    ("towards the camera", (), (), (), ("towards", None, None)),
+    ("away from the camera", (), (), (), ("away", None, None)),
+    ("van leaving left", ("van",), (), (), (None, None, "left")),
+    ("car exiting right", ("car",), (), (), (None, None, "right")),
+    ("de gauche à droite", (), (), (), (None, "left", "right")),
+    ("taxi qui s'éloigne sortant par le haut", ("car",), (), ("taxi",), ("away", None, "top")),
+])
+def test_body_styles_and_directions(phrase, types, colours, styles, travel):
+    q = parse_query(phrase, NOW)
+    assert (q.types, q.colours, q.styles) == (types, colours, styles), describe(q)
+    assert (q.travel.motion, q.travel.entry, q.travel.exit) == travel, describe(q)
+    assert q.text == () and q.windows == () and q.cameras == ()
+
+
+def test_times_and_cameras_still_read_beside_a_direction():
+    q = parse_query("voiture qui s'éloigne caméra 3 vers 14h", NOW)
+    assert q.cameras == ("3",) and len(q.windows) == 1 and q.travel.motion == "away"
+
+
+def test_two_directions_are_refused():
+    with pytest.raises(QueryError, match="two directions"):
+        parse_query("qui s'éloigne ou s'approche", NOW)
+    with pytest.raises(QueryError, match="two exit sides"):
+        parse_query("sortant à gauche sortant à droite", NOW)
+
+
+def test_describe_says_style_and_direction_rank_unless_strict():
+    q = parse_query("break qui s'éloigne", NOW)
+    assert describe(q) == ("car · body estate (ranked by style likelihood, not a filter) · "
+                           "away from the camera (ranked by direction of travel, not a filter)")
+    strict = merge_flags(q, strict=True)
+    assert describe(strict) == ("car · body estate only (strict) · away from the camera only "
+                                "(strict)")

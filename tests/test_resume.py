@@ -116,3 +116,27 @@ def test_every_state_a_kill_can_leave_is_recovered_exactly(tmp_path):
     assert [(e["objects"]["index_job"], e["result"]) for e in ends] == [
         (killed, "interrupted"), (report.job_id, "done")]
     assert len(ends[0]["objects"]["recordings"]) == 2  # both of the killed job's recordings
+
+
+def test_a_shard_keeps_body_styles_colour_distribution_and_direction(tmp_path):
+    """What the worker writes the loader reads back whole: the evidence search ranks by."""
+    from relecture.sightings import (
+        ColourResult, PlateResult, Sighting, TrackBox, Travel, TypeResult,
+    )
+
+    shard = tmp_path / "shard"
+    shard.mkdir()
+    (shard / "t.jpg").write_bytes(b"jpeg")
+    s = Sighting(track_id=1, first_t=0.0, last_t=1.0, boxes=(TrackBox(0.0, (1, 2, 3, 4), 0.9),),
+                 vehicle_type=TypeResult("car", 0.8, body=(("taxi", 0.4), ("estate", 0.1))),
+                 colour=ColourResult("white", 0.7, "silver", 0.2,
+                                     distribution=(("white", 0.7), ("silver", 0.3))),
+                 plate=PlateResult(None, 0.0), best_t=0.5, thumbnail_jpeg=b"jpeg",
+                 travel=Travel("bottom", "inside", "away", 0.9))
+    back = shards._sighting_from(shards._sighting_json(s, "t.jpg"), shard)
+    assert back == s
+    # a shard written before these were kept still loads, without them
+    old = {k: v for k, v in shards._sighting_json(s, "t.jpg").items()
+           if k not in ("body", "colour_distribution", "travel")}
+    back = shards._sighting_from(old, shard)
+    assert (back.vehicle_type.body, back.colour.distribution, back.travel) == ((), (), None)

@@ -24,8 +24,9 @@ from relecture.errors import RelectureError
 from relecture.files import write_atomic
 from relecture.footage import Recording
 from relecture.settings import Home
+from relecture.indexer.body_style import STYLES
 from relecture.indexer.colour import COLOURS
-from relecture.sightings import ColourResult, PersonTrack, Sighting
+from relecture.sightings import ColourResult, PersonTrack, Sighting, Travel, TypeResult
 
 SCHEMA = """
 CREATE SEQUENCE IF NOT EXISTS sighting_ids START 1;
@@ -93,17 +94,29 @@ CREATE TABLE IF NOT EXISTS audit_anchor (
 # The colour distribution (`ColourResult.distribution`): one probability per named colour,
 # NULL for sightings catalogued before it was kept (the search then falls back to their
 # named colour and second choice). Added to older catalogs by their next writable open.
+# The same for the body styles (`TypeResult.body`: one probability per style of
+# `indexer.body_style.STYLES`, NULL when not classified) and the direction of travel
+# (`Sighting.travel`, NULL when unknown); older rows stay NULL and rank as unknown.
 COLOUR_P_TYPE = "STRUCT(" + ", ".join(f"{c} DOUBLE" for c in COLOURS) + ")"
+BODY_P_TYPE = "STRUCT(" + ", ".join(f"{s} DOUBLE" for s in STYLES) + ")"
+TRAVEL_TYPE = "STRUCT(entry VARCHAR, exit VARCHAR, motion VARCHAR, motion_conf DOUBLE)"
 MIGRATIONS = f"""
 ALTER TABLE sightings ADD COLUMN IF NOT EXISTS colour_p {COLOUR_P_TYPE};
+ALTER TABLE sightings ADD COLUMN IF NOT EXISTS body_p {BODY_P_TYPE};
+ALTER TABLE sightings ADD COLUMN IF NOT EXISTS travel {TRAVEL_TYPE};
 """
 
 
-def has_colour_p(db) -> bool:
-    """Whether the catalog stores colour distributions (an older catalog opened read-only
-    before any writable open has migrated it does not)."""
+def has_column(db, column: str) -> bool:
+    """Whether `sightings` has `column` (an older catalog opened read-only before any
+    writable open has migrated it lacks the later ones)."""
     return db.execute("SELECT count(*) FROM duckdb_columns() WHERE table_name = 'sightings' "
-                      "AND column_name = 'colour_p'").fetchone()[0] > 0
+                      "AND column_name = ?", [column]).fetchone()[0] > 0
+
+
+def has_colour_p(db) -> bool:
+    """Whether the catalog stores colour distributions (see `has_column`)."""
+    return has_column(db, "colour_p")
 
 
 def colour_p_value(colour: ColourResult) -> dict[str, float] | None:
@@ -113,6 +126,23 @@ def colour_p_value(colour: ColourResult) -> dict[str, float] | None:
         return None
     given = dict(colour.distribution)
     return {c: float(given.get(c, 0.0)) for c in COLOURS}
+
+
+def body_p_value(vehicle_type: TypeResult) -> dict[str, float] | None:
+    """The body_p value stored for a type: every style's probability, or None when the
+    type was not classified."""
+    if not vehicle_type.body:
+        return None
+    given = dict(vehicle_type.body)
+    return {s: float(given.get(s, 0.0)) for s in STYLES}
+
+
+def travel_value(travel: Travel | None) -> dict | None:
+    """The travel value stored for a sighting's direction (None: unknown)."""
+    if travel is None:
+        return None
+    return {"entry": travel.entry, "exit": travel.exit, "motion": travel.motion,
+            "motion_conf": float(travel.motion_conf)}
 
 
 # DuckDB allows one read-write process, and while it has the file open no other process may
@@ -331,15 +361,17 @@ class Catalog:
         sid = db.execute(
             "INSERT INTO sightings (recording_id, camera, track_id, first_t, last_t, first_utc, "
             "last_utc, vehicle_type, type_conf, colour, colour_conf, colour_alt, colour_alt_conf, "
-            "plate, plate_conf, best_t, thumbnail, boxes, embedding_space, colour_p) "
-            f"VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?::{COLOUR_P_TYPE}) "
+            "plate, plate_conf, best_t, thumbnail, boxes, embedding_space, colour_p, body_p, "
+            "travel) "
+            f"VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?::{COLOUR_P_TYPE},"
+            f"?::{BODY_P_TYPE},?::{TRAVEL_TYPE}) "
             "RETURNING sighting_id",
             [rec.sha256, rec.camera, s.track_id, s.first_t, s.last_t,
              utc_naive(rec.utc_at(s.first_t)), utc_naive(rec.utc_at(s.last_t)),
              s.vehicle_type.name, s.vehicle_type.confidence, s.colour.name, s.colour.confidence,
              s.colour.alt, s.colour.alt_confidence, s.plate.text, s.plate.confidence, s.best_t,
              thumb, json.dumps([asdict(b) for b in s.boxes]), s.embedding_space,
-             colour_p_value(s.colour)],
+             colour_p_value(s.colour), body_p_value(s.vehicle_type), travel_value(s.travel)],
         ).fetchone()[0]
         for r in s.plate.reads:
             db.execute("INSERT INTO plate_reads VALUES (?,?,?,?,?,?,?,?,?)",

@@ -29,7 +29,9 @@ class SightingRef:
 @dataclass(frozen=True)
 class SightingRecord:
     """One row of `sightings`: offsets `*_t` in seconds into the recording; `boxes` the
-    track's boxes as stored (JSON text); `colour_p` None when indexed before it was kept."""
+    track's boxes as stored (JSON text); `colour_p`, `body_p` ({style: probability}) and
+    `travel` ({entry, exit, motion, motion_conf}) None when not known (indexed before they
+    were kept)."""
 
     sighting_id: int
     recording_id: str
@@ -52,6 +54,8 @@ class SightingRecord:
     boxes: Optional[str]
     embedding_space: Optional[str]
     colour_p: Optional[dict] = None
+    body_p: Optional[dict] = None
+    travel: Optional[dict] = None
 
     @property
     def ref(self) -> SightingRef:
@@ -134,11 +138,14 @@ def _names(cls) -> list[str]:
     return [f.name for f in fields(cls)]
 
 
-def _sighting_columns(db) -> str:
-    from relecture.catalog import has_colour_p
+LATER_COLUMNS = ("colour_p", "body_p", "travel")  # added by catalog.MIGRATIONS
 
-    names = _names(SightingRecord)[:-1]
-    return ", ".join(names) + (", colour_p" if has_colour_p(db) else ", NULL AS colour_p")
+
+def _sighting_columns(db) -> str:
+    from relecture.catalog import has_column
+
+    names = [n for n in _names(SightingRecord) if n not in LATER_COLUMNS]
+    return ", ".join(names + [c if has_column(db, c) else f"NULL AS {c}" for c in LATER_COLUMNS])
 
 
 def sighting_refs(db, ids: list[int]) -> list[SightingRef]:

@@ -72,10 +72,14 @@ def fallback_distribution(name: str | None, alt: str | None) -> tuple[tuple[str,
 
 @dataclass(frozen=True)
 class TypeResult:
-    """Vehicle type (car, van, truck, bus, motorcycle, bicycle) and how sure we are."""
+    """Vehicle type (car, van, truck, bus, motorcycle, bicycle) and how sure we are, with the
+    classifier's body-style evidence: (style, probability) pairs over
+    `indexer.body_style.STYLES`, most likely first, pooled over the views it saw (empty: not
+    classified, e.g. the site turned type refinement off)."""
 
     name: str
     confidence: float
+    body: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,31 @@ class TrackBox:
     t: float
     xyxy: tuple[float, float, float, float]
     confidence: float
+
+
+SIDES = ("left", "right", "top", "bottom")
+INSIDE = "inside"  # appeared or vanished within the picture, not at its border
+MOTIONS = ("away", "towards")
+
+
+@dataclass(frozen=True)
+class Travel:
+    """How a vehicle crossed the picture: the border it entered by and the one it left by
+    (`SIDES`, or `INSIDE` when its first or last box touched no border), and whether it
+    drove away from the camera or towards it (None: across, or too little to tell), with
+    how sure that is (0-1)."""
+
+    entry: str
+    exit: str
+    motion: str | None
+    motion_conf: float = 0.0
+
+    def __post_init__(self) -> None:
+        for what, side in (("entry", self.entry), ("exit", self.exit)):
+            if side not in SIDES and side != INSIDE:
+                raise ValueError(f"Travel.{what}: expected one of {SIDES + (INSIDE,)}, got {side!r}")
+        if self.motion is not None and self.motion not in MOTIONS:
+            raise ValueError(f"Travel.motion: expected one of {MOTIONS} or None, got {self.motion!r}")
 
 
 @dataclass(frozen=True)
@@ -102,6 +131,7 @@ class Sighting:
     thumbnail_jpeg: bytes
     embedding: np.ndarray | None = field(default=None, compare=False)
     embedding_space: str | None = None
+    travel: Travel | None = None  # None: the frame size was not known (no direction)
 
 
 @dataclass(frozen=True)

@@ -140,12 +140,13 @@ def index_cmd(
         raise typer.Exit(3)
 
 
-EVALUATIONS = ("detection", "plates", "colours", "passages", "requisitions")
+EVALUATIONS = ("detection", "plates", "colours", "passages", "requisitions", "attributes")
 
 
 @app.command("eval")
 def eval_cmd(
-    what: str = typer.Argument(..., help="detection | plates | colours | passages | requisitions"),
+    what: str = typer.Argument(
+        ..., help="detection | plates | colours | passages | requisitions | attributes"),
     data: Optional[Path] = typer.Option(None, "--data", exists=True, file_okay=False,
                                         help="Labelled folder, e.g. ../shared/data/plates_fr"),
     rendered: bool = typer.Option(False, "--rendered", help="plates only: read the plate set "
@@ -155,14 +156,14 @@ def eval_cmd(
     n: int = typer.Option(200, "--n", min=1, help="--rendered: how many plates (cars with --video)."),
     seed: int = typer.Option(0, "--seed", help="--rendered: which set (same seed, same set)."),
     videos: Optional[Path] = typer.Option(
-        None, "--videos", help="passages and requisitions: the videos the CSVs are named "
-        "after [default: DATA/../videos]."),
+        None, "--videos", help="passages, requisitions and attributes: the videos the CSVs "
+        "are named after [default: DATA/../videos]."),
     k: int = typer.Option(10, "--k", min=1, help="requisitions: recall counts a passage "
                           "found when its sighting is among the first K hits."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     detector: Optional[str] = typer.Option(
-        None, "--detector", help="detection, passages and requisitions: nanodet, fast or tiled "
-        "[default: the one `relecture index` uses]."),
+        None, "--detector", help="detection, passages, requisitions and attributes: nanodet, "
+        "fast or tiled [default: the one `relecture index` uses]."),
 ) -> None:
     """Measure accuracy on a labelled folder (labels.csv, or one folder per colour).
 
@@ -176,7 +177,10 @@ def eval_cmd(
     temporary catalog, a requisition is opened there, and each passage is searched for as
     `relecture search` would (its camera, its time +-60 s, its type, its colour when
     labelled): recall at K (its matched sighting among the first K hits), recall at any
-    rank and the mean number of hits, per video and in all.
+    rank and the mean number of hits, per video and in all; attributes: the same videos,
+    sightings matched on time only: direction of travel (away/towards, exit and entry
+    border) against the labels, body styles against the styles the notes name, the shown
+    mark chosen on the even rows and checked on the odd ones.
 
     Example: relecture eval plates --data ../shared/data/plates_fr --json
 
@@ -189,6 +193,8 @@ def eval_cmd(
     Example: relecture eval passages --data ../shared/data/passages --detector tiled
 
     Example: relecture eval requisitions --data ../shared/data/passages --k 10 --json
+
+    Example: relecture eval attributes --data ../shared/data/passages --json
     """
     from relecture.cli.render_eval import EvalProgress, print_metrics
 
@@ -204,12 +210,14 @@ def eval_cmd(
     if (data is None) != rendered:
         err.print("[bold red]error:[/] give --data DIR, or --rendered for `eval plates`")
         raise typer.Exit(2)
-    if videos is not None and what not in ("passages", "requisitions"):
-        err.print("[bold red]error:[/] --videos goes with `eval passages` or `eval requisitions`")
+    if videos is not None and what not in ("passages", "requisitions", "attributes"):
+        err.print("[bold red]error:[/] --videos goes with `eval passages`, `eval requisitions` "
+                  "or `eval attributes`")
         raise typer.Exit(2)
-    if detector is not None and what not in ("detection", "passages", "requisitions"):
-        err.print("[bold red]error:[/] --detector goes with `eval detection`, `eval passages` "
-                  "or `eval requisitions`")
+    if detector is not None and what not in ("detection", "passages", "requisitions",
+                                             "attributes"):
+        err.print("[bold red]error:[/] --detector goes with `eval detection`, `eval passages`, "
+                  "`eval requisitions` or `eval attributes`")
         raise typer.Exit(2)
     if what == "detection":
         from functools import partial
@@ -243,6 +251,12 @@ def eval_cmd(
         from relecture.evaluation.requisitions import evaluate_requisitions
 
         evaluate = partial(evaluate_requisitions, videos_dir=videos, k=k, detector=detector)
+    elif what == "attributes":
+        from functools import partial
+
+        from relecture.evaluation.attributes import evaluate_attributes
+
+        evaluate = partial(evaluate_attributes, videos_dir=videos, detector=detector)
     else:
         from relecture.evaluation.colours import evaluate_colours as evaluate
     with EvalProgress(err, what) as bar:

@@ -14,23 +14,16 @@ from rich.table import Table
 from relecture.indexer.outcome import FileOutcome
 from relecture.indexer.report import IndexReport
 from relecture.indexer.task import FileTask
-from relecture.cli.render_index import print_policy
+from relecture.cli.render_index import LiveProgress, print_policy
 
 
-class ArchiveProgressBar:
+class ArchiveProgressBar(LiveProgress):
     """One bar: files done out of the files to index."""
 
     def __init__(self, console: Console):
-        self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
-                                 MofNCompleteColumn(), TimeElapsedColumn(), console=console)
+        super().__init__(Progress(TextColumn("{task.description}"), BarColumn(),
+                                  MofNCompleteColumn(), TimeElapsedColumn(), console=console))
         self._task = None
-
-    def __enter__(self) -> "ArchiveProgressBar":
-        self.progress.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.progress.stop()
 
     def planned(self, tasks: list[FileTask]) -> None:
         self._task = self.progress.add_task("files", total=max(len(tasks), 1))

@@ -41,7 +41,9 @@ def print_metrics(console: Console, what: str, metrics: dict) -> None:
             table.add_row(key, f"{exact} (n {value['n']})")
     console.print(table)
     for key, title in (("per_class", "per class"), ("per_video", "per video"),
-                       ("per_format", "per format"), ("halves", "per half (rows of labels.csv)")):
+                       ("per_format", "per format"), ("halves", "per half (rows of labels.csv)"),
+                       ("per_style", "per body style (halves: even and odd rows)"),
+                       ("per_threshold", "body styles pooled, per mark")):
         if isinstance(metrics.get(key), dict):
             console.print(_per_row_table(title, key.removeprefix("per_"), metrics[key]))
     for tag, rows in (metrics.get("groups") or {}).items():  # rendered plates, per condition

@@ -15,26 +15,33 @@ from relecture.indexer.report import IndexReport
 from relecture.indexer.task import FileTask
 
 
-class IndexProgressBars:
-    """Two bars: files done, and seconds of footage done (with real-time factor and ETA)."""
+class LiveProgress:
+    """A Rich Progress shown while the job runs (a context manager around its bars)."""
 
-    def __init__(self, console: Console):
-        self.progress = Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(),
-            console=console, transient=False,
-        )
-        self._files = None
-        self._video = None
-        self._done_s: dict[str, float] = {}
-        self._t0 = time.monotonic()
+    def __init__(self, progress: Progress):
+        self.progress = progress
 
-    def __enter__(self) -> "IndexProgressBars":
+    def __enter__(self):
         self.progress.start()
         return self
 
     def __exit__(self, *exc) -> None:
         self.progress.stop()
+
+
+class IndexProgressBars(LiveProgress):
+    """Two bars: files done, and seconds of footage done (with real-time factor and ETA)."""
+
+    def __init__(self, console: Console):
+        super().__init__(Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(),
+            console=console, transient=False,
+        ))
+        self._files = None
+        self._video = None
+        self._done_s: dict[str, float] = {}
+        self._t0 = time.monotonic()
 
     def planned(self, tasks: list[FileTask]) -> None:
         self._files = self.progress.add_task("files", total=len(tasks), rate="")

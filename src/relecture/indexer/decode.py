@@ -1,9 +1,14 @@
-"""Decode a recording into frames at a sampled rate, timed by their PTS (never the wall clock)."""
+"""Decode a recording into frames at a sampled rate, timed by their PTS (never the wall clock).
+
+`display_ordered` is the one definition of a picture's time, used here and by export
+(requisitions/media.py), so that a sighting's times and its exported frames agree.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+import bisect
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from relecture.detections import Frame
@@ -12,6 +17,7 @@ from relecture.errors import FootageError
 # Decoding normally stops within a frame of the declared end; a file that stops sooner than
 # this is truncated or damaged (its missing span would read as "no vehicle passed").
 ENDS_EARLY_TOLERANCE_S = 1.0
+REORDER_WINDOW = 8  # pictures; deeper than any B-frame pyramid CCTV encoders use
 
 
 @dataclass
@@ -19,10 +25,36 @@ class DecodeStats:
     """What decoding did, for the job report (mutable: filled while frames stream)."""
 
     decoded: int = 0  # pictures the codec produced
+    untimed: int = 0  # pictures without a PTS, dropped: they cannot be placed in time
     yielded: int = 0  # pictures handed to the pipeline (the sampled ones)
     last_t: float = 0.0  # the latest picture time decoded (seconds from the first)
     declared_s: float = 0.0  # the duration the container's header declares (0: unknown)
-    errors: list[str] = field(default_factory=list)
+
+
+def display_ordered(pictures: Iterable, window: int = REORDER_WINDOW
+                    ) -> Iterator[tuple[int, object]]:
+    """(pts, picture) for each decoded picture that has a PTS, times only rising.
+
+    Decoders output pictures in display order, but packed-B-frame AVI (DivX/Xvid) labels
+    them with permuted PTS; the labels are re-sorted over a short window and given to the
+    pictures in output order. Pictures without a PTS are skipped."""
+    labels: list[int] = []
+    held: list = []
+    for picture in pictures:
+        if picture.pts is None:
+            continue
+        bisect.insort(labels, picture.pts)
+        held.append(picture)
+        if len(held) > window:
+            yield labels.pop(0), held.pop(0)
+    yield from zip(labels, held)
+
+
+def _counted(pictures: Iterable, stats: DecodeStats) -> Iterator:
+    for picture in pictures:
+        stats.decoded += 1
+        stats.untimed += picture.pts is None
+        yield picture
 
 
 def sample_frames(
@@ -51,21 +83,17 @@ def sample_frames(
             fps = float(stream.average_rate or stream.guessed_rate or 0) or 25.0
             stats.declared_s = declared_duration(container, stream, fps)
             t0 = None
-            for picture in container.decode(stream):
-                stats.decoded += 1
-                if picture.pts is None:
-                    continue
-                t0 = picture.pts if t0 is None else t0
-                t = (picture.pts - t0) * base
+            for index, (pts, picture) in enumerate(
+                    display_ordered(_counted(container.decode(stream), stats))):
+                t0 = pts if t0 is None else t0
+                t = (pts - t0) * base
                 stats.last_t = max(stats.last_t, t)
                 if t + 1e-6 < next_t:
                     continue
                 next_t = t + period
                 stats.yielded += 1
-                yield Frame(
-                    index=stats.decoded - 1, t=t, image=picture.to_ndarray(format="bgr24"),
-                    is_keyframe=picture.key_frame,
-                )
+                yield Frame(index=index, t=t, image=picture.to_ndarray(format="bgr24"),
+                            is_keyframe=picture.key_frame)
     except av.error.FFmpegError as e:
         raise FootageError(f"{path}: decoding failed after {stats.decoded} pictures ({e})") from None
     if stats.decoded == 0:

@@ -12,6 +12,7 @@ from typing import Callable, Protocol
 import numpy as np
 
 from relecture.indexer.colour_views import ColourView
+from relecture.indexer.direction import travel
 from relecture.indexer.track import Track
 from relecture.indexer.views import TrackView
 from relecture.sightings import (
@@ -54,8 +55,10 @@ class Describer:
     # in `relecture eval passages`, BENCHMARKS.md).
     type_views: int = 3
 
-    def describe(self, track: Track, views: list[TrackView]) -> Sighting:
-        """Describe one vehicle track from its views (best first)."""
+    def describe(self, track: Track, views: list[TrackView],
+                 frame_size: tuple[int, int] | None = None) -> Sighting:
+        """Describe one vehicle track from its views (best first); with the recording's
+        `frame_size` (width, height), also its direction of travel."""
         vehicles = [v.vehicle for v in views]
         legible = [v for v in views if v.vehicle.shape[1] >= self.plate_min_vehicle_px]
         legible.sort(key=lambda v: -v.vehicle.shape[1])  # stable: equal widths keep quality order
@@ -76,6 +79,7 @@ class Describer:
             thumbnail_jpeg=thumbnail(vehicles[0]),
             embedding=embedding,
             embedding_space=self.embedder.space if self.embedder is not None else None,
+            travel=travel(track.boxes, *frame_size) if frame_size else None,
         )
 
     def _plate_reads(self, views: list[TrackView]) -> list[PlateRead]:

@@ -65,6 +65,7 @@ def index_frames(
     views = BestViews(k=config.views_per_track)
     sightings: list[Sighting] = []
     persons: list[PersonTrack] = []
+    frame_size: tuple[int, int] | None = None  # (width, height): for directions of travel
 
     def finish(tracks: list[Track]) -> None:
         # Describe as soon as a track ends, so its views are freed: memory stays bounded
@@ -73,7 +74,7 @@ def index_frames(
             if track.is_person:
                 persons.append(PersonTrack(track_id=track.track_id, boxes=track.boxes))
             elif best := views.pop(track.track_id):
-                sightings.append(describer.describe(track, best))
+                sightings.append(describer.describe(track, best, frame_size))
         views.retain(tracker.live_ids())
 
     scheduler = DetectScheduler(config.schedule)
@@ -83,6 +84,7 @@ def index_frames(
         if on_frame is not None:
             on_frame(frame)
         shape = frame.image.shape
+        frame_size = (shape[1], shape[0])
         if config.dense:
             region = Region(0, 0, shape[1], shape[0], full=True)
         else:

@@ -37,7 +37,7 @@ from relecture.catalog import Catalog
 from relecture.footage import Recording
 from relecture.settings import Home
 from relecture.sightings import (
-    ColourResult, PersonTrack, PlateRead, PlateResult, Sighting, TrackBox, TypeResult,
+    ColourResult, PersonTrack, PlateRead, PlateResult, Sighting, TrackBox, Travel, TypeResult,
 )
 
 FORMAT = 1
@@ -87,9 +87,12 @@ def _write_bytes(path: Path, data: bytes) -> None:
         os.fsync(f.fileno())
 
 
-def write_shard(root: Path, rec: Recording, sightings, persons, frames_sampled: int,
+def write_shard(root: Path, rec: Recording, sightings, persons, frames_decoded: int,
                 frames_detected: int, extra: dict | None = None) -> Path:
     """Write one recording's results as a complete shard under `root`; return its path.
+
+    `frames_decoded` counts every picture the codec produced, `frames_detected` those the
+    detector ran on.
 
     Written under a temporary name and renamed into place, so a shard that exists is whole.
     On any error the temporary directory is removed and the error propagates. Raises
@@ -109,7 +112,7 @@ def write_shard(root: Path, rec: Recording, sightings, persons, frames_sampled: 
             items.append(_sighting_json(s, name))
         payload = {
             "format": FORMAT, "recording": _recording_json(rec),
-            "frames_sampled": frames_sampled, "frames_detected": frames_detected,
+            "frames_decoded": frames_decoded, "frames_detected": frames_detected,
             "sightings": items,
             "persons": [{"track_id": p.track_id, "boxes": _boxes_json(p.boxes)} for p in persons],
             **(extra or {}),
@@ -194,7 +197,9 @@ def load_shard(home: Home, shard: Path, job_id: str, wait_s: float | None = None
         if catalog.has_recording(rec.sha256):
             loaded = False
         else:
-            catalog.add_recording(rec, sightings, persons, job_id, payload["frames_sampled"],
+            # shards written before frames_decoded was kept had only the sampled count
+            decoded = payload.get("frames_decoded", payload.get("frames_sampled"))
+            catalog.add_recording(rec, sightings, persons, job_id, decoded,
                                   payload["frames_detected"])
             loaded = True
     shutil.rmtree(shard, ignore_errors=True)
@@ -232,7 +237,11 @@ def _sighting_json(s: Sighting, thumbnail: str) -> dict:
         "track_id": s.track_id, "first_t": s.first_t, "last_t": s.last_t,
         "boxes": _boxes_json(s.boxes),
         "type": [s.vehicle_type.name, s.vehicle_type.confidence],
+        "body": [list(p) for p in s.vehicle_type.body],
         "colour": [s.colour.name, s.colour.confidence, s.colour.alt, s.colour.alt_confidence],
+        "colour_distribution": [list(p) for p in s.colour.distribution],
+        "travel": [s.travel.entry, s.travel.exit, s.travel.motion, s.travel.motion_conf]
+        if s.travel is not None else None,
         "plate": {"text": s.plate.text, "confidence": s.plate.confidence,
                   "reads": [[r.t, r.text, r.confidence, *r.box, r.source]
                             for r in s.plate.reads]},
@@ -246,12 +255,16 @@ def _sighting_from(d: dict, shard: Path) -> Sighting:
     if d["embedding"] is not None:
         emb = np.frombuffer(base64.b64decode(d["embedding"]), np.float32).copy()
     p = d["plate"]
+    # shards written before body, distribution and travel were kept have none of them
+    pairs = {k: tuple((name, value) for name, value in d.get(k) or ())
+             for k in ("body", "colour_distribution")}
     return Sighting(
         track_id=d["track_id"], first_t=d["first_t"], last_t=d["last_t"],
-        boxes=_boxes_from(d["boxes"]), vehicle_type=TypeResult(*d["type"]),
-        colour=ColourResult(*d["colour"]),
+        boxes=_boxes_from(d["boxes"]), vehicle_type=TypeResult(*d["type"], body=pairs["body"]),
+        colour=ColourResult(*d["colour"], distribution=pairs["colour_distribution"]),
         plate=PlateResult(p["text"], p["confidence"], tuple(
             PlateRead(r[0], r[1], r[2], (r[3], r[4], r[5], r[6]), r[7]) for r in p["reads"])),
         best_t=d["best_t"], thumbnail_jpeg=(shard / d["thumbnail"]).read_bytes(),
         embedding=emb, embedding_space=d["embedding_space"],
+        travel=Travel(*d["travel"]) if d.get("travel") else None,
     )

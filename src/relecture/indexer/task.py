@@ -55,7 +55,7 @@ def index_task(task: FileTask, on_time: Callable[[float], None] | None = None) -
     """Index one file into a shard of its job; the outcome (status indexed: `shard` is set).
 
     `on_time(seconds)` is told how far into the footage the decoding is (in-process only)."""
-    from relecture.indexer.decode import sample_frames
+    from relecture.indexer.decode import DecodeStats, sample_frames
     from relecture.indexer.pipeline import index_frames
 
     path, s = task.file.path, task.settings
@@ -75,14 +75,17 @@ def index_task(task: FileTask, on_time: Callable[[float], None] | None = None) -
             return outcome("skipped", SAME_CONTENT, sha256=digest)
         rec = probe(path, task.file.hints, digest)
         detector, describer = _components(s.factory, s.config, s.extractors, s.threads)
-        res = index_frames(sample_frames(path, s.config.sample_fps), detector, describer,
-                           s.config, on_frame=_ticker(on_time))
+        decoded = DecodeStats()
+        res = index_frames(sample_frames(path, s.config.sample_fps, decoded), detector,
+                           describer, s.config, on_frame=_ticker(on_time))
         if task.file.changed():  # the hash would not be of the bytes decoded
             return outcome("skipped", f"{STILL_WRITING} (changed while indexed); index it "
                            "again once complete", sha256=digest)
         shard = shardlib.write_shard(s.shards, rec, res.sightings, res.persons,
-                                     res.frames_sampled, res.frames_detected,
-                                     extra={"extractors": list(s.extractors)})
+                                     decoded.decoded, res.frames_detected,
+                                     extra={"extractors": list(s.extractors),
+                                            "frames_sampled": res.frames_sampled,
+                                            "frames_untimed": decoded.untimed})
     except ModelUnavailable:
         raise
     except FileNotFoundError:
@@ -101,7 +104,9 @@ def index_task(task: FileTask, on_time: Callable[[float], None] | None = None) -
         return outcome("failed", f"unexpected error ({type(e).__name__}: {e})")
     if on_time is not None:
         on_time(rec.duration_s)
-    return outcome("indexed", sha256=digest, duration_s=rec.duration_s, shard=shard)
+    dropped = (f"{decoded.untimed} pictures without a timestamp were left out"
+               if decoded.untimed else "")
+    return outcome("indexed", dropped, sha256=digest, duration_s=rec.duration_s, shard=shard)
 
 
 def _ticker(on_time: Callable[[float], None] | None):
@@ -125,26 +130,25 @@ def _peak_rss_kb() -> int:
 def _components(factory, config: IndexConfig, extractors: tuple[str, ...],
                 threads: int | None = None):
     """Models for this worker process, loaded on its first file and reused after. The cache
-    is keyed by the factory itself (`pipeline.build_components` unless one is given), so a
-    test that swaps the factory gets its own models without clearing anything."""
+    is keyed by the factory itself (`pipeline.build_components` unless one is given) and by
+    the model cache folder the weights come from, so a caller that swaps either gets its
+    own models without clearing anything."""
+    from relecture.models.registry import models_cache
+
     if factory is None:
         from relecture.indexer import pipeline
 
         factory = pipeline.build_components
-    return _loaded(factory, config, extractors, threads)
+    return _loaded(factory, config, extractors, threads, models_cache())
 
 
 @functools.cache
-def _loaded(factory, config: IndexConfig, extractors: tuple[str, ...], threads: int | None):
+def _loaded(factory, config: IndexConfig, extractors: tuple[str, ...], threads: int | None,
+            weights_dir: Path):
     if threads:
         limit_threads(threads)
     detector, describer = factory(config, threads)
     return detector, restrict_describer(describer, extractors)
-
-
-def clear_models() -> None:
-    """Forget this process's loaded models (to free their memory)."""
-    _loaded.cache_clear()
 
 
 def limit_threads(n: int) -> None:
@@ -169,7 +173,7 @@ def restrict_describer(describer, extractors: tuple[str, ...]):
     """The describer with every extractor the site does not allow switched off.
 
     No plate: no plate reading at all. No embedding: no vector. No type: the detector's
-    coarse class only (no refinement, confidence 0). No colour: "unknown".
+    coarse class only (no refinement, confidence 0, no body style). No colour: "unknown".
     """
     from relecture.sightings import ColourResult, TypeResult
 

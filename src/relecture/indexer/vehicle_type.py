@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from relecture.indexer.body_style import style_scores
 from relecture.indexer.embed import EfficientNetLite0
 from relecture.sightings import TypeResult
 
@@ -106,10 +107,13 @@ class TypeRefiner:
         self.net = net if net is not None else EfficientNetLite0()
 
     def refine(self, detector_label: str, crops: list[np.ndarray]) -> TypeResult:
-        """Type of one vehicle track from its detector label and BGR crops."""
+        """Type of one vehicle track from its detector label and BGR crops, with the body
+        style evidence of the same classifier pass (`body_style.style_scores`)."""
         if not crops:
             return TypeResult(name=detector_type(detector_label), confidence=0.35)
-        return combine(detector_label, type_scores(self.net.imagenet_probabilities(crops)))
+        probs = self.net.imagenet_probabilities(crops)
+        kind = combine(detector_label, type_scores(probs))
+        return TypeResult(kind.name, kind.confidence, body=style_scores(probs))
 
 
 def refine_type(

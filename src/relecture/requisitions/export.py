@@ -9,6 +9,7 @@ Layout of a package directory:
                                      manifest-sha256.txt followed by tagmanifest-sha256.txt
     data/evidence.json               what everything is (see `_evidence`)
     data/report.html                 the magistrate's report (self-contained, printable)
+    data/report.pdf                  the same report laid out on A4 pages
     data/public_key.pem              the key that checks signature.ed25519
     data/hits/<id>/master.<ext>      native segment, packets copied, never re-encoded
     data/hits/<id>/derived.mp4       viewable H.264 copy (camera time burned in, blurring)
@@ -43,6 +44,7 @@ SIGNATURE_FILE = "signature.ed25519"
 PUBLIC_KEY_FILE = "data/public_key.pem"
 EVIDENCE_FILE = "data/evidence.json"
 REPORT_FILE = "data/report.html"
+REPORT_PDF_FILE = "data/report.pdf"
 SIGNED_FILES = ("manifest-sha256.txt", "tagmanifest-sha256.txt")
 
 
@@ -99,6 +101,7 @@ def export_package(
     import bagit
 
     from relecture.requisitions.report_html import render_report
+    from relecture.requisitions.report_pdf import render_report_pdf
 
     if not hit_ids:
         raise UsageError("no hits to export")
@@ -131,7 +134,9 @@ def export_package(
         _write(work / "public_key.pem", public_pem)
         _write(work / "evidence.json",
                json.dumps(evidence, indent=2, ensure_ascii=False, default=str).encode())
-        _write(work / "report.html", render_report(evidence, still_bytes).encode("utf-8"))
+        report = render_report(evidence, still_bytes)
+        _write(work / "report.html", report.encode("utf-8"))
+        _write(work / "report.pdf", render_report_pdf(report))
         bagit.make_bag(str(work), bag_info=_bag_info(package_id, legal), checksums=["sha256"])
         message = b"".join((work / f).read_bytes() for f in SIGNED_FILES)
         _write(work / SIGNATURE_FILE, signing_key.sign(message))

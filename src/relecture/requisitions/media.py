@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from relecture.errors import FootageError
+from relecture.indexer.decode import display_ordered
 
 # Container families that accept copied packets of the codecs CCTV recorders use; anything else
 # is remuxed into Matroska, which takes every codec as is.
@@ -26,7 +27,6 @@ _HOLD_S = 0.5  # how long a track's first/last box still counts before/after its
 # AVI indexes flag the 1-byte placeholders of packed B-frames (DivX/Xvid) as keyframes; no
 # intra-coded picture fits in this many bytes, so smaller "keyframes" are not cut points.
 _MIN_PICTURE_BYTES = 8
-_REORDER_WINDOW = 8  # pictures; deeper than any B-frame pyramid CCTV encoders use
 
 
 @dataclass(frozen=True)
@@ -137,11 +137,10 @@ def master_suffix(source: Path) -> str:
 
 
 def first_picture_pts(source: Path) -> int:
-    """PTS of the recording's first decoded picture: the origin of sighting times."""
+    """PTS of the recording's first picture in display order: the origin of sighting times."""
     with _open(source) as c:
-        for frame in c.decode(c.streams.video[0]):
-            if frame.pts is not None:
-                return frame.pts
+        for pts, _ in display_ordered(c.decode(c.streams.video[0])):
+            return pts
     raise FootageError(f"{source}: no decodable picture")
 
 
@@ -212,24 +211,11 @@ def packet_payloads(path: Path) -> list[bytes]:
 
 
 def _frames(master: Path, cut: MasterCut) -> Iterator[tuple[float, "object"]]:
-    """(t in the recording, BGR image) for each picture of the master, in display order.
-
-    Decoders output pictures in display order, but packed-B-frame AVI (DivX/Xvid) labels
-    them with permuted PTS; the labels are re-sorted over a short window so times only rise.
-    """
-    window: list[int] = []
-    pictures: list = []
+    """(t in the recording, BGR image) for each picture of the master, in display order,
+    timed as the indexer times them (`display_ordered`)."""
     with _open(master) as c:
-        stream = c.streams.video[0]
-        for frame in c.decode(stream):
-            if frame.pts is None:
-                continue
-            bisect.insort(window, frame.pts)
-            pictures.append(frame.to_ndarray(format="bgr24"))
-            if len(pictures) > _REORDER_WINDOW:
-                yield _seconds(window.pop(0), cut), pictures.pop(0)
-    for pts, img in zip(window, pictures):
-        yield _seconds(pts, cut), img
+        for pts, frame in display_ordered(c.decode(c.streams.video[0])):
+            yield _seconds(pts, cut), frame.to_ndarray(format="bgr24")
 
 
 def _seconds(pts: int, cut: MasterCut) -> float:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from relecture.requisitions.export import (EVIDENCE_FILE, FORMAT, PUBLIC_KEY_FILE, REPORT_FILE,
-                                           SIGNATURE_FILE, SIGNED_FILES)
+                                           REPORT_PDF_FILE, SIGNATURE_FILE, SIGNED_FILES)
 
 _MANIFEST, _TAGMANIFEST = SIGNED_FILES
 _REQUIRED_TAGS = ("bagit.txt", "bag-info.txt", _MANIFEST)
@@ -202,7 +202,7 @@ def _check_evidence(root: Path, payload: dict, problems: list[Problem]) -> str |
     if ev.get("format") != FORMAT:
         problems.append(Problem(EVIDENCE_FILE, f"unknown format {ev.get('format')!r}"))
     masters = {i.get("sha256") for i in items if i.get("role") == "master"}
-    described = {EVIDENCE_FILE, REPORT_FILE, PUBLIC_KEY_FILE}
+    described = {EVIDENCE_FILE, REPORT_FILE, REPORT_PDF_FILE, PUBLIC_KEY_FILE}
     for i in items:
         rel = str(i.get("file"))
         described.add(rel)

@@ -1,7 +1,8 @@
 """The report a magistrate reads: one self-contained, printable HTML page per package.
 
 Everything is inside the file (stills as data URIs, CSS inline) so it opens offline, from the
-package, in any browser, and prints one hit per block without splitting it across pages.
+package, in any browser, and prints on A4: a hit's stills and facts are never split across pages,
+and long tables wrap inside the page width (report_pdf.py lays the same page out as PDF).
 """
 
 from __future__ import annotations
@@ -15,11 +16,14 @@ _CSS = """
 body { font: 11pt/1.35 "DejaVu Sans", Arial, sans-serif; color: #000; margin: 16px; }
 h1 { font-size: 16pt; margin: 0 0 4px; } h2 { font-size: 13pt; margin: 18px 0 6px; }
 table { border-collapse: collapse; margin: 4px 0; }
-th, td { border: 1px solid #999; padding: 2px 6px; text-align: left; vertical-align: top; }
+th, td { border: 1px solid #999; padding: 2px 6px; text-align: left; vertical-align: top;
+         overflow-wrap: anywhere; }
+tr { break-inside: avoid; }
+table.rows { table-layout: fixed; width: 100%; font-size: 8pt; }
 th { background: #eee; font-weight: 600; }
 .hash { font-family: "DejaVu Sans Mono", monospace; font-size: 8pt; word-break: break-all; }
-.hit { border: 2px solid #333; padding: 8px; margin: 12px 0; page-break-inside: avoid;
-       break-inside: avoid; }
+.hit { border: 2px solid #333; padding: 8px; margin: 12px 0; }
+.seen { break-inside: avoid; }
 .stills img { max-width: 48%; height: auto; border: 1px solid #666; margin-right: 1%; }
 .journey svg { max-width: 100%; height: auto; }
 .notice { border: 2px solid #000; padding: 6px; font-weight: 600; margin: 8px 0; }
@@ -105,7 +109,7 @@ def _table(rows) -> str:
 def _rows_table(head, rows) -> str:
     th = "".join(f"<th>{escape(h)}</th>" for h in head)
     body = "".join("<tr>" + "".join(_cell(v) for v in r) + "</tr>" for r in rows)
-    return f"<table><tr>{th}</tr>{body}</table>"
+    return f'<table class="rows"><tr>{th}</tr>{body}</table>'
 
 
 def _pct(conf) -> str:
@@ -137,5 +141,5 @@ def _hit(h: Mapping, source: Mapping, items: Mapping, stills: Mapping[str, bytes
           f"{i['end_camera']} / {i['end_utc']}", _Hash(i["sha256"]), _Hash(i["derived_from"]),
           i["transform"]) for i in (items[f] for f in h["items"])])
     return (f'<section class="hit"><h2>Hit {escape(str(h["sighting_id"]))}</h2>'
-            f'<div class="stills">{imgs}</div>{facts}{files}'
+            f'<div class="seen"><div class="stills">{imgs}</div>{facts}</div>{files}'
             f'<p class="notice">{escape(notice)}</p></section>')

@@ -1,14 +1,16 @@
 """Run a `Query` on the catalog: filter in DuckDB first, then rank what passed.
 
 Every filter (cameras, time windows overlapping [first_utc, last_utc], types, a plate
-prefilter, colours when strict) is SQL over the whole catalog; ranking only ever orders rows
-that passed, so no match is lost behind a top-k taken too early. A colour is evidence, not
-a filter, unless the query is strict (`search/colours.py`).
+prefilter, colours, body styles and direction when strict) is SQL over the whole catalog;
+ranking only ever orders rows that passed, so no match is lost behind a top-k taken too
+early. A colour, a body style or a direction of travel is evidence, not a filter, unless
+the query is strict (`search/colours.py`, `search/attributes.py`).
 
 Order of hits (the sort key, most significant first):
 1. plate distance (exact 0 first: an exact read never ranks below an approximate one);
 2. colour evidence: the probability of the colour asked, plus a share of its neighbours'
    (white/silver/grey, red/orange, brown/beige), to 0.01;
+2b. body style and direction evidence (`attributes.evidence_sql`), to 0.01;
 3. type: the type asked for, then its neighbour (van/car, truck/bus);
 4. embedding similarity to the free text or to the like-sighting (when it can be used);
 5. plate read confidence, then time.
@@ -26,8 +28,10 @@ from typing import TYPE_CHECKING, Protocol
 import duckdb
 import numpy as np
 
-from relecture.catalog import Catalog, has_colour_p
+from relecture.catalog import Catalog, has_colour_p, has_column
 from relecture.errors import NotFound
+from relecture.indexer.body_style import shown
+from relecture.search import attributes
 from relecture.search import colours as colour_evidence
 from relecture.search import lexicon as lx
 from relecture.search.plates import PlateMatch
@@ -69,6 +73,9 @@ class Hit:
     colour_conf: float | None
     colour_alt: str | None
     colour_p: float | None  # the colour evidence the hit was ranked by (None: no colour asked)
+    body: tuple[tuple[str, float], ...]  # body styles shown (at body_style.SHOWN_AT), likeliest first
+    travel: dict | None  # entry, exit, motion, motion_conf (None: not recorded)
+    attr_p: float | None  # style x direction evidence ranked by (None: neither asked)
     plate: str | None
     plate_conf: float | None
     matched_read: str | None  # the plate read that matched the pattern (may differ from plate)
@@ -103,9 +110,11 @@ class _Row:
     type_rank: int = 0
     plate: PlateMatch | None = None
     similarity: float | None = None
+    attr_p: float = 1.0  # style and direction evidence (1 when neither is asked)
 
     def key(self) -> tuple:
-        return (self.plate.distance if self.plate else 0.0, -self.colour_p, self.type_rank,
+        return (self.plate.distance if self.plate else 0.0, -self.colour_p, -self.attr_p,
+                self.type_rank,
                 -self.similarity if self.similarity is not None else 2.0,
                 -(self.plate.confidence if self.plate else 0.0), self.values["first_utc"],
                 self.values["sighting_id"])
@@ -182,8 +191,10 @@ def _where(catalog: Catalog, query: Query, notes: list[str]) -> str:
     if query.types:
         wanted = _with_neighbours(query.types, lx.NEIGHBOUR_TYPES)
         clauses.append(_in("s.vehicle_type", wanted))
-    if query.colours and query.strict_colour:
+    if query.colours and query.strict:
         clauses.append(colour_evidence.strict_sql(query.colours))
+    if query.strict:
+        clauses += attributes.strict_sql(query.styles, query.travel, *_stored(catalog))
     if query.like is not None:
         clauses.append(f"s.sighting_id <> {int(query.like)}")
     return " AND ".join(clauses) or "TRUE"
@@ -202,12 +213,18 @@ def _with_neighbours(values: tuple[str, ...], neighbours: dict) -> list[str]:
     return list(dict.fromkeys([*values, *(n for v in values for n in neighbours.get(v, ()))]))
 
 
+def _stored(catalog: Catalog) -> tuple[bool, bool]:
+    """Whether the catalog has the body_p and travel columns (older ones opened read-only)."""
+    return has_column(catalog.db, "body_p"), has_column(catalog.db, "travel")
+
+
 def _rank_sql(catalog: Catalog, query: Query) -> str:
     colour = (colour_evidence.evidence_sql(query.colours, has_colour_p(catalog.db))
               if query.colours else "1.0")
     colour = f"CAST({colour} AS DOUBLE)"  # DuckDB reads the literals as DECIMAL
     vtype = f"CASE WHEN {_in('s.vehicle_type', query.types)} THEN 0 ELSE 1 END" if query.types else "0"
-    return f"{colour} AS colour_p, {vtype} AS type_rank"
+    attr = attributes.evidence_sql(query.styles, query.travel, *_stored(catalog))
+    return f"{colour} AS colour_p, {vtype} AS type_rank, CAST({attr} AS DOUBLE) AS attr_p"
 
 
 def _ranking_vector(catalog: Catalog, query: Query, encoder: TextEncoder | None,
@@ -274,8 +291,10 @@ def _structured(catalog: Catalog, query: Query, where: str, limit: int) -> tuple
     cur = db.execute(
         f"SELECT s.sighting_id, s.first_utc, {_rank_sql(catalog, query)} FROM sightings s "
         f"WHERE {where} "
-        f"ORDER BY colour_p DESC, type_rank, s.first_utc, s.sighting_id LIMIT {int(limit)}")
-    return [_Row({"sighting_id": r[0], "first_utc": r[1]}, r[2], r[3]) for r in cur.fetchall()], total
+        f"ORDER BY colour_p DESC, attr_p DESC, type_rank, s.first_utc, s.sighting_id "
+        f"LIMIT {int(limit)}")
+    return [_Row({"sighting_id": r[0], "first_utc": r[1]}, r[2], r[3], attr_p=r[4])
+            for r in cur.fetchall()], total
 
 
 def _plate_candidates(catalog: Catalog, query: Query, where: str) -> tuple[list[_Row], int]:
@@ -341,17 +360,17 @@ def _plate_candidates(catalog: Catalog, query: Query, where: str) -> tuple[list[
             FROM sightings s
             WHERE s.sighting_id IN ({listed}) AND ({where}))
         SELECT f.sighting_id, f.first_utc, f.plate, f.plate_conf, f.colour_p, f.type_rank,
-               list(r.text) FILTER (WHERE r.text IS NOT NULL),
+               f.attr_p, list(r.text) FILTER (WHERE r.text IS NOT NULL),
                list(r.confidence) FILTER (WHERE r.text IS NOT NULL)
         FROM f LEFT JOIN plate_reads r ON r.sighting_id = f.sighting_id
              AND r.sighting_id IN ({listed})
         GROUP BY ALL""", {"ids": ids.tolist()} if len(ids) > _LITERAL_IDS else None)
     rows = []
-    for sid, first, plate, conf, cp, trank, texts, confs in cur.fetchall():
+    for sid, first, plate, conf, cp, trank, ap, texts, confs in cur.fetchall():
         reads = [(plate, conf)] + list(zip(texts or [], confs or []))
         best = pattern.best(reads)
         if best is not None:
-            rows.append(_Row({"sighting_id": sid, "first_utc": first}, cp, trank, best))
+            rows.append(_Row({"sighting_id": sid, "first_utc": first}, cp, trank, best, attr_p=ap))
     return rows, len(rows)
 
 
@@ -385,8 +404,8 @@ def _with_vectors(catalog: Catalog, space: str, ids: list[int]) -> list[int]:
 
 def _by_vector(catalog: Catalog, query: Query, where: str, ranking: tuple[str, np.ndarray],
                limit: int) -> tuple[list[_Row], int]:
-    """Rank the whole filtered set by similarity, tier by tier (colour, type), so that a
-    tier is never displaced by a more similar sighting of a worse tier."""
+    """Rank the whole filtered set by similarity, tier by tier (colour, style and direction,
+    type), so that a tier is never displaced by a more similar sighting of a worse tier."""
     from relecture.search.vectors import Similarities
 
     space, vector = ranking
@@ -397,22 +416,25 @@ def _by_vector(catalog: Catalog, query: Query, where: str, ranking: tuple[str, n
     total = len(data["sighting_id"])
     similarities = Similarities(catalog, space)
     out: list[_Row] = []
-    tiers = sorted(set(zip(data["colour_p"].tolist(), data["type_rank"].tolist())),
-                   key=lambda tier: (-tier[0], tier[1]))
-    for cp, trank in tiers:
+    tiers = sorted(set(zip(data["colour_p"].tolist(), data["attr_p"].tolist(),
+                           data["type_rank"].tolist())),
+                   key=lambda tier: (-tier[0], -tier[1], tier[2]))
+    for cp, ap, trank in tiers:
         need = limit - len(out)
         if need <= 0:
             break
-        in_tier = (data["colour_p"] == cp) & (data["type_rank"] == trank)
+        in_tier = ((data["colour_p"] == cp) & (data["attr_p"] == ap)
+                   & (data["type_rank"] == trank))
         with_vec = in_tier & data["has_vector"]
         sims = similarities(vector, data["sighting_id"][with_vec], keep=need)
         best = sorted(sims.items(), key=lambda kv: (-kv[1], kv[0]))[:need]
         first_of = dict(zip(data["sighting_id"][with_vec].tolist(), data["first_utc"][with_vec].tolist()))
-        out += [_Row({"sighting_id": i, "first_utc": first_of[i]}, cp, trank, None, s) for i, s in best]
+        out += [_Row({"sighting_id": i, "first_utc": first_of[i]}, cp, trank, None, s, ap)
+                for i, s in best]
         rest = np.flatnonzero(in_tier & ~data["has_vector"])
         rest = rest[np.argsort(data["first_utc"][rest], kind="stable")][: limit - len(out)]
         out += [_Row({"sighting_id": int(data["sighting_id"][i]), "first_utc": data["first_utc"][i]},
-                     cp, trank) for i in rest]
+                     cp, trank, attr_p=ap) for i in rest]
     return out, total
 
 
@@ -420,12 +442,13 @@ def _hits(catalog: Catalog, query: Query, rows: list[_Row], vector_ranked: bool)
     if not rows:
         return ()
     ids = [int(r.values["sighting_id"]) for r in rows]
+    later = ", ".join(f"s.{c}" if has_column(catalog.db, c) else "NULL"
+                      for c in ("colour_p", "body_p", "travel"))
     cur = catalog.db.execute(
-        f"SELECT {', '.join('s.' + c for c in _COLS)}, r.path, r.tz, r.clock_offset_s, "
-        f"{'s.colour_p' if has_colour_p(catalog.db) else 'NULL'} "
+        f"SELECT {', '.join('s.' + c for c in _COLS)}, r.path, r.tz, r.clock_offset_s, {later} "
         f"FROM sightings s LEFT JOIN recordings r USING (recording_id) "
         f"WHERE s.sighting_id IN (SELECT unnest(?::BIGINT[]))", [ids])
-    names = (*_COLS, "path", "tz", "clock_offset_s", "colour_p")
+    names = (*_COLS, "path", "tz", "clock_offset_s", "colour_p", "body_p", "travel")
     details = {row[0]: dict(zip(names, row)) for row in cur.fetchall()}
     return tuple(_hit(catalog, query, r, details[int(r.values["sighting_id"])], vector_ranked)
                  for r in rows)
@@ -443,6 +466,10 @@ def _hit(catalog: Catalog, query: Query, row: _Row, d: dict, vector_ranked: bool
         score *= row.colour_p
         probs = colour_evidence.probabilities(d["colour_p"], d["colour"], d["colour_alt"])
         reasons.append(colour_evidence.reason(probs, query.colours, row.colour_p))
+    asked = bool(query.styles or query.travel)
+    if asked:
+        score *= row.attr_p
+        reasons += attributes.reason(query.styles, query.travel, d["body_p"], d["travel"])
     if query.types:
         score *= TYPE_WEIGHT[row.type_rank]
         if row.type_rank:
@@ -458,7 +485,8 @@ def _hit(catalog: Catalog, query: Query, row: _Row, d: dict, vector_ranked: bool
         last_camera_time=utc_to_local(d["last_utc"], tz) + offset, tz=tz,
         vehicle_type=d["vehicle_type"], type_conf=d["type_conf"], colour=d["colour"],
         colour_conf=d["colour_conf"], colour_alt=d["colour_alt"],
-        colour_p=row.colour_p if query.colours else None, plate=d["plate"],
+        colour_p=row.colour_p if query.colours else None, body=shown(d["body_p"]),
+        travel=d["travel"], attr_p=row.attr_p if asked else None, plate=d["plate"],
         plate_conf=d["plate_conf"], matched_read=row.plate.text if row.plate else None,
         plate_distance=row.plate.distance if row.plate else None, similarity=row.similarity,
         score=round(score, 4), reasons=tuple(reasons), thumbnail=thumb,

@@ -1,7 +1,10 @@
 """The words the query parser knows, French and English, accents removed, lower case.
 
 Catalog names: vehicle types car, van, truck, bus, motorcycle, bicycle; colours white,
-black, grey, silver, red, blue, green, yellow, orange, brown, beige, pink, purple.
+black, grey, silver, red, blue, green, yellow, orange, brown, beige, pink, purple; body
+styles as `indexer.body_style.STYLES` names them (estate, suv, taxi, tow_truck...).
+A body-style word names a style and, where it says one, the vehicle type ("taxi": a car
+that is a taxi; "police" says no type).
 """
 
 from __future__ import annotations
@@ -19,24 +22,68 @@ def _forms(*stems: str) -> tuple[str, ...]:
 TYPE_WORDS: dict[str, tuple[str, ...]] = {
     **{w: ("car",) for w in _forms("voiture", "auto", "automobile", "berline", "citadine",
                                     "break", "coupe", "cabriolet", "car", "suv", "4x4", "taxi",
-                                    "sedan", "hatchback", "estate")},
+                                    "sedan", "hatchback", "estate", "jeep", "convertible",
+                                    "decapotable", "limousine", "limo", "sportive",
+                                    "sports-car", "familiale", "station-wagon", "crossover")},
     **{w: ("van",) for w in _forms("camionnette", "fourgon", "fourgonnette", "utilitaire",
-                                    "van", "minivan", "pickup", "pick-up", "vul")},
+                                    "van", "minivan", "vul", "monospace", "mpv", "ambulance")},
+    # the detector calls a pickup a truck as often as a car: van (and its neighbour car) or truck
+    **{w: ("van", "truck") for w in _forms("pickup", "pick-up")},
     **{w: ("truck",) for w in _forms("camion", "poids-lourd", "semi-remorque", "truck",
-                                      "lorry", "hgv", "tracteur")},
-    "lorries": ("truck",), "pl": ("truck",),
-    **{w: ("bus",) for w in _forms("bus", "autobus", "autocar", "minibus", "navette")},
+                                      "lorry", "hgv", "tracteur", "depanneuse", "tow-truck",
+                                      "camion-poubelle", "benne-a-ordures", "garbage-truck",
+                                      "fire-engine", "fire-truck", "box-truck")},
+    "lorries": ("truck",), "pl": ("truck",), "pompiers": ("truck",),
+    **{w: ("bus",) for w in _forms("bus", "autobus", "autocar", "minibus", "navette",
+                                    "trolleybus", "school-bus", "bus-scolaire")},
     "buses": ("bus",), "coach": ("bus",), "coaches": ("bus",), "busses": ("bus",),
     **{w: ("motorcycle",) for w in _forms("moto", "motocyclette", "scooter", "motorcycle",
-                                           "motorbike", "mobylette", "cyclomoteur")},
+                                           "motorbike", "mobylette", "cyclomoteur", "moped")},
     **{w: ("bicycle",) for w in _forms("velo", "bicyclette", "bicycle", "bike", "cycle",
                                         "cycliste", "cyclist", "vtt")},
     **{w: ("motorcycle", "bicycle") for w in _forms("deux-roues", "2-roues")},
 }
 
+# Body-style words -> the style (`indexer.body_style.STYLES`).
+STYLE_WORDS: dict[str, str] = {
+    **{w: "estate" for w in _forms("break", "estate", "familiale", "station-wagon")},
+    **{w: "suv" for w in _forms("suv", "4x4", "jeep", "crossover")},
+    **{w: "pickup" for w in _forms("pickup", "pick-up")},
+    **{w: "minivan" for w in _forms("monospace", "minivan", "mpv")},
+    **{w: "convertible" for w in _forms("cabriolet", "convertible", "decapotable")},
+    **{w: "sports" for w in _forms("sportive", "sports-car")},
+    **{w: "limousine" for w in _forms("limousine", "limo")},
+    **{w: "taxi" for w in _forms("taxi")}, "cab": "taxi", "cabs": "taxi",
+    **{w: "ambulance" for w in _forms("ambulance")},
+    "police": "police",
+    **{w: "tow_truck" for w in _forms("depanneuse", "tow-truck")},
+    **{w: "garbage_truck" for w in _forms("camion-poubelle", "benne-a-ordures",
+                                          "garbage-truck")},
+    **{w: "fire_engine" for w in _forms("fire-engine", "fire-truck")}, "pompiers": "fire_engine",
+    **{w: "minibus" for w in _forms("minibus")},
+    **{w: "box_truck" for w in _forms("box-truck")},
+    **{w: "articulated" for w in _forms("semi-remorque")},
+    **{w: "school_bus" for w in _forms("school-bus", "bus-scolaire")},
+    **{w: "trolleybus" for w in _forms("trolleybus")},
+    **{w: "scooter" for w in _forms("scooter", "mobylette", "cyclomoteur", "moped")},
+}
+
 # Several-word names, replaced by one token before the words are looked up.
 PHRASES: dict[str, str] = {
     "poids lourds": "poids-lourd", "poids lourd": "poids-lourd",
+    "camions poubelles": "camion-poubelle", "camion poubelle": "camion-poubelle",
+    "bennes a ordures": "benne-a-ordures", "benne a ordures": "benne-a-ordures",
+    "camion de pompiers": "pompiers", "camion des pompiers": "pompiers",
+    "camion de pompier": "pompiers", "camion pompiers": "pompiers", "camion pompier": "pompiers",
+    "tow trucks": "tow-truck", "tow truck": "tow-truck", "garbage trucks": "garbage-truck",
+    "garbage truck": "garbage-truck", "bin lorry": "garbage-truck",
+    "fire engines": "fire-engine", "fire engine": "fire-engine", "fire trucks": "fire-truck",
+    "fire truck": "fire-truck", "station wagons": "station-wagon",
+    "station wagon": "station-wagon", "voitures de sport": "sports-car",
+    "voiture de sport": "sports-car", "sports cars": "sports-car", "sports car": "sports-car",
+    "school buses": "school-bus", "school bus": "school-bus", "bus scolaires": "bus-scolaire",
+    "bus scolaire": "bus-scolaire", "box trucks": "box-truck", "box truck": "box-truck",
+    "moving van": "box-truck", "people carrier": "minivan",
     "semi remorque": "semi-remorque", "pick up": "pickup", "deux roues": "deux-roues",
     "2 roues": "2-roues", "bleu marine": "bleu", "navy blue": "blue", "gris metallise": "gris",
     "vert olive": "vert", "vert kaki": "kaki",
@@ -123,6 +170,11 @@ def lookup_types(word: str) -> tuple[str, ...]:
     return TYPE_WORDS.get(word) or ((word,) if word in VEHICLE_TYPES else ())
 
 
+def lookup_style(word: str) -> str | None:
+    """Body style named by one normalised word, or None."""
+    return STYLE_WORDS.get(word)
+
+
 def lookup_colour(word: str) -> str | None:
     """Catalog colour named by one normalised word, or None."""
     return COLOUR_WORDS.get(word) or (word if word in COLOURS else None)
@@ -131,5 +183,6 @@ def lookup_colour(word: str) -> str | None:
 def is_known_word(word: str) -> bool:
     """Any word the parser gives a meaning to (used to keep it out of plate patterns)."""
     return (word in STOP_WORDS or word in TYPE_WORDS or word in COLOUR_WORDS
+            or word in STYLE_WORDS
             or word in MODIFIERS or word in MONTHS or word in WEEKDAYS or word in NEGATIONS
             or word in {"h", "am", "pm", "er", "st", "nd", "rd", "th", "cam", "cams"})

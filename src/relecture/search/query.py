@@ -3,8 +3,10 @@
 `parse_query(text, now, default_tz)` understands, in any order: cameras ("caméra 12",
 "cam 3, 4", "caméras 1 à 5", "cam12"), days ("hier", "yesterday", "le 30/01/2023",
 "30 janvier", "2023-01-30", "lundi"), times ("14h-16h", "de 14h à 16h30", "2pm to 4pm",
-"after 22h", "before 8h", "vers 14h", "ce matin"), vehicle types, colours, a plate pattern
-("plaque AB-123-CD", "AB123CD", "AB-1?3-*", "1234 AB 56") and a like-sighting ("comme #42").
+"after 22h", "before 8h", "vers 14h", "ce matin"), vehicle types, colours, body styles
+("break", "taxi", "dépanneuse"), a direction of travel ("qui s'éloigne", "sortant à gauche":
+`query_travel.py`), a plate pattern ("plaque AB-123-CD", "AB123CD", "AB-1?3-*",
+"1234 AB 56") and a like-sighting ("comme #42").
 Stop words are dropped; other words are kept as free text for embedding ranking. Anything
 else ("-1", "%", a lone "caméra" or "plaque") is refused with a QueryError naming it:
 dropping it would run a wider search than the one asked.
@@ -35,6 +37,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from relecture.errors import QueryError
 from relecture.search import lexicon as lx
 from relecture.search.plates import PlatePattern
+from relecture.search.query_travel import TravelAsk, describe_travel, take_travel
 from relecture.sightings import check_sighting_id
 from relecture.times import DEFAULT_TZ
 
@@ -64,7 +67,8 @@ class TimeWindow:
 @dataclass(frozen=True)
 class Query:
     """A search as understood: every field is a filter except `text` and `like` (ranking)
-    and `colours`, which rank by colour evidence unless `strict_colour` makes them a filter.
+    and `colours`, `styles` and `travel`, which rank by their evidence unless `strict` makes
+    them filters.
 
     Several values in one field mean any of them; fields combine with AND.
     `windows` are in UTC; `tz` is the zone they were read in (to show them back and to
@@ -79,7 +83,9 @@ class Query:
     plate: PlatePattern | None = None
     text: tuple[str, ...] = ()
     like: int | None = None
-    strict_colour: bool = False
+    styles: tuple[str, ...] = ()  # body styles (`indexer.body_style.STYLES`)
+    travel: TravelAsk = TravelAsk()
+    strict: bool = False
     # local time ranges (minutes after midnight) asked without a day: their windows are the
     # latest occurrence, until `on_days` spreads them over the days a requisition covers
     daily: tuple[tuple[int, int], ...] = ()
@@ -327,6 +333,7 @@ def parse_query(text: str, now: datetime, default_tz: str = DEFAULT_TZ) -> Query
     for m in t.take(_LIKE):
         like = check_sighting_id(int(m.group("id")), "#" + m.group("id"))
 
+    travel = take_travel(t)  # before times and cameras: "vers la caméra", "de gauche à droite"
     plate = _explicit_plate(t)
 
     dates: list[date] = []
@@ -394,6 +401,7 @@ def parse_query(text: str, now: datetime, default_tz: str = DEFAULT_TZ) -> Query
 
     types: list[str] = []
     colours: list[str] = []
+    styles: list[str] = []
     words: list[str] = []
     unknown: list[str] = []
     folded = t.folded
@@ -403,8 +411,10 @@ def parse_query(text: str, now: datetime, default_tz: str = DEFAULT_TZ) -> Query
     for word, original, _, _ in t.tokens():
         if elided := re.match(r"(?:l|d|qu|j|n|s|c)'(?=.)", word):
             word, original = word[elided.end():], original[elided.end():]
-        if found := lx.lookup_types(word):
+        found, style = lx.lookup_types(word), lx.lookup_style(word)
+        if found or style:
             types.extend(x for x in found if x not in types)
+            styles.extend(x for x in (style,) if x and x not in styles)
         elif colour := lx.lookup_colour(word):
             if colour not in colours:
                 colours.append(colour)
@@ -429,6 +439,8 @@ def parse_query(text: str, now: datetime, default_tz: str = DEFAULT_TZ) -> Query
         plate=plate,
         text=tuple(words),
         like=like,
+        styles=tuple(styles),
+        travel=travel,
     )
 
 
@@ -584,7 +596,7 @@ def merge_flags(query: Query, cameras: Iterable[str] | None = None, start: datet
                 colours: Iterable[str] | None = None, plate: str | None = None,
                 like: int | None = None, strict: bool = False) -> Query:
     """The query with command-line flags replacing what the text said (None: keep the text's);
-    `strict` makes its colours a filter.
+    `strict` makes its colours, body styles and direction of travel filters.
 
     Naive `start`/`end` are local time in the query's zone; giving either replaces every
     time window of the text with [start, end).
@@ -608,7 +620,7 @@ def merge_flags(query: Query, cameras: Iterable[str] | None = None, start: datet
     if like is not None:
         changes["like"] = check_sighting_id(like)
     if strict:
-        changes["strict_colour"] = True
+        changes["strict"] = True
     return replace(query, **changes)
 
 
@@ -647,8 +659,16 @@ def describe(query: Query) -> str:
         parts.append(" or ".join(query.types))
     if query.colours:
         colours = " or ".join(query.colours)
-        parts.append(f"{colours} only (strict)" if query.strict_colour
+        parts.append(f"{colours} only (strict)" if query.strict
                      else f"{colours} (ranked by colour likelihood, not a filter)")
+    if query.styles:
+        styles = " or ".join(s.replace("_", " ") for s in query.styles)
+        parts.append(f"body {styles} only (strict)" if query.strict
+                     else f"body {styles} (ranked by style likelihood, not a filter)")
+    if query.travel:
+        travel = describe_travel(query.travel)
+        parts.append(f"{travel} only (strict)" if query.strict
+                     else f"{travel} (ranked by direction of travel, not a filter)")
     if query.plate:
         parts.append(f"plate {query.plate.pattern}")
     if query.like is not None:

@@ -13,9 +13,12 @@ from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 
+from relecture.indexer.body_style import shown
+from relecture.search.attributes import travel_text
 from relecture.search.engine import Hit, SearchResult
 
-HEADERS = ("#", "camera", "camera time", "type", "colour", "plate", "score", "recording @ s")
+HEADERS = ("#", "camera", "camera time", "type", "colour", "style", "direction", "plate",
+           "score", "recording @ s")
 
 
 def _colour(h: Hit) -> str:
@@ -24,6 +27,17 @@ def _colour(h: Hit) -> str:
     named = f"{h.colour or '?'}" + (f" ({h.colour_alt}?)" if h.colour_alt else "")
     why = next((r.removeprefix("colour ") for r in h.reasons if r.startswith("colour ")), None)
     return named + (f": {why}" if why else "")
+
+
+def styles_text(body) -> str:
+    """Body styles shown, likeliest first ("taxi 0.31, estate 0.18"), or "-"."""
+    return ", ".join(f"{s.replace('_', ' ')} {p:.2f}" for s, p in body) or "-"
+
+
+def _style(h: Hit) -> str:
+    """The styles shown and, when a style was asked, the evidence it ranked by."""
+    why = next((r.removeprefix("style ") for r in h.reasons if r.startswith("style ")), None)
+    return styles_text(h.body) + (f" [asked: {why}]" if why else "")
 
 
 def _plate(h: Hit) -> str:
@@ -38,7 +52,8 @@ def _plate(h: Hit) -> str:
 def table_rows(result: SearchResult) -> list[list[str]]:
     """One row of strings per hit, in `HEADERS` order (for a rich or plain table)."""
     return [[str(h.sighting_id), h.camera, f"{h.first_camera_time:%Y-%m-%d %H:%M:%S}",
-             h.vehicle_type or "?", _colour(h), _plate(h), f"{h.score:.2f}",
+             h.vehicle_type or "?", _colour(h), _style(h), travel_text(h.travel), _plate(h),
+             f"{h.score:.2f}",
              f"{Path(h.recording_path).name if h.recording_path else h.recording_id[:12]} @ {h.first_t:.1f}"]
             for h in result.hits]
 
@@ -116,6 +131,8 @@ def _card(h: Hit) -> str:
         f"{h.first_camera_time:%d/%m/%Y %H:%M:%S} (camera time, {e(h.tz)})",
         f"UTC {h.first_utc:%Y-%m-%d %H:%M:%S}",
         f"{e(h.vehicle_type or '?')} · {e(_colour(h))}",
+        f"style {e(_style(h))}",
+        f"direction {e(travel_text(h.travel))}",
         f"plate {e(_plate(h))}",
         f"{e(Path(h.recording_path).name if h.recording_path else h.recording_id[:12])} "
         f"@ {h.first_t:.1f}-{h.last_t:.1f} s",
@@ -161,6 +178,9 @@ def sighting_to_dict(detail, reference: str) -> dict:
         "colour": s.colour, "colour_conf": s.colour_conf,
         "colour_alt": s.colour_alt, "colour_alt_conf": s.colour_alt_conf,
         "colour_distribution": s.colour_p,  # None: indexed before they were kept
+        "body_styles": [list(p) for p in shown(s.body_p)],  # at body_style.SHOWN_AT
+        "body_distribution": s.body_p,  # None: not classified or indexed before
+        "travel": s.travel,  # entry, exit, motion, motion_conf; None: not recorded
         "plate": s.plate, "plate_conf": s.plate_conf,
         "plate_reads": [{"t": r.t, "text": r.text, "confidence": r.confidence,
                          "source": r.source, "box": list(r.box)} for r in detail.reads],

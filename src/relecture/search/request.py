@@ -18,7 +18,8 @@ class SearchRequest:
     """What the investigator typed: `text` and flags (None or empty: keep the text's).
 
     `start`/`end` are ISO 8601 as typed (camera local time unless they carry an offset or
-    `utc`); `strict` makes the colours asked a filter instead of a ranking.
+    `utc`); `strict` makes the colours, body styles and direction asked filters instead of
+    rankings.
     """
 
     text: str = ""
@@ -44,8 +45,9 @@ class SearchRequest:
                             colours=self.colours or None, plate=self.plate, like=self.like,
                             strict=self.strict)
         query = on_days(query, scope_ranges)
-        if self.strict and not query.colours:
-            raise UsageError("--strict filters on the colour asked: name a colour")
+        if self.strict and not (query.colours or query.styles or query.travel):
+            raise UsageError("--strict filters on the colour, body style or direction asked: name "
+                             "a colour, a style or a direction")
         if self.utc:  # times typed are instants in UTC, not wall-clock times of each camera
             query = replace(query, windows=tuple(replace(w, wall_clock=False)
                                                  for w in query.windows))

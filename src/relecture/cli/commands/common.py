@@ -1,5 +1,5 @@
 """What every command shares: the consoles, the `--home` and `--requisition` options, the
-error wrapper, and parsing sighting ids."""
+error wrapper, parsing sighting ids and printing a list as a table."""
 
 from __future__ import annotations
 
@@ -72,6 +72,18 @@ def parse_ids(values: list[str], what: str = "sighting") -> list[int]:
             if check_sighting_id(int(part), part) not in ids:
                 ids.append(int(part))
     return ids
+
+
+def print_table(title: str, columns: tuple[str, ...], rows) -> None:
+    """Print `rows` (tuples of text, one per column) as a table; long cells fold."""
+    from rich.table import Table
+
+    t = Table(title=title)
+    for c in columns:
+        t.add_column(c, overflow="fold")
+    for row in rows:
+        t.add_row(*row)
+    out.print(t)
 
 
 def fmt_time(value: Optional[datetime]) -> str:

@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from relecture.cli.commands.common import HomeOption, _home, _run, err, out
+from relecture.cli.commands.common import HomeOption, _home, _run, err, out, print_table
 from relecture.errors import UsageError
 from relecture.times import DEFAULT_TZ, parse_instant
 
@@ -119,15 +119,10 @@ def list_cmd(
     if as_json:
         print(json.dumps(reqs, indent=2, ensure_ascii=False))
         return
-    from rich.table import Table
-
-    t = Table(title=f"{len(reqs)} requisition(s)")
-    for c in ("reference", "type", "status", "cameras", "opened (UTC)", "officer"):
-        t.add_column(c, overflow="fold")
-    for d in reqs:
-        t.add_row(d["reference"], d["type"], d["status"], ", ".join(d["scope"]["cameras"]),
-                  d["opened_utc"], d["officer"]["matricule"])
-    out.print(t)
+    print_table(f"{len(reqs)} requisition(s)",
+                ("reference", "type", "status", "cameras", "opened (UTC)", "officer"),
+                [(d["reference"], d["type"], d["status"], ", ".join(d["scope"]["cameras"]),
+                  d["opened_utc"], d["officer"]["matricule"]) for d in reqs])
 
 
 @app.command("show")

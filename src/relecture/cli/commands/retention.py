@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from relecture.cli.commands.common import (HomeOption, RequisitionOption, _home, _run, err, out,
-                                       parse_ids)
+                                       parse_ids, print_table)
 from relecture.times import parse_instant
 
 hold_app = typer.Typer(help="Legal holds: keep a procedure's footage-derived data past "
@@ -133,17 +133,13 @@ def hold_list(
     if as_json:
         print(json.dumps(rows, indent=2, default=str))
         return
-    from rich.table import Table
-
-    t = Table(title=f"{len(rows)} legal hold(s)")
-    for c in ("hold", "requisition", "recording", "sighting", "placed (UTC)", "released"):
-        t.add_column(c, overflow="fold")
-    for r in rows:
-        t.add_row(str(r["hold_id"]), r["requisition"], r["recording_id"][:16],
+    print_table(f"{len(rows)} legal hold(s)",
+                ("hold", "requisition", "recording", "sighting", "placed (UTC)", "released"),
+                [(str(r["hold_id"]), r["requisition"], r["recording_id"][:16],
                   "-" if r["sighting_id"] is None else f"#{r['sighting_id']}",
                   f"{r['placed_utc']:%Y-%m-%d %H:%M} by {r['placed_by']}",
                   f"{r['released_utc']:%Y-%m-%d %H:%M}" if r["released_utc"] else "-")
-    out.print(t)
+                 for r in rows])
 
 
 @report_app.command("transparency")

@@ -52,8 +52,9 @@ def search_cmd(
         None, "--like", metavar="SIGHTING_ID", help="Rank by resemblance to this sighting."),
     strict: bool = typer.Option(
         False, "--strict", help="Keep only sightings named the colour asked (or with it as "
-        "second choice). Without it a colour ranks, it does not filter: every sighting of "
-        "the cameras, times and type asked comes back, most likely colour first."),
+        "second choice), showing the body style asked, and going the direction asked. "
+        "Without it colour, style and direction rank, they do not filter: every sighting of "
+        "the cameras, times and type asked comes back, most likely first."),
     limit: int = typer.Option(50, "--limit", "-n", min=1, max=10_000, help="Hits shown at most."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
     html: Optional[Path] = typer.Option(
@@ -68,7 +69,10 @@ def search_cmd(
     hints (colour, free text, "comme #42"); the line **understood as: ...** on stderr says
     exactly what was searched. A colour is evidence, not a label: hits are ranked by how
     likely each vehicle is that colour (its colour distribution, e.g. "grey 0.41"; a dark
-    grey car named black still comes early for "gris"); --strict makes it a filter. Flags
+    grey car named black still comes early for "gris"); so are a body style ("break",
+    "taxi", "4x4", "dépanneuse": the classifier's probability) and a direction of travel
+    ("qui s'éloigne", "sortant à gauche", "towards the camera"); --strict makes them
+    filters. Flags
     replace what the text says. Times are the camera's local time (Europe/Paris) unless
     --utc; hours without a day ("entre 14h et 16h") apply to each day of the requisition. Every search is written to the audit log (the
     query as an HMAC reference, the sightings found, the count).
@@ -133,7 +137,8 @@ def show_cmd(
     or a sighting outside its scope or unknown (one answer for both). Refusals are audited.
     """
     from relecture.requisitions.session import Session
-    from relecture.search.render import sighting_to_dict
+    from relecture.search.attributes import travel_text
+    from relecture.search.render import sighting_to_dict, styles_text
 
     session = _run(lambda: Session.open(_home(home), requisition))
     d = sighting_to_dict(_run(lambda: session.show(sighting_id)), session.requisition.reference)
@@ -159,6 +164,9 @@ def show_cmd(
         ("colour", f"{d['colour'] or '?'}{conf(d['colour_conf'])}"
                    + (f", or {d['colour_alt']}{conf(d['colour_alt_conf'])}"
                       if d["colour_alt"] else "")),
+        ("body style", styles_text(d["body_styles"])),
+        ("direction", travel_text(d["travel"])
+         + (f" (sure {d['travel']['motion_conf']:.2f})" if d["travel"] else "")),
         ("plate", f"{d['plate'] or '-'}{conf(d['plate_conf'])}"),
         ("source file", f"{rec['path']}"),
         ("source sha256", rec["sha256"]),
