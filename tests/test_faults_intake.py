@@ -165,8 +165,8 @@ def test_a_file_that_grows_while_decoded_is_not_recorded_with_a_stale_hash(
     clip = write_clip(tmp_path / recent_name(5))
     real = decode.sample_frames
 
-    def grows(path, fps):
-        for i, frame in enumerate(real(path, fps)):
+    def grows(path, fps, stats=None):
+        for i, frame in enumerate(real(path, fps, stats)):
             if i == 1:
                 with open(path, "ab") as f:  # the recorder appends while we decode
                     f.write(b"\0" * 4096)

@@ -13,7 +13,7 @@ import pytest
 
 from relecture.errors import QueryError, UsageError
 from relecture.search import describe, merge_flags, parse_query
-from relecture.search.query import utc_to_local
+from relecture.search.query_time import utc_to_local
 
 NOW = datetime(2023, 1, 31, 12, 0, tzinfo=timezone.utc)
 
@@ -359,7 +359,7 @@ def test_describe_says_what_was_understood():
 
 
 def test_hours_without_a_day_spread_over_the_days_a_requisition_covers():
-    from relecture.search.query import on_days
+    from relecture.search.query_time import on_days
 
     q = parse_query("entre 14h et 16h", NOW)
     # two Paris days, 31/01 08:00 UTC to 02/02 10:00 UTC: 14h-16h on 02/02 meets no range

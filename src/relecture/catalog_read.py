@@ -101,7 +101,7 @@ class RecordingRecord:
 
     def camera_time(self, utc: datetime) -> datetime:
         """Naive UTC -> what the camera's clock showed then (its zone plus its offset)."""
-        from relecture.search.query import utc_to_local
+        from relecture.search.query_time import utc_to_local
 
         return utc_to_local(utc, self.zone) + timedelta(seconds=self.clock_offset_s or 0.0)
 

@@ -140,7 +140,6 @@ def index_cmd(
         raise typer.Exit(3)
 
 
-EVALUATIONS = ("detection", "plates", "colours", "passages", "requisitions", "attributes")
 
 
 @app.command("eval")
@@ -197,68 +196,10 @@ def eval_cmd(
     Example: relecture eval attributes --data ../shared/data/passages --json
     """
     from relecture.cli.render_eval import EvalProgress, print_metrics
+    from relecture.evaluation.choose import EvalRequest, evaluation
 
-    if what not in EVALUATIONS:
-        err.print(f"[bold red]error:[/] unknown evaluation {what!r}: use one of {', '.join(EVALUATIONS)}")
-        raise typer.Exit(2)
-    if rendered and what != "plates":
-        err.print("[bold red]error:[/] --rendered goes with `eval plates`")
-        raise typer.Exit(2)
-    if video and not rendered:
-        err.print("[bold red]error:[/] --video goes with `eval plates --rendered`")
-        raise typer.Exit(2)
-    if (data is None) != rendered:
-        err.print("[bold red]error:[/] give --data DIR, or --rendered for `eval plates`")
-        raise typer.Exit(2)
-    if videos is not None and what not in ("passages", "requisitions", "attributes"):
-        err.print("[bold red]error:[/] --videos goes with `eval passages`, `eval requisitions` "
-                  "or `eval attributes`")
-        raise typer.Exit(2)
-    if detector is not None and what not in ("detection", "passages", "requisitions",
-                                             "attributes"):
-        err.print("[bold red]error:[/] --detector goes with `eval detection`, `eval passages`, "
-                  "`eval requisitions` or `eval attributes`")
-        raise typer.Exit(2)
-    if what == "detection":
-        from functools import partial
-
-        from relecture.evaluation.detection import evaluate_detection
-        from relecture.indexer.detect import DEFAULT, load_detector
-
-        evaluate = partial(evaluate_detection,
-                           detector=_run(lambda: load_detector(detector or DEFAULT)))
-    elif what == "plates" and video:
-        from relecture.evaluation.rendered_video import evaluate_rendered_video
-
-        def evaluate(_data, progress):
-            return evaluate_rendered_video(n, seed, progress=progress)
-    elif what == "plates" and rendered:
-        from relecture.evaluation.rendered_plates import evaluate_rendered
-
-        def evaluate(_data, progress):
-            return evaluate_rendered(n, seed, progress=progress)
-    elif what == "plates":
-        from relecture.evaluation.plates import evaluate_plates as evaluate
-    elif what == "passages":
-        from functools import partial
-
-        from relecture.evaluation.passages import evaluate_passages
-
-        evaluate = partial(evaluate_passages, videos_dir=videos, detector=detector)
-    elif what == "requisitions":
-        from functools import partial
-
-        from relecture.evaluation.requisitions import evaluate_requisitions
-
-        evaluate = partial(evaluate_requisitions, videos_dir=videos, k=k, detector=detector)
-    elif what == "attributes":
-        from functools import partial
-
-        from relecture.evaluation.attributes import evaluate_attributes
-
-        evaluate = partial(evaluate_attributes, videos_dir=videos, detector=detector)
-    else:
-        from relecture.evaluation.colours import evaluate_colours as evaluate
+    evaluate = _run(lambda: evaluation(EvalRequest(what, data, rendered, video, n, seed, videos,
+                                                   k, detector)))
     with EvalProgress(err, what) as bar:
         metrics = _run(lambda: evaluate(data, progress=bar.update))
     if as_json:

@@ -233,7 +233,7 @@ class Session:
         """Purge what is past retention (`before`: naive local time or aware, to purge more);
         a `retention.PurgeReport`. Operators only; audited (a dry run is not)."""
         from relecture.requisitions.retention import purge, retention_cutoff
-        from relecture.search.query import flag_time
+        from relecture.search.query_time import flag_time
         from relecture.times import DEFAULT_TZ
 
         with refusals.audited(self.home, self.site, self.user, "purge"):

@@ -5,7 +5,8 @@ Entry points: `parse_query(text, now, default_tz)`, `merge_flags(query, ...)`,
 """
 
 from relecture.search.engine import Hit, SearchResult, TextEncoder, search
-from relecture.search.query import Query, TimeWindow, describe, merge_flags, parse_query
+from relecture.search.query import Query, describe, merge_flags, parse_query
+from relecture.search.query_time import TimeWindow
 
 __all__ = ["Hit", "Query", "SearchResult", "TextEncoder", "TimeWindow", "describe",
            "merge_flags", "parse_query", "search"]

@@ -28,14 +28,15 @@ from typing import TYPE_CHECKING, Protocol
 import duckdb
 import numpy as np
 
-from relecture.catalog import Catalog, has_colour_p, has_column
+from relecture.catalog import Catalog, has_column
 from relecture.errors import NotFound
 from relecture.indexer.body_style import shown
 from relecture.search import attributes
 from relecture.search import colours as colour_evidence
-from relecture.search import lexicon as lx
-from relecture.search.plates import PlateMatch
-from relecture.search.query import Query, TimeWindow, describe, local_to_utc, utc_to_local
+from relecture.search.plates import PlateMatch, PlatePattern
+from relecture.search.filters import lit, rank_sql, scope_sql, where_sql
+from relecture.search.query import Query, describe
+from relecture.search.query_time import utc_to_local
 
 if TYPE_CHECKING:
     from relecture.requisitions.scope import Scope
@@ -120,113 +121,6 @@ class _Row:
                 self.values["sighting_id"])
 
 
-def _lit(value) -> str:
-    """A SQL literal (the values come from the catalog's vocabulary or the catalog itself)."""
-    if isinstance(value, datetime):
-        return f"TIMESTAMP '{value.isoformat(sep=' ')}'"
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def _in(column: str, values) -> str:
-    return f"{column} IN ({', '.join(_lit(v) for v in values)})"
-
-
-def _camera_key(name: str) -> str:
-    """"CAM03", "cam 3", "3" -> "3": how a typed camera is matched to a stored one."""
-    key = name.strip().lower()
-    for prefix in ("camera", "cam"):
-        if key.startswith(prefix):
-            key = key[len(prefix):].lstrip(" -_")
-    return key.lstrip("0") or key
-
-
-def _resolve_cameras(catalog: Catalog, query: Query, notes: list[str]) -> dict[str, str]:
-    """Stored camera name -> time zone, for the cameras asked (all when none asked)."""
-    rows = catalog.db.execute("SELECT DISTINCT camera, tz FROM recordings").fetchall()
-    zones = {cam: tz or query.tz for cam, tz in rows}
-    if not query.cameras:
-        return zones
-    by_key: dict[str, list[str]] = {}
-    for cam in zones:
-        by_key.setdefault(_camera_key(cam), []).append(cam)
-    chosen: dict[str, str] = {}
-    missing = []
-    for asked in query.cameras:
-        found = by_key.get(_camera_key(asked), [])
-        missing += [] if found else [asked]
-        chosen.update({cam: zones[cam] for cam in found})
-    if missing:
-        notes.append(f"camera {', '.join(missing)} not in the catalog")
-    return chosen
-
-
-def _window_sql(windows: tuple[TimeWindow, ...], query_tz: str, camera_tz: str) -> str:
-    parts = []
-    for w in windows:
-        start, end = w.start, w.end
-        if w.wall_clock and camera_tz != query_tz:
-            start = local_to_utc(utc_to_local(start, query_tz), camera_tz) if start else None
-            end = local_to_utc(utc_to_local(end, query_tz), camera_tz) if end else None
-        cond = [f"s.first_utc < {_lit(end)}"] if end else []
-        cond += [f"s.last_utc >= {_lit(start)}"] if start else []
-        parts.append("(" + " AND ".join(cond or ["TRUE"]) + ")")
-    return "(" + " OR ".join(parts) + ")"
-
-
-def _where(catalog: Catalog, query: Query, notes: list[str]) -> str:
-    """The SQL filter of every structured field (types and colours include neighbours)."""
-    clauses = []
-    if query.cameras or query.windows:
-        zones = _resolve_cameras(catalog, query, notes)
-        if query.cameras:
-            clauses.append(_in("s.camera", zones) if zones else "FALSE")
-        if query.windows:
-            tzs = set(zones.values())
-            if tzs <= {query.tz}:
-                clauses.append(_window_sql(query.windows, query.tz, query.tz))
-            else:
-                clauses.append("(" + " OR ".join(
-                    f"({_in('s.camera', [c for c, z in zones.items() if z == tz])} AND "
-                    f"{_window_sql(query.windows, query.tz, tz)})" for tz in sorted(tzs)) + ")")
-    if query.types:
-        wanted = _with_neighbours(query.types, lx.NEIGHBOUR_TYPES)
-        clauses.append(_in("s.vehicle_type", wanted))
-    if query.colours and query.strict:
-        clauses.append(colour_evidence.strict_sql(query.colours))
-    if query.strict:
-        clauses += attributes.strict_sql(query.styles, query.travel, *_stored(catalog))
-    if query.like is not None:
-        clauses.append(f"s.sighting_id <> {int(query.like)}")
-    return " AND ".join(clauses) or "TRUE"
-
-
-def _scope_sql(scope: "Scope") -> str:
-    """SQL true exactly when `scope.allows(s.camera, s.first_utc, s.last_utc)`."""
-    if not scope.cameras or not scope.ranges:
-        return "FALSE"
-    ranges = " OR ".join(f"(s.first_utc < {_lit(r.end)} AND s.last_utc >= {_lit(r.start)})"
-                         for r in scope.ranges)
-    return f"({_in('s.camera', scope.cameras)} AND ({ranges}))"
-
-
-def _with_neighbours(values: tuple[str, ...], neighbours: dict) -> list[str]:
-    return list(dict.fromkeys([*values, *(n for v in values for n in neighbours.get(v, ()))]))
-
-
-def _stored(catalog: Catalog) -> tuple[bool, bool]:
-    """Whether the catalog has the body_p and travel columns (older ones opened read-only)."""
-    return has_column(catalog.db, "body_p"), has_column(catalog.db, "travel")
-
-
-def _rank_sql(catalog: Catalog, query: Query) -> str:
-    colour = (colour_evidence.evidence_sql(query.colours, has_colour_p(catalog.db))
-              if query.colours else "1.0")
-    colour = f"CAST({colour} AS DOUBLE)"  # DuckDB reads the literals as DECIMAL
-    vtype = f"CASE WHEN {_in('s.vehicle_type', query.types)} THEN 0 ELSE 1 END" if query.types else "0"
-    attr = attributes.evidence_sql(query.styles, query.travel, *_stored(catalog))
-    return f"{colour} AS colour_p, {vtype} AS type_rank, CAST({attr} AS DOUBLE) AS attr_p"
-
-
 def _ranking_vector(catalog: Catalog, query: Query, encoder: TextEncoder | None,
                     notes: list[str]) -> tuple[str, np.ndarray] | None:
     """(space, vector) to rank by, from the like-sighting or the free text; None with a note."""
@@ -267,9 +161,9 @@ def search(catalog: Catalog, query: Query, limit: int = 50,
     """
     started = clock.perf_counter()
     notes: list[str] = []
-    where = _where(catalog, query, notes)
+    where = where_sql(catalog, query, notes)
     if scope is not None:
-        where = f"({where}) AND {_scope_sql(scope)}"
+        where = f"({where}) AND {scope_sql(scope)}"
     ranking = _ranking_vector(catalog, query, text_encoder, notes)
     if query.plate is not None:
         rows, total = _plate_candidates(catalog, query, where)
@@ -289,7 +183,7 @@ def _structured(catalog: Catalog, query: Query, where: str, limit: int) -> tuple
     db = catalog.db
     total = db.execute(f"SELECT count(*) FROM sightings s WHERE {where}").fetchone()[0]
     cur = db.execute(
-        f"SELECT s.sighting_id, s.first_utc, {_rank_sql(catalog, query)} FROM sightings s "
+        f"SELECT s.sighting_id, s.first_utc, {rank_sql(catalog, query)} FROM sightings s "
         f"WHERE {where} "
         f"ORDER BY colour_p DESC, attr_p DESC, type_rank, s.first_utc, s.sighting_id "
         f"LIMIT {int(limit)}")
@@ -316,9 +210,17 @@ def _plate_candidates(catalog: Catalog, query: Query, where: str) -> tuple[list[
     so a camera or time filter skips most of plate_reads); then every read of each
     candidate is scored.
     """
-    pattern = query.plate
+    ids = _plate_candidate_ids(catalog, query.plate, where)
+    if len(ids) == 0:
+        return [], 0
+    return _score_plates(catalog, query, where, ids)
+
+
+def _plate_candidate_ids(catalog: Catalog, pattern: PlatePattern, where: str) -> np.ndarray:
+    """Ids of the sightings passing `where` whose voted plate or a read may be within the
+    pattern's tolerance (see `_plate_candidates`)."""
     db = catalog.db
-    regex = _lit(pattern.sql_regex())
+    regex = lit(pattern.sql_regex())
 
     def passes(column: str) -> str:
         return f"{pattern.sql_prefilter(column)} AND regexp_full_match({column}, {regex})"
@@ -326,37 +228,42 @@ def _plate_candidates(catalog: Catalog, query: Query, where: str) -> tuple[list[
     lo, hi = db.execute(f"SELECT min(s.sighting_id), max(s.sighting_id) FROM sightings s "
                         f"WHERE {where}").fetchone()
     if lo is None:
-        return [], 0
+        return np.empty(0, np.int64)
     lookups = pattern.index_lookups()
     covered = _plate_keys_coverage(catalog) if lookups is not None else None
     cte, parts, scan_from = "", [], int(lo)
     if covered is not None and covered >= lo:
         canon = pattern.canonical()
         found = " UNION ALL ".join(
-            f"SELECT key, sighting_id FROM plate_keys WHERE {col} = {_lit(value)}"
+            f"SELECT key, sighting_id FROM plate_keys WHERE {col} = {lit(value)}"
             for col, value in zip(("p3", "s3"), lookups) if value is not None)
         # MATERIALIZED: the filter below must run on what the index found, not be pushed
         # into a scan of the whole table
         cte = f"WITH k AS MATERIALIZED ({found}) "
         parts.append(f"SELECT DISTINCT sighting_id FROM k WHERE sighting_id BETWEEN {int(lo)} AND "
                      f"{int(hi)} AND {canon.sql_prefilter('key')} AND "
-                     f"regexp_full_match(key, {_lit(canon.sql_regex())})")
+                     f"regexp_full_match(key, {lit(canon.sql_regex())})")
         scan_from = covered + 1
     if scan_from <= hi:
         parts.append(f"SELECT DISTINCT p.sighting_id FROM plate_reads p WHERE p.sighting_id "
                      f"BETWEEN {scan_from} AND {int(hi)} AND {passes('p.text')}")
         parts.append(f"SELECT s.sighting_id FROM sightings s WHERE ({where}) AND "
                      f"s.sighting_id >= {scan_from} AND {passes('s.plate')}")
-    ids = db.execute(cte + " UNION ".join(parts)).fetchnumpy()["sighting_id"]
-    if len(ids) == 0:
-        return [], 0
+    return db.execute(cte + " UNION ".join(parts)).fetchnumpy()["sighting_id"]
+
+
+def _score_plates(catalog: Catalog, query: Query, where: str, ids: np.ndarray
+                  ) -> tuple[list[_Row], int]:
+    """The candidates scored exactly on every read; those beyond the tolerance dropped."""
+    pattern = query.plate
+    db = catalog.db
     # a literal list lets DuckDB look the few candidates up (several times faster at 10M
     # sightings than a semi-join on unnest, which reads both tables); many ids stay a parameter
     listed = (", ".join(str(int(i)) for i in ids) if len(ids) <= _LITERAL_IDS
               else "SELECT unnest($ids::BIGINT[])")
     cur = db.execute(f"""
         WITH f AS (
-            SELECT s.sighting_id, s.first_utc, s.plate, s.plate_conf, {_rank_sql(catalog, query)}
+            SELECT s.sighting_id, s.first_utc, s.plate, s.plate_conf, {rank_sql(catalog, query)}
             FROM sightings s
             WHERE s.sighting_id IN ({listed}) AND ({where}))
         SELECT f.sighting_id, f.first_utc, f.plate, f.plate_conf, f.colour_p, f.type_rank,
@@ -410,8 +317,8 @@ def _by_vector(catalog: Catalog, query: Query, where: str, ranking: tuple[str, n
 
     space, vector = ranking
     data = catalog.db.execute(
-        f"SELECT s.sighting_id, s.first_utc, {_rank_sql(catalog, query)}, "
-        f"coalesce(s.embedding_space = {_lit(space)}, FALSE) AS has_vector "
+        f"SELECT s.sighting_id, s.first_utc, {rank_sql(catalog, query)}, "
+        f"coalesce(s.embedding_space = {lit(space)}, FALSE) AS has_vector "
         f"FROM sightings s WHERE {where}").fetchnumpy()
     total = len(data["sighting_id"])
     similarities = Similarities(catalog, space)

@@ -335,7 +335,7 @@ def _plate_hits(catalog: Catalog, scope: "Scope", pattern: PlatePattern
 def _appearance(catalog: Catalog, scope: "Scope", start: Seen, window_s: float,
                 skip: set[int], notes: list[str]) -> list[tuple[Seen, Link]]:
     """Appearance links to the sightings of the scope's other cameras within `window_s`."""
-    from relecture.search.engine import _lit, _scope_sql
+    from relecture.search.filters import lit, scope_sql
     from relecture.search.vectors import Similarities
 
     if start.vector is None:
@@ -344,8 +344,8 @@ def _appearance(catalog: Catalog, scope: "Scope", start: Seen, window_s: float,
     lo = start.first_utc - timedelta(seconds=window_s)
     hi = start.last_utc + timedelta(seconds=window_s)
     ids = catalog.db.execute(
-        f"SELECT s.sighting_id FROM sightings s WHERE {_scope_sql(scope)} AND s.camera <> ? "
-        f"AND s.first_utc < {_lit(hi)} AND s.last_utc >= {_lit(lo)} AND s.embedding_space = ?",
+        f"SELECT s.sighting_id FROM sightings s WHERE {scope_sql(scope)} AND s.camera <> ? "
+        f"AND s.first_utc < {lit(hi)} AND s.last_utc >= {lit(lo)} AND s.embedding_space = ?",
         [start.camera, start.space]).fetchnumpy()["sighting_id"]
     ids = [int(i) for i in ids if int(i) not in skip]
     sims = Similarities(catalog, start.space)(start.vector, ids, keep=len(ids))

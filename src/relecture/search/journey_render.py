@@ -23,7 +23,7 @@ def _camera_time(p: Passage) -> datetime:
     """What the camera's clock showed at the passage's start (its zone plus its offset)."""
     from datetime import timedelta
 
-    from relecture.search.query import utc_to_local
+    from relecture.search.query_time import utc_to_local
     from relecture.times import DEFAULT_TZ
 
     return (utc_to_local(p.seen.first_utc, p.seen.tz or DEFAULT_TZ)

@@ -73,7 +73,7 @@ def _one(found: list[str], what: str) -> str | None:
 
 
 def take_travel(text: _Taker) -> TravelAsk:
-    """The direction of travel named in `text` (`query._Text`: each phrase found is blanked
+    """The direction of travel named in `text` (`query_text.Text`: each phrase found is blanked
     out); QueryError when it asks for two motions or two sides of one border."""
     motions, entries, exits = [], [], []
     for m in text.take(_ACROSS):

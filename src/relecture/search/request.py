@@ -9,7 +9,8 @@ from datetime import datetime
 from typing import Iterable, Optional
 
 from relecture.errors import UsageError
-from relecture.search.query import Query, merge_flags, on_days, parse_query
+from relecture.search.query import Query, merge_flags, parse_query
+from relecture.search.query_time import on_days
 from relecture.times import DEFAULT_TZ, parse_instant
 
 
@@ -66,7 +67,7 @@ class SearchRequest:
 
 def _named_as(asked: Iterable[str], scope_cameras: Iterable[str]) -> list[str]:
     """Cameras typed as "cam 3", "CAM03" or "3" named as the requisition names them."""
-    from relecture.search.engine import _camera_key
+    from relecture.search.filters import camera_key
 
-    by_key = {_camera_key(c): c for c in scope_cameras}
-    return list(dict.fromkeys(by_key.get(_camera_key(a), a) for a in asked))
+    by_key = {camera_key(c): c for c in scope_cameras}
+    return list(dict.fromkeys(by_key.get(camera_key(a), a) for a in asked))

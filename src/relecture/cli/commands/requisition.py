@@ -19,7 +19,7 @@ app = typer.Typer(
 
 def _ranges(starts: list[str], ends: list[str], tz: str):
     """--from/--to pairs (camera local time in `tz` unless they carry an offset) -> UTC."""
-    from relecture.search.query import flag_time
+    from relecture.search.query_time import flag_time
 
     if len(starts) != len(ends) or not starts:
         raise UsageError("give the time ranges as pairs: --from TIME --to TIME (repeatable)")
