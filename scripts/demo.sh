@@ -23,12 +23,30 @@ relecture requisition open "PV 2023/000130" --type 77-1-1 \
   --magistrate "Mme Martin, procureure" --officer 1234567 --service "SR Reims" \
   --reason "vol de véhicule" --camera 12 --camera 3 \
   --from "${day}T13:00" --to "${day}T16:00"
+echo "== 3b. place cameras 12 and 3 in site.toml (Reims, about 1.1 km apart): journeys check travel times"
+cat >> demo-home/site.toml <<'TOML'
+
+[cameras.12]
+latitude = 49.2535
+longitude = 4.0290
+label = "place Drouet-d'Erlon"
+
+[cameras.3]
+latitude = 49.2580
+longitude = 4.0420
+label = "boulevard de la Paix"
+TOML
 echo "== 4. what the requisition asks, in the investigator's words"
 relecture search "voiture rouge caméra 12 hier entre 14h et 15h" -r "PV 2023/000130"
 relecture search "plaque ER-9?5-*" -r "PV 2023/000130"
 relecture search "voiture blanche caméra 12 hier 14h-15h" -r "PV 2023/000130" \
   --json > demo-search.json
 relecture search "voitures caméras 3, 12 hier" -r "PV 2023/000130" --html demo-contact-sheet.html
+echo "== 4b. the red car's journey across cameras: camera 12 at 14:00, camera 3 at 14:02"
+relecture search "plaque GH-482-KT caméra 12" -r "PV 2023/000130" --json > demo-red.json
+red=$(python -c 'import json; print(json.load(open("demo-red.json"))["hits"][0]["sighting_id"])')
+relecture journey "$red" -r "PV 2023/000130"
+relecture journey --plate GH-482-KT -r "PV 2023/000130" --html demo-journey.html
 hit=$(python -c 'import json; print(json.load(open("demo-search.json"))["hits"][0]["sighting_id"])')
 echo "== 5. one sighting in detail"
 relecture show "$hit" -r "PV 2023/000130"
@@ -43,4 +61,4 @@ relecture export -r "PV 2023/000130" --hits "$hit" --out demo-out
 relecture verify demo-out
 relecture audit verify
 relecture audit show -r "PV 2023/000130"
-echo "demo done: package in demo-out/ (open demo-out/data/report.html or report.pdf), contact sheet in demo-contact-sheet.html"
+echo "demo done: package in demo-out/ (open demo-out/data/report.html or report.pdf), contact sheet in demo-contact-sheet.html, journey in demo-journey.html"

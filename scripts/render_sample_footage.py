@@ -40,9 +40,12 @@ CLIPS: tuple[Clip, ...] = (
         Vehicle("car", "white", (226, 228, 230), "ER-915-LB", "93", depart_s=3.4),
         Vehicle("car", "blue", (150, 80, 25), "DZ-307-MX", "92", depart_s=6.6),
     )),
-    Clip("CAM03_20230130T140215.mp4", datetime(2023, 1, 30, 14, 2, 15), 7.0, CAM3, (
+    # The red car of camera 12 (GH-482-KT) passes camera 3 too, about 2 min 22 s after it
+    # left camera 12 (14:00:00 -> 14:02:22): the sample's journey across cameras.
+    Clip("CAM03_20230130T140215.mp4", datetime(2023, 1, 30, 14, 2, 15), 10.0, CAM3, (
         Vehicle("car", "black", (40, 40, 42), "FA-264-PN", "69", depart_s=0.2, lane=1.9),
         Vehicle("car", "yellow", (40, 195, 235), "BC-718-SV", "13", depart_s=3.6, lane=1.9),
+        Vehicle("car", "red", (40, 38, 190), "GH-482-KT", "75", depart_s=7.0, lane=1.9),
     )),
     Clip("cam12/2023-01-30/14-05-00.mp4", datetime(2023, 1, 30, 14, 5, 0), 7.0, CAM12, (
         Vehicle("car", "grey", (150, 150, 146), "HL-053-RJ", "78", depart_s=0.2),

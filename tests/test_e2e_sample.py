@@ -4,6 +4,7 @@ every vehicle its generator drew, with the right type, colour and plate."""
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -170,3 +171,141 @@ def test_a_requisition_is_answered_and_its_package_exported_and_verified(indexed
     tampered = runner.invoke(app, ["verify", str(out)])
     assert tampered.exit_code == 4
     assert clip.name in tampered.output
+
+
+# -- journey across cameras: the red car GH-482-KT crosses camera 12, then camera 3 ----------
+JOURNEY_REF = "PV 2023/000131"
+
+
+def _journey_home(indexed, tmp_path, plates: bool = True) -> Path:
+    """A copy of the indexed home with a requisition over cameras 12 and 3 (and, with
+    `plates` False, every plate withheld: no voted plate, read or plate key left)."""
+    home, result = indexed
+    assert result.exit_code == 0, result.output
+    copy = tmp_path / "home"
+    shutil.copytree(home, copy)
+    if not plates:
+        db = duckdb.connect(str(copy / "catalog.duckdb"))
+        try:
+            db.execute("UPDATE sightings SET plate = NULL, plate_conf = NULL")
+            db.execute("DELETE FROM plate_reads")
+            db.execute("DELETE FROM plate_keys")
+        finally:
+            db.close()
+    opened = runner.invoke(app, [
+        "requisition", "open", JOURNEY_REF, "--type", "77-1-1", "--magistrate", "Mme Martin",
+        "--officer", "1234567", "--service", "SR Reims", "--reason", "vol de véhicule",
+        "--camera", "12", "--camera", "3", "--from", "2023-01-30T13:00",
+        "--to", "2023-01-30T16:00"], env={"RELECTURE_HOME": str(copy)})
+    assert opened.exit_code == 0, opened.output
+    return copy
+
+
+def _red_car_sightings(home: Path) -> dict[str, int]:
+    """Camera -> the sighting of the red car's passage there (from expected.json's times)."""
+    out = {}
+    for clip, v in expected_vehicles():
+        if v["plate"] == "GH482KT":
+            start = v["in_view_s"][0]
+            entering = [s for s in sightings_of(home, clip["file"])
+                        if abs(s["first_t"] - start) <= 1.5]
+            out[clip["camera"]] = max(entering, key=lambda s: s["first_width"])["sighting_id"]
+    return out
+
+
+def _journey(home: Path, *args: str):
+    return runner.invoke(app, ["journey", *args, "-r", JOURNEY_REF],
+                         env={"RELECTURE_HOME": str(home)})
+
+
+def test_journey_of_the_crossing_car_lists_both_cameras_in_time_order_by_plate(indexed,
+                                                                                tmp_path):
+    home = _journey_home(indexed, tmp_path)
+    red = _red_car_sightings(home)
+    r = _journey(home, str(red["12"]), "--json", "--html", str(tmp_path / "journey.html"))
+    assert r.exit_code == 0, r.output
+    passages = json.loads(r.stdout)["passages"]
+    assert [(p["camera"], p["sighting_id"]) for p in passages] == [("12", red["12"]),
+                                                                  ("3", red["3"])]
+    assert [p["link"]["by"] for p in passages] == ["start", "plate"]
+    assert passages[1]["link"]["score"] >= 0.9 and passages[0]["first_utc"] < passages[1]["first_utc"]
+    assert all(set(p["link"]) == {"by", "score"} for p in passages)
+    assert "no travel-time constraint beyond order in time" in r.stderr  # no positions here
+    html = (tmp_path / "journey.html").read_text(encoding="utf-8")
+    assert html.count('class="passage"') == 2 and "GH482KT" in html
+    # from the plate, the same journey; and exported, the report shows its timeline
+    r = _journey(home, "--plate", "GH-482-KT", "--json")
+    assert [p["sighting_id"] for p in json.loads(r.stdout)["passages"]] == [red["12"], red["3"]]
+    out = tmp_path / "package"
+    exported = runner.invoke(app, ["export", "-r", JOURNEY_REF, "--journey", str(red["12"]),
+                                   "--out", str(out)], env={"RELECTURE_HOME": str(home)})
+    assert exported.exit_code == 0, exported.output
+    evidence = json.loads((out / "data" / "evidence.json").read_text(encoding="utf-8"))
+    assert [h["sighting_id"] for h in evidence["hits"]] == [red["12"], red["3"]]
+    assert "Journey across cameras" in (out / "data" / "report.html").read_text(encoding="utf-8")
+    assert runner.invoke(app, ["verify", str(out)]).exit_code == 0
+
+
+def test_journey_with_the_plate_withheld_links_by_appearance(indexed, tmp_path):
+    home = _journey_home(indexed, tmp_path, plates=False)
+    red = _red_car_sightings(home)
+    r = _journey(home, str(red["12"]), "--json")
+    assert r.exit_code == 0, r.output
+    passages = json.loads(r.stdout)["passages"]
+    assert [(p["camera"], p["sighting_id"]) for p in passages] == [("12", red["12"]),
+                                                                  ("3", red["3"])]
+    assert [p["link"]["by"] for p in passages] == ["start", "appearance"]
+    assert "colour red" in passages[1]["reason"]
+    # and from each other car, no journey: nothing else in the sample looks like it enough
+    for clip, v in expected_vehicles():
+        if v["plate"] != "GH482KT":
+            start = v["in_view_s"][0]
+            sid = max((s for s in sightings_of(home, clip["file"])
+                       if abs(s["first_t"] - start) <= 1.5),
+                      key=lambda s: s["first_width"])["sighting_id"]
+            other = json.loads(_journey(home, str(sid), "--json").stdout)["passages"]
+            assert [p["sighting_id"] for p in other] == [sid], (v["plate"], other)
+
+
+def test_journey_from_a_sighting_outside_the_requisition_is_refused_and_audited(indexed,
+                                                                                tmp_path):
+    home = _journey_home(indexed, tmp_path)
+    red = _red_car_sightings(home)
+    ref = "PV 2023/000132"  # camera 12 only
+    opened = runner.invoke(app, [
+        "requisition", "open", ref, "--type", "77-1-1", "--magistrate", "Mme Martin",
+        "--officer", "1234567", "--service", "SR Reims", "--reason", "vol de véhicule",
+        "--camera", "12", "--from", "2023-01-30T13:00", "--to", "2023-01-30T16:00"],
+        env={"RELECTURE_HOME": str(home)})
+    assert opened.exit_code == 0, opened.output
+    r = runner.invoke(app, ["journey", str(red["3"]), "-r", ref],
+                      env={"RELECTURE_HOME": str(home)})
+    assert r.exit_code == 5 and f"no sighting #{red['3']} within requisition" in r.stderr
+    last = json.loads((home / "audit.jsonl").read_text().splitlines()[-1])
+    assert (last["action"], last["result"]) == ("search", "refused")
+    assert last["objects"]["sightings"] == [red["3"]]
+    assert "journey" in last["objects"]["query_fields"]
+    # under it, the journey from camera 12 stays on camera 12
+    r = runner.invoke(app, ["journey", str(red["12"]), "-r", ref, "--json"],
+                      env={"RELECTURE_HOME": str(home)})
+    assert [p["camera"] for p in json.loads(r.stdout)["passages"]] == ["12"]
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None and shutil.which("chromium-browser") is None,
+                    reason="chromium not installed (apt-get install -y chromium)")
+def test_journey_page_with_camera_positions_renders_in_a_headless_browser(indexed, tmp_path):
+    from tests.test_report_html import _chromium
+
+    home = _journey_home(indexed, tmp_path)
+    with open(home / "site.toml", "a", encoding="utf-8") as f:  # as scripts/demo.sh places them
+        f.write('\n[cameras.12]\nlatitude = 49.2535\nlongitude = 4.0290\n'
+                '[cameras.3]\nlatitude = 49.2580\nlongitude = 4.0420\n')
+    red = _red_car_sightings(home)
+    page = tmp_path / "journey.html"
+    r = _journey(home, str(red["12"]), "--html", str(page))
+    assert r.exit_code == 0, r.output
+    assert "1.07 km from camera 12" in r.stdout  # 2 min 21 s for about a kilometre
+    dom = _chromium(["--dump-dom", page.resolve().as_uri()], tmp_path)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert dom.stdout.count('class="passage"') == 2
+    assert dom.stdout.count('class="camera"') == 2 and dom.stdout.count('class="leg"') == 1

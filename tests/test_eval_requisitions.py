@@ -61,4 +61,4 @@ def test_eval_requisitions_on_the_sample_footage(tmp_path):
     assert set(m["per_video"]) == set(CLIPS) and m["missed_at_k"] == []
     # nothing is filtered by colour: each search returns every car of its clip
     assert m["per_video"]["CAM12_20230130T140000"]["mean_hits"] == 3.0
-    assert m["per_video"]["CAM03_20230130T140215"]["mean_hits"] == 2.0
+    assert m["per_video"]["CAM03_20230130T140215"]["mean_hits"] == 3.0

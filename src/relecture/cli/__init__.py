@@ -37,7 +37,8 @@ def _main() -> None:
     time ranges, and are written to a hash-chained, signed audit log.
 
     A session: `relecture requisition open ...`, `relecture search "..." -r REF`,
-    `relecture show ID -r REF`, `relecture export -r REF --hits ID --out DIR`,
+    `relecture show ID -r REF`, `relecture journey ID -r REF` (the same vehicle on the
+    other cameras), `relecture export -r REF --hits ID --out DIR`,
     `relecture verify DIR`. Nightly: `relecture purge`.
 
     Exit codes: 0 ok, 1 unexpected failure, 2 bad input or usage, 3 some files failed,

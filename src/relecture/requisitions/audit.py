@@ -67,6 +67,7 @@ from relecture.settings import Home
 ACTIONS = ("index_job_start", "index_job", "index_job_recovery", "search", "view", "export", "purge", "legal_hold", "config_change",
            "requisition_open", "requisition_close", "synopsis")
 QUERY_FIELDS = ("cameras", "windows", "types", "colours", "plate", "text", "like")
+QUERY_FIELDS += ("journey",)  # `relecture journey`: audited as a search of this kind
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 # What `objects` may hold: references, never content (no plate text, no image, no path).
 OBJECT_KEYS = {

@@ -86,6 +86,7 @@ def export_package(
     margin_s: float = 2.0,
     package_id: str | None = None,
     synopses: Sequence[tuple[str, bytes, dict]] = (),
+    journey: Mapping | None = None,
 ) -> ExportResult:
     """Cut, render, describe, bag and sign the evidence for `hit_ids` into `out_dir`.
 
@@ -95,7 +96,9 @@ def export_package(
     the queries that found it; `package_id` (a fresh UUID when None) lets the caller audit
     the export under the id the package will carry; `synopses` are (file name, bytes, item)
     of synopsis pictures to add under data/synopsis/ (their item's `derived_from` names the
-    recordings they show, which become sources). The package is built beside `out_dir` and renamed into place
+    recordings they show, which become sources); `journey` (`journey_render.to_dict` of the
+    journey whose passages are the hits) goes into evidence.json as "journey" and the report
+    shows its timeline. The package is built beside `out_dir` and renamed into place
     only when complete and signed. Raises NotFound (unknown hit), FootageError (source
     missing), IntegrityError (source changed since it was indexed), UsageError (out_dir used).
     """
@@ -137,6 +140,8 @@ def export_package(
         public_pem = keys.public_pem(signing_key.public_key())
         evidence = _evidence(package_id, legal, operator, sources.values(), jobs, hit_entries,
                              items, audit_extract, chain_head, public_pem)
+        if journey is not None:
+            evidence["journey"] = dict(journey)
         _write(work / "public_key.pem", public_pem)
         _write(work / "evidence.json",
                json.dumps(evidence, indent=2, ensure_ascii=False, default=str).encode())

@@ -25,6 +25,7 @@ th { background: #eee; font-weight: 600; }
 .hit { border: 2px solid #333; padding: 8px; margin: 12px 0; }
 .seen { break-inside: avoid; }
 .stills img { max-width: 48%; height: auto; border: 1px solid #666; margin-right: 1%; }
+.journey svg { max-width: 100%; height: auto; }
 .notice { border: 2px solid #000; padding: 6px; font-weight: 600; margin: 8px 0; }
 @page { size: A4; margin: 14mm; }
 @media print { body { margin: 0; } .hit { border-width: 1px; } }
@@ -53,8 +54,10 @@ def render_report(evidence: Mapping, stills: Mapping[str, bytes]) -> str:
                 ("Package id", e["package_id"]),
                 ("Tool", f"{e['tool']['name']} {e['tool']['version']}"),
                 ("Signing key (sha256 of PEM)", e["signature"]["public_key_sha256"])]),
-        f"<h2>Hits ({len(e['hits'])})</h2>",
     ]
+    if e.get("journey"):
+        parts.append(_journey(e["journey"]))
+    parts.append(f"<h2>Hits ({len(e['hits'])})</h2>")
     for h in e["hits"]:
         parts.append(_hit(h, sources[h["source_sha256"]], items, stills, e["notice"]))
     parts.append("<h2>Sources</h2>")
@@ -65,6 +68,23 @@ def render_report(evidence: Mapping, stills: Mapping[str, bytes]) -> str:
           s["path"], _Hash(s["sha256"])) for s in e["sources"]]))
     parts.append(f'<p class="notice">{escape(e["notice"])}</p></body></html>')
     return "\n".join(parts)
+
+
+def _journey(journey: Mapping) -> str:
+    """The journey the hits come from: its timeline, camera diagram and links."""
+    from relecture.search.journey_render import journey_section
+
+    rows = [(p["sighting_id"], p["camera"], p["first_camera_time"], p["first_utc"],
+             f"{p['link']['by']} {p['link']['score']:.2f}",
+             p["reason"] + (f"; {p['travel']}" if p.get("travel") else ""))
+            for p in journey["passages"]]
+    return ('<section class="journey"><h2>Journey across cameras</h2>'
+            f"<p>The hits are the passages of one journey, from sighting "
+            f"{escape(str(journey.get('start')))}, in time order; each link says why it was "
+            "made and how sure it is (0-1).</p>"
+            + journey_section(journey)
+            + _rows_table(("Hit", "Camera", "From (camera)", "From (UTC)", "Link", "Why"), rows)
+            + "</section>")
 
 
 def _plain(value) -> str:

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from relecture.requisitions.requisition import Requisition
     from relecture.requisitions.synopsis_make import SynopsisResult
     from relecture.search import SearchResult
+    from relecture.search.journey import Journey
     from relecture.search.request import SearchRequest
 
 
@@ -89,6 +90,40 @@ class Session:
             "cameras": list(scope.cameras)}))
         return replace(result, notes=(*notes, *result.notes)) if notes else result
 
+    def journey(self, sighting_id: int | None = None, plate: str | None = None,
+                window_s: float | None = None) -> "Journey":
+        """The journey across the requisition's cameras from sighting `sighting_id` or from
+        the best match of `plate` (`search.journey`), inside the scope; audited as a
+        "search" of kind "journey" (the request as an HMAC, the passages found). A start
+        outside the scope, or unknown, is refused as search refuses a --like sighting."""
+        from relecture.search.journey import DEFAULT_WINDOW_S, TravelModel, find_journey
+        from relecture.search.plates import PlatePattern
+        from relecture.sightings import check_sighting_id
+
+        if (sighting_id is None) == (plate is None):
+            raise UsageError("name the sighting the journey starts from, or --plate, not both")
+        pattern = PlatePattern.parse(plate) if plate is not None else None
+        if sighting_id is not None:
+            check_sighting_id(sighting_id)
+        line = f"journey #{sighting_id}" if pattern is None else f"journey plate {pattern.pattern}"
+        asked = {**audit.query_reference(self.home, line),
+                 "query_fields": ["journey", "like" if pattern is None else "plate"],
+                 "sightings": [] if sighting_id is None else [sighting_id]}
+        req = self.requisition
+        with self._audited("search", asked):
+            grant, scope = access.check_search(self.site, self.user, req)
+            with open_catalog(self.home) as cat:
+                if sighting_id is not None:
+                    access.check_hits(self.site, self.user, req, [sighting_id],
+                                      reads.sighting_refs(cat.db, [sighting_id]), "search")
+                result = find_journey(cat, scope, TravelModel.from_site(self.site),
+                                      sighting_id, pattern,
+                                      DEFAULT_WINDOW_S if window_s is None else window_s)
+        self._append(grant.event("search", req, result_count=len(result.passages), objects={
+            **asked, "sightings": [p.seen.sighting_id for p in result.passages],
+            "cameras": list(scope.cameras)}))
+        return result
+
     def show(self, sighting_id: int) -> reads.SightingDetail:
         """One sighting in full after the view check; audited as "view"."""
         from relecture.sightings import check_sighting_id
@@ -103,13 +138,23 @@ class Session:
             "sightings": [sighting_id], "cameras": [detail.sighting.camera]}))
         return detail
 
+    def export_journey(self, sighting_id: int, out_dir: Path, blur: bool = True,
+                       synopsis: bool = False):
+        """The journey from `sighting_id` (`journey`, audited as a search) exported as
+        `export` does, its passages as the hits and the journey in the package."""
+        from relecture.search.journey_render import to_dict
+
+        found = self.journey(sighting_id)
+        return self.export([p.seen.sighting_id for p in found.passages], out_dir, blur,
+                           synopsis, journey=to_dict(found, self.requisition.reference))
+
     def export(self, ids: list[int], out_dir: Path, blur: bool = True,
-               synopsis: bool = False):
+               synopsis: bool = False, journey: dict | None = None):
         """A signed evidence package of the hits `ids` in the new (or empty) `out_dir`;
         (ExportResult, the site's public key path). With `synopsis`, a synopsis still and
         clip of each camera's window around the hits is added (each audited as "synopsis"
-        under the package id). Audited, then a signed checkpoint is made, before anything
-        is written."""
+        under the package id); `journey`: the journey the hits come from. Audited, then a
+        signed checkpoint is made, before anything is written."""
         from relecture.requisitions import keys
         from relecture.requisitions.export import LegalBasis, export_package, found_by
 
@@ -138,7 +183,8 @@ class Session:
             result = export_package(cat, ids, out_dir, legal, self.user,
                                     keys.signing_key(self.home), extract, head.as_dict(),
                                     queries=found_by(extract, ids), blur=blur,
-                                    package_id=package_id, synopses=synopses)
+                                    package_id=package_id, synopses=synopses,
+                                    journey=journey)
         return result, keys.public_key_path(self.home)
 
     def _package_synopses(self, refs, ids: list[int], package_id: str, blur: bool) -> list:

@@ -20,6 +20,18 @@ Format (every key is checked; unknown keys are refused so a typo cannot silently
     roles = ["investigator"]           # operator, investigator, magistrate, auditor
     cameras = ["12", "13"]             # camera ids this user may see; ["*"] = all
 
+    [cameras.12]                       # optional: where a camera is (WGS 84 degrees), for
+    latitude = 49.2583                 # the travel times of `relecture journey`
+    longitude = 4.0317
+    label = "place d'Erlon"            # optional, shown on the journey's diagram
+
+    [[distances]]                      # optional: a road distance between two cameras,
+    cameras = ["12", "3"]              # used instead of the straight line between them
+    metres = 1400
+
+    [journey]
+    max_speed_kmh = 110                # no vehicle goes faster between two cameras
+
 Roles: an operator runs index jobs, purges and the configuration; an investigator opens
 requisitions, searches and exports inside them; a magistrate may do what an investigator
 does; an auditor reads and verifies the audit log.
@@ -73,6 +85,27 @@ class RequisitionIndex(_Strict):
     extractors: tuple[Extractor, ...] = EXTRACTORS
 
 
+class CameraPosition(_Strict):
+    """Where a camera is (WGS 84 degrees) and an optional label for diagrams."""
+
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+    label: str = ""
+
+
+class RoadDistance(_Strict):
+    """The road distance between two cameras, when the straight line says too little."""
+
+    cameras: tuple[str, str]
+    metres: float = Field(gt=0)
+
+
+class JourneyPolicy(_Strict):
+    """How fast a vehicle may go between two cameras (bounds the plausible travel times)."""
+
+    max_speed_kmh: float = Field(110.0, gt=0, le=300)
+
+
 class Site(_Strict):
     """The whole site policy."""
 
@@ -81,6 +114,9 @@ class Site(_Strict):
     standing_index: StandingIndex = StandingIndex()
     requisition_index: RequisitionIndex = RequisitionIndex()
     users: tuple[User, ...] = ()
+    cameras: dict[str, CameraPosition] = {}  # camera id (as stored, upper case) -> position
+    distances: tuple[RoadDistance, ...] = ()
+    journey: JourneyPolicy = JourneyPolicy()
 
     @model_validator(mode="after")
     def _unique_names(self) -> "Site":

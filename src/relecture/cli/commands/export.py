@@ -8,13 +8,19 @@ from typing import Optional
 
 import typer
 
-from relecture.cli.commands.common import HomeOption, RequisitionOption, _home, _run, err, out, parse_ids
+from relecture.cli.commands.common import (HomeOption, RequisitionOption, _home, _run, err, fail,
+                                           out, parse_ids)
 
 
 def export_cmd(
     requisition: Optional[str] = RequisitionOption,
-    hits: list[str] = typer.Option(..., "--hits", metavar="ID,ID",
-                                   help="Sighting ids to export (comma-separated, repeatable)."),
+    hits: Optional[list[str]] = typer.Option(
+        None, "--hits", metavar="ID,ID",
+        help="Sighting ids to export (comma-separated, repeatable)."),
+    journey: Optional[int] = typer.Option(
+        None, "--journey", metavar="SIGHTING_ID",
+        help="Export the journey from this sighting (`relecture journey`): its passages are "
+             "the hits, and the report shows its timeline."),
     out_dir: Path = typer.Option(..., "--out", metavar="DIR",
                                  help="New (or empty) directory for the package."),
     no_blur: bool = typer.Option(False, "--no-blur",
@@ -40,6 +46,7 @@ def export_cmd(
         relecture export -r "PV 2024/00123" --hits 42,57 --out /media/usb/PV-2024-00123
 
         relecture export -r "PV 2024/00123" --hits 42 --synopsis --out /media/usb/PV-2024-00124
+        relecture export -r "PV 2024/00123" --journey 42 --out /media/usb/PV-2024-00123
 
     Then anyone can check it: `relecture verify /media/usb/PV-2024-00123 --public-key KEY.pem`
 
@@ -47,10 +54,15 @@ def export_cmd(
     changed since indexing or audit log broken, 5 no open requisition, or a hit outside its
     scope or unknown (one answer for both). Refusals are audited.
     """
+    from relecture.errors import UsageError
     from relecture.requisitions.session import Session
 
-    result, pub = _run(lambda: Session.open(_home(home), requisition).export(
-        parse_ids(hits), out_dir, not no_blur, synopsis))
+    if (journey is None) == (not hits):
+        fail(UsageError("name the hits to export (--hits 42,43) or a journey (--journey 42)"))
+    session = _run(lambda: Session.open(_home(home), requisition))
+    result, pub = _run(lambda: session.export(parse_ids(hits), out_dir, not no_blur, synopsis)
+                       if journey is None else session.export_journey(journey, out_dir,
+                                                                      not no_blur, synopsis))
     out.print(f"package {result.package_id} written to {result.path}\n"
               f"{len(result.hits)} hit(s), {len(result.files)} items; "
               f"verify with: relecture verify {result.path} --public-key {pub}",
