@@ -294,7 +294,7 @@ def test_journey_from_a_sighting_outside_the_requisition_is_refused_and_audited(
 @pytest.mark.skipif(shutil.which("chromium") is None and shutil.which("chromium-browser") is None,
                     reason="chromium not installed (apt-get install -y chromium)")
 def test_journey_page_with_camera_positions_renders_in_a_headless_browser(indexed, tmp_path):
-    from tests.test_report_html import _chromium
+    from tests.requisitions.test_report_html import _chromium
 
     home = _journey_home(indexed, tmp_path)
     with open(home / "site.toml", "a", encoding="utf-8") as f:  # as scripts/demo.sh places them

@@ -11,8 +11,8 @@ from relecture.search import parse_query, search
 from relecture.search.plates import PlatePattern, canonical_plate
 from relecture.settings import Home
 from tests.test_catalog import make_recording, result_with_two_sightings
-from tests.test_cli_retention import env  # noqa: F401  (fixture)
-from tests.test_search_engine import NOW, Catalogue
+from tests.cli.test_cli_retention import env  # noqa: F401  (fixture)
+from tests.search.test_search_engine import NOW, Catalogue
 
 PLATE = "AB123CD"
 READS = {  # read -> how it differs from PLATE

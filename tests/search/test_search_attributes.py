@@ -15,7 +15,7 @@ from relecture.search import merge_flags, parse_query, search
 from relecture.search.render import HEADERS, contact_sheet, table_rows, to_json
 from relecture.settings import Home
 from relecture.sightings import TypeResult
-from tests.test_search_engine import NOW, Catalogue
+from tests.search.test_search_engine import NOW, Catalogue
 
 
 @pytest.fixture

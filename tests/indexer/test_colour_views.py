@@ -10,7 +10,7 @@ from relecture.indexer.colour import name_colour
 from relecture.indexer.colour_views import (
     ColourView, SurroundConfig, read_surroundings,
 )
-from tests.test_colour import BGR, car_crop
+from tests.indexer.test_colour import BGR, car_crop
 
 
 def framed(vehicle: np.ndarray, road: tuple[int, int, int], margin: int = 24) -> ColourView:

@@ -13,7 +13,7 @@ from relecture.indexer.plate_vote import vote
 from relecture.plate_grammar import best_interpretation, normalise_read, plate_format
 from relecture.sightings import PlateRead, PlateResult
 
-SAMPLE = Path(__file__).resolve().parents[1] / "sample_footage"
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_footage"
 
 
 @pytest.mark.parametrize("raw, plate", [

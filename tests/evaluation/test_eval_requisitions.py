@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from relecture.cli import app
 from relecture.evaluation.requisitions import Asked, summarise_asked
 
-FOOTAGE = Path(__file__).resolve().parents[1] / "sample_footage"
+FOOTAGE = Path(__file__).resolve().parents[2] / "sample_footage"
 CLIPS = ("CAM12_20230130T140000", "CAM03_20230130T140215")
 runner = CliRunner()
 

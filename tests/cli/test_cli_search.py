@@ -14,7 +14,7 @@ from relecture.settings import Home
 from tests import evidence_builders as eb
 from tests.cli_builders import (REF, add_recording, audit_records, cli, indexed_home, open_args,
                                 search_json, write_site)
-from tests.test_report_html import CHROMIUM, _chromium
+from tests.requisitions.test_report_html import CHROMIUM, _chromium
 
 
 @pytest.fixture

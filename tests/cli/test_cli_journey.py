@@ -11,7 +11,7 @@ import pytest
 from relecture.catalog import Catalog
 from relecture.settings import Home
 from tests.cli_builders import REF, audit_records, cli, indexed_home, open_args, sha
-from tests.test_report_html import CHROMIUM, _chromium
+from tests.requisitions.test_report_html import CHROMIUM, _chromium
 
 REF2 = "PV 2023/000124"  # cameras 12, 13 and 14
 

@@ -16,7 +16,7 @@ from relecture.errors import ModelUnavailable
 from relecture.models.registry import spec
 from tests.archive_fakes import recent_name
 from tests.fakes import write_clip
-from tests.test_tfjs_onnx import tiny_graph, write_model
+from tests.models.test_tfjs_onnx import tiny_graph, write_model
 
 runner = CliRunner()
 
