@@ -160,6 +160,11 @@ def test_an_export_with_synopsis_carries_both_pictures_hashed_and_verifies(setup
         assert i["derived_from"] == [s["sha256"] for s in evidence["sources"]]
         assert sorted(i["sightings"]) == sorted([setup["sid"], setup["other"]])
     assert cli(home, "verify", out).exit_code == 0
+    # the magistrate's report shows the synopsis still and lists both files with their hashes
+    report = (out / "data" / "report.html").read_text(encoding="utf-8")
+    assert "Synopses (derived)" in report and report.count("data:image/png;base64,") == 1
+    for i in items:
+        assert i["file"] in report and i["sha256"] in report
     # the parked car was not exported: its plate is blurred on the package's still
     still = cv2.imread(str(out / next(i["file"] for i in items if i["file"].endswith(".png"))))
     x1, y1, x2, y2 = eb.PARKED_PLATE

@@ -102,55 +102,40 @@ def export_package(
     only when complete and signed. Raises NotFound (unknown hit), FootageError (source
     missing), IntegrityError (source changed since it was indexed), UsageError (out_dir used).
     """
-    import bagit
-
-    from relecture.requisitions.report_html import render_report
-    from relecture.requisitions.report_pdf import render_report_pdf
-
     if not hit_ids:
         raise UsageError("no hits to export")
     out_dir = Path(out_dir)
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise UsageError(f"{out_dir}: already exists and is not empty")
     hits = [_load_hit(catalog, int(h)) for h in dict.fromkeys(hit_ids)]
-    sources = {rec.recording_id: rec for _, rec in hits}
-    for _, _, item in synopses:
-        for rid in item["derived_from"]:
-            if rid not in sources:
-                sources[rid] = _recording(catalog, rid)
-    for rec in sources.values():
-        _check_source(rec)
+    sources = _sources(catalog, hits, synopses)
     jobs = {rec.recording_id: _job(catalog, rec.job_id) for rec in sources.values()}
 
     package_id = package_id or str(uuid.uuid4())
     work = out_dir.parent / f".{out_dir.name}.partial-{package_id}"
     work.mkdir(parents=True)
     try:
-        items, hit_entries, still_bytes = [], [], {}
+        items, hit_entries, pictures = [], [], {}
         for s, rec in hits:
             entry, h_items, h_stills = _export_hit(
                 catalog, s, rec, work, list((queries or {}).get(s.sighting_id, ())), blur,
                 margin_s)
             hit_entries.append(entry)
             items.extend(h_items)
-            still_bytes.update(h_stills)
+            pictures.update(h_stills)
         for name, data, item in synopses:
             _write(work / "synopsis" / name, data)
             items.append({**item, "file": f"data/synopsis/{name}"})
+            if name.endswith((".png", ".jpg")):  # the report shows the still, not the clip
+                pictures[items[-1]["file"]] = data
         public_pem = keys.public_pem(signing_key.public_key())
         evidence = _evidence(package_id, legal, operator, sources.values(), jobs, hit_entries,
                              items, audit_extract, chain_head, public_pem)
         if journey is not None:
             evidence["journey"] = dict(journey)
         _write(work / "public_key.pem", public_pem)
-        _write(work / "evidence.json",
-               json.dumps(evidence, indent=2, ensure_ascii=False, default=str).encode())
-        report = render_report(evidence, still_bytes)
-        _write(work / "report.html", report.encode("utf-8"))
-        _write(work / "report.pdf", render_report_pdf(report))
-        bagit.make_bag(str(work), bag_info=_bag_info(package_id, legal), checksums=["sha256"])
-        message = b"".join((work / f).read_bytes() for f in SIGNED_FILES)
-        _write(work / SIGNATURE_FILE, signing_key.sign(message))
+        _write_described(work, evidence, pictures)
+        _seal(work, _bag_info(package_id, legal), signing_key)
         if out_dir.exists():
             out_dir.rmdir()
         os.rename(work, out_dir)
@@ -159,6 +144,40 @@ def export_package(
         raise
     return ExportResult(out_dir, package_id, tuple(s.sighting_id for s, _ in hits),
                         tuple(i["file"] for i in items), evidence)
+
+
+def _sources(catalog, hits, synopses) -> dict[str, reads.RecordingRecord]:
+    """Every recording the package draws on (the hits' and those the synopses show), each
+    checked unchanged since it was indexed."""
+    sources = {rec.recording_id: rec for _, rec in hits}
+    for _, _, item in synopses:
+        for rid in item["derived_from"]:
+            if rid not in sources:
+                sources[rid] = _recording(catalog, rid)
+    for rec in sources.values():
+        _check_source(rec)
+    return sources
+
+
+def _write_described(work: Path, evidence: dict, pictures: Mapping[str, bytes]) -> None:
+    """evidence.json and the report made from it (report.html and the same as report.pdf)."""
+    from relecture.requisitions.report_html import render_report
+    from relecture.requisitions.report_pdf import render_report_pdf
+
+    _write(work / "evidence.json",
+           json.dumps(evidence, indent=2, ensure_ascii=False, default=str).encode())
+    report = render_report(evidence, pictures)
+    _write(work / "report.html", report.encode("utf-8"))
+    _write(work / "report.pdf", render_report_pdf(report))
+
+
+def _seal(work: Path, bag_info: dict, signing_key) -> None:
+    """Make `work` a BagIt bag (payload moved to data/) and sign both of its manifests."""
+    import bagit
+
+    bagit.make_bag(str(work), bag_info=bag_info, checksums=["sha256"])
+    message = b"".join((work / f).read_bytes() for f in SIGNED_FILES)
+    _write(work / SIGNATURE_FILE, signing_key.sign(message))
 
 
 # -- catalog reads ----------------------------------------------------------------------------
@@ -229,7 +248,6 @@ def _check_source(rec: reads.RecordingRecord) -> None:
 # -- one hit ----------------------------------------------------------------------------------
 def _export_hit(catalog, s: reads.SightingRecord, rec: reads.RecordingRecord, work: Path,
                 queries: list[str], blur: bool, margin_s: float):
-    from relecture.footage import sha256_file
     from relecture.requisitions import media
 
     sid = s.sighting_id
@@ -243,33 +261,10 @@ def _export_hit(catalog, s: reads.SightingRecord, rec: reads.RecordingRecord, wo
 
     cut = media.cut_master(src, folder / ("master" + media.master_suffix(src)),
                            max(0.0, s.first_t - margin_s), s.last_t + margin_s)
-    master_sha = sha256_file(cut.path)
-    master = {
-        "role": "master", "file": rel(cut.path), "sha256": master_sha,
-        "size_bytes": cut.path.stat().st_size, "derived_from": rec.recording_id,
-        "transform": (f"remux, no re-encoding: {cut.packets} {cut.codec} packets of video "
-                      f"stream 0 copied byte for byte into {cut.container}, from the keyframe at "
-                      f"or before the sighting start minus {margin_s:g} s to the sighting end "
-                      f"plus {margin_s:g} s; timestamps shifted by {-cut.rebase:+d} ticks of "
-                      f"{cut.time_base} s; other streams not copied"),
-        "source_pts": {"time_base": str(cut.time_base), "first": cut.first_pts,
-                       "last": cut.last_pts, "rebase": cut.rebase, "origin": cut.origin_pts},
-        **clock.span(cut.start_t, cut.end_t),
-    }
+    master = _master_item(cut, rel(cut.path), rec.recording_id, margin_s, clock)
     overlay = _overlay(catalog, rec, sid, blur)
-    derived_info = media.render_derived(cut.path, cut, folder / "derived.mp4", overlay)
-    hidden = (f"persons blurred ({derived_info.person_boxes_blurred} boxes), plates of other "
-              f"vehicles blurred ({derived_info.plate_boxes_blurred} boxes)"
-              if blur else "no blurring (asked for)")
-    derived = {
-        "role": "derived", "file": rel(derived_info.path),
-        "sha256": sha256_file(derived_info.path), "size_bytes": derived_info.path.stat().st_size,
-        "derived_from": master_sha,
-        "transform": (f"decoded from the master, libx264 crf {derived_info.crf} yuv420p, "
-                      f"{derived_info.frames} frames at their original times, burned-in camera "
-                      f"name and camera time, {hidden}"),
-        **clock.span(cut.start_t, cut.end_t),
-    }
+    derived = _derived_item(media.render_derived(cut.path, cut, folder / "derived.mp4", overlay),
+                            rel, master["sha256"], blur, clock.span(cut.start_t, cut.end_t))
     img, t = media.still_at(cut.path, cut, s.best_t if s.best_t is not None else s.first_t)
     vbox = media.box_tracks(s.box_track()).at(t)
     plain, boxed, n = media.stills(img, t, vbox, overlay)
@@ -279,7 +274,7 @@ def _export_hit(catalog, s: reads.SightingRecord, rec: reads.RecordingRecord, wo
         _write(folder / name, data)
         still_items.append({
             "role": "still", "file": rel(folder / name), "sha256": hashlib.sha256(data).hexdigest(),
-            "size_bytes": len(data), "derived_from": master_sha,
+            "size_bytes": len(data), "derived_from": master["sha256"],
             "transform": (f"master picture at t={t:.3f} s decoded to JPEG quality 92, {what}, "
                           + (f"persons and other plates blurred ({n} boxes)" if blur
                              else "no blurring (asked for)")),
@@ -297,6 +292,41 @@ def _export_hit(catalog, s: reads.SightingRecord, rec: reads.RecordingRecord, wo
         "queries": queries, "items": [i["file"] for i in items],
     }
     return entry, items, still_bytes
+
+
+def _master_item(cut, file: str, recording_id: str, margin_s: float, clock: "_Clock") -> dict:
+    """The evidence item of a hit's native cut (packets copied, never re-encoded)."""
+    from relecture.footage import sha256_file
+
+    return {
+        "role": "master", "file": file, "sha256": sha256_file(cut.path),
+        "size_bytes": cut.path.stat().st_size, "derived_from": recording_id,
+        "transform": (f"remux, no re-encoding: {cut.packets} {cut.codec} packets of video "
+                      f"stream 0 copied byte for byte into {cut.container}, from the keyframe at "
+                      f"or before the sighting start minus {margin_s:g} s to the sighting end "
+                      f"plus {margin_s:g} s; timestamps shifted by {-cut.rebase:+d} ticks of "
+                      f"{cut.time_base} s; other streams not copied"),
+        "source_pts": {"time_base": str(cut.time_base), "first": cut.first_pts,
+                       "last": cut.last_pts, "rebase": cut.rebase, "origin": cut.origin_pts},
+        **clock.span(cut.start_t, cut.end_t),
+    }
+
+
+def _derived_item(info, rel, master_sha: str, blur: bool, span: dict) -> dict:
+    """The evidence item of a hit's viewable H.264 copy (camera time burned in, blurring)."""
+    from relecture.footage import sha256_file
+
+    hidden = (f"persons blurred ({info.person_boxes_blurred} boxes), plates of other "
+              f"vehicles blurred ({info.plate_boxes_blurred} boxes)"
+              if blur else "no blurring (asked for)")
+    return {
+        "role": "derived", "file": rel(info.path), "sha256": sha256_file(info.path),
+        "size_bytes": info.path.stat().st_size, "derived_from": master_sha,
+        "transform": (f"decoded from the master, libx264 crf {info.crf} yuv420p, "
+                      f"{info.frames} frames at their original times, burned-in camera "
+                      f"name and camera time, {hidden}"),
+        **span,
+    }
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ th { background: #eee; font-weight: 600; }
 .seen { break-inside: avoid; }
 .stills img { max-width: 48%; height: auto; border: 1px solid #666; margin-right: 1%; }
 .journey svg { max-width: 100%; height: auto; }
+.synopsis { margin: 6px 0; break-inside: avoid; } .synopsis img { max-width: 100%; }
 .notice { border: 2px solid #000; padding: 6px; font-weight: 600; margin: 8px 0; }
 @page { size: A4; margin: 14mm; }
 @media print { body { margin: 0; } .hit { border-width: 1px; } }
@@ -34,7 +35,8 @@ th { background: #eee; font-weight: 600; }
 
 def render_report(evidence: Mapping, stills: Mapping[str, bytes]) -> str:
     """HTML text of the report for `evidence` (evidence.json as a dict); `stills` maps a still
-    item's bag path to its JPEG bytes, embedded as data URIs."""
+    item's bag path (a hit's still, a synopsis still) to its JPEG or PNG bytes, embedded as
+    data URIs."""
     e = evidence
     legal = e["legal"]
     sources = {s["sha256"]: s for s in e["sources"]}
@@ -60,6 +62,9 @@ def render_report(evidence: Mapping, stills: Mapping[str, bytes]) -> str:
     parts.append(f"<h2>Hits ({len(e['hits'])})</h2>")
     for h in e["hits"]:
         parts.append(_hit(h, sources[h["source_sha256"]], items, stills, e["notice"]))
+    synopses = [i for i in e["items"] if i["role"] == "synopsis"]
+    if synopses:
+        parts.append(_synopses(synopses, stills))
     parts.append("<h2>Sources</h2>")
     parts.append(_rows_table(
         ("Camera", "Time zone", "Clock offset (s)", "Start (camera)", "Start (UTC)", "Path",
@@ -85,6 +90,25 @@ def _journey(journey: Mapping) -> str:
             + journey_section(journey)
             + _rows_table(("Hit", "Camera", "From (camera)", "From (UTC)", "Link", "Why"), rows)
             + "</section>")
+
+
+def _synopses(items: list[Mapping], stills: Mapping[str, bytes]) -> str:
+    """The synopsis items: each still shown, every file listed with its hash and making."""
+    imgs = "".join(
+        f'<figure class="synopsis"><img alt="synopsis {escape(i["file"])}" src="data:'
+        f'{_MIME[i["file"].rsplit(".", 1)[-1]]};base64,{base64.b64encode(stills[i["file"]]).decode()}">'
+        f'<figcaption>camera {escape(str(i["camera"]))}, {escape(i["start_utc"])} → '
+        f'{escape(i["end_utc"])}: sightings {escape(", ".join(map(str, i["sightings"])))}'
+        "</figcaption></figure>"
+        for i in items if i["file"] in stills)
+    rows = [(i["file"], i["camera"], f"{i['start_utc']} → {i['end_utc']}", _Hash(i["sha256"]),
+             ", ".join(i["derived_from"]), i["transform"]) for i in items]
+    return ('<section class="synopses"><h2>Synopses (derived)</h2>' + imgs
+            + _rows_table(("File", "Camera", "Window (UTC)", "SHA-256", "Derived from",
+                           "Transform"), rows) + "</section>")
+
+
+_MIME = {"png": "image/png", "jpg": "image/jpeg"}
 
 
 def _plain(value) -> str:
