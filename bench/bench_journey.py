@@ -22,12 +22,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_search import add_embeddings, build  # noqa: E402
+from bench_search import add_embeddings, synthetic_catalog  # noqa: E402
 
 from relecture.catalog import Catalog  # noqa: E402
 from relecture.requisitions.scope import Scope, TimeRange  # noqa: E402
 from relecture.search.journey import TravelModel, find_journey  # noqa: E402
-from relecture.settings import Home  # noqa: E402
 
 
 def main() -> None:
@@ -39,11 +38,7 @@ def main() -> None:
     ap.add_argument("--cameras", type=int, default=30)
     ap.add_argument("--days", type=int, default=1)
     args = ap.parse_args()
-    home = Home(args.home / str(args.sightings))
-    if not home.catalog_db.exists():
-        t0 = time.perf_counter()
-        build(home, args.sightings)
-        print(f"built {args.sightings:,} sightings in {time.perf_counter() - t0:.1f} s")
+    home = synthetic_catalog(args.home, args.sightings)
     add_embeddings(home, args.embedding_dim)
     start = datetime(2023, 1, 15)
     scope = Scope(tuple(str(c) for c in range(args.cameras)),
@@ -53,7 +48,7 @@ def main() -> None:
         starts = [r[0] for r in cat.db.execute(
             "SELECT sighting_id FROM sightings WHERE camera = '12' AND first_utc >= ? "
             "ORDER BY first_utc LIMIT ?", [noon, args.runs]).fetchall()]
-        times, passages, candidates = [], [], 0
+        times, passages = [], []
         for sid in starts:
             t0 = time.perf_counter()
             journey = find_journey(cat, scope, TravelModel(), sid)

@@ -88,6 +88,22 @@ def measure(cat: Catalog, text: str, runs: int, now: datetime) -> tuple[float, f
     return statistics.median(times), times[int(0.95 * (len(times) - 1))], total
 
 
+def synthetic_catalog(root: Path, n: int) -> Home:
+    """The synthetic catalog of `n` sightings under `root`, built on first use; an older one
+    is opened for writing first (which builds or updates its plate_keys)."""
+    home = Home(root / str(n))
+    t0 = time.perf_counter()
+    if not home.catalog_db.exists():
+        build(home, n)
+        print(f"built {n:,} sightings in {time.perf_counter() - t0:.1f} s")
+    else:
+        with Catalog(home) as cat:
+            cat.db.execute("CHECKPOINT")
+        print(f"opened for writing (plate_keys brought up to date) in "
+              f"{time.perf_counter() - t0:.1f} s")
+    return home
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sightings", type=int, default=1_000_000)
@@ -97,17 +113,7 @@ def main() -> None:
                     help="also give the sightings of cameras 0-29 random vectors of this size "
                          "(built once) and time a query ranked by similarity within a filter")
     args = ap.parse_args()
-    home = Home(args.home / str(args.sightings))
-    if not home.catalog_db.exists():
-        t0 = time.perf_counter()
-        build(home, args.sightings)
-        print(f"built {args.sightings:,} sightings in {time.perf_counter() - t0:.1f} s")
-    else:  # a catalog built before plate_keys gets it on its first writable open
-        t0 = time.perf_counter()
-        with Catalog(home) as cat:
-            cat.db.execute("CHECKPOINT")
-        print(f"opened for writing (plate_keys brought up to date) in "
-              f"{time.perf_counter() - t0:.1f} s")
+    home = synthetic_catalog(args.home, args.sightings)
     if args.embedding_dim:
         add_embeddings(home, args.embedding_dim)
     now = datetime(2023, 1, 31, 12, tzinfo=timezone.utc)
