@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_search import add_embeddings, synthetic_catalog  # noqa: E402
+from bench_search import add_embeddings, p95, synthetic_catalog  # noqa: E402
 
 from relecture.catalog import Catalog  # noqa: E402
 from relecture.requisitions.scope import Scope, TimeRange  # noqa: E402
@@ -64,7 +64,7 @@ def main() -> None:
           f"day(s); about {window:,} sightings of the other cameras within 60 min of a start; "
           f"{len(times)} journeys")
     print(f"find_journey p50 {statistics.median(times):.1f} ms  "
-          f"p95 {times[int(0.95 * (len(times) - 1))]:.1f} ms  passages per journey "
+          f"p95 {p95(times):.1f} ms  passages per journey "
           f"{statistics.mean(passages):.2f}")
 
 

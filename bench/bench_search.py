@@ -12,6 +12,7 @@ reused (an older one is opened for writing first, which builds or updates plate_
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
 import time
 from datetime import datetime, timezone
@@ -84,8 +85,13 @@ def measure(cat: Catalog, text: str, runs: int, now: datetime) -> tuple[float, f
         res = search(cat, parse_query(text, now), 50)
         times.append((time.perf_counter() - t0) * 1000)
         total = res.total
-    times.sort()
-    return statistics.median(times), times[int(0.95 * (len(times) - 1))], total
+    return statistics.median(times), p95(times), total
+
+
+def p95(times: list[float]) -> float:
+    """The 95th percentile, nearest rank (the slowest run when there are fewer than 20)."""
+    ordered = sorted(times)
+    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
 
 
 def synthetic_catalog(root: Path, n: int) -> Home:
