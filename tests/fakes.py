@@ -83,3 +83,20 @@ def write_clip(path, n: int = 30, fps: int = 10, size=(120, 320), codec: str = "
         for packet in stream.encode():
             out.mux(packet)
     return path
+
+
+def older_catalog(home, colour: str, colour_alt: str | None = None) -> None:
+    """A catalog as written before the MIGRATIONS columns (colour_p, body_p, travel): the
+    base schema and one car of camera 1 seen 2023-01-30 13:00:01-03 UTC."""
+    import duckdb
+
+    from relecture.catalog import SCHEMA
+
+    home.ensure()
+    db = duckdb.connect(str(home.catalog_db))
+    db.execute(SCHEMA)
+    db.execute("INSERT INTO recordings (recording_id, camera, tz) VALUES ('old', '1', 'UTC')")
+    db.execute("INSERT INTO sightings (recording_id, camera, first_utc, last_utc, vehicle_type, "
+               "colour, colour_alt) VALUES ('old', '1', TIMESTAMP '2023-01-30 13:00:01', "
+               "TIMESTAMP '2023-01-30 13:00:03', 'car', ?, ?)", [colour, colour_alt])
+    db.close()

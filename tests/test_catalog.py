@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import duckdb
 import pytest
 
 from relecture.catalog import Catalog
 from relecture.footage import Recording
 from relecture.indexer.pipeline import index_frames
 from relecture.settings import Home
-from tests.fakes import ColourBlobDetector, fake_describer, moving_square_frames
+from tests.fakes import ColourBlobDetector, fake_describer, moving_square_frames, older_catalog
 
 
 def make_recording(tmp_path, sha="a" * 64) -> Recording:
@@ -78,19 +77,11 @@ def test_an_older_catalog_is_migrated_and_its_rows_rank_by_name_and_alt(tmp_path
     is, given the column by its next writable open; its rows fall back to name and alt."""
     from dataclasses import replace
 
-    from relecture.catalog import SCHEMA
     from relecture.search import parse_query, search
     from relecture.sightings import ColourResult
 
     home = Home(tmp_path / "h")
-    home.ensure()
-    db = duckdb.connect(str(home.catalog_db))
-    db.execute(SCHEMA)  # the tables as they were, without colour_p
-    db.execute("INSERT INTO recordings (recording_id, camera, tz) VALUES ('old', '1', 'UTC')")
-    db.execute("INSERT INTO sightings (recording_id, camera, first_utc, last_utc, vehicle_type, "
-               "colour, colour_alt) VALUES ('old', '1', TIMESTAMP '2023-01-30 13:00:01', "
-               "TIMESTAMP '2023-01-30 13:00:03', 'car', 'black', 'grey')")
-    db.close()
+    older_catalog(home, "black", "grey")  # without colour_p
     now = datetime(2023, 1, 31, 12)
     with Catalog(home, read_only=True) as cat:
         res = search(cat, parse_query("voiture grise", now), 10)

@@ -6,15 +6,15 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-import duckdb
 import pytest
 
-from relecture.catalog import SCHEMA, Catalog, body_p_value
+from relecture.catalog import Catalog, body_p_value
 from relecture.indexer.body_style import SHOWN_AT
 from relecture.search import merge_flags, parse_query, search
 from relecture.search.render import HEADERS, contact_sheet, table_rows, to_json
 from relecture.settings import Home
 from relecture.sightings import TypeResult
+from tests.fakes import older_catalog
 from tests.search.test_search_engine import NOW, Catalogue
 
 
@@ -108,14 +108,7 @@ def test_hits_show_style_and_direction_in_table_json_and_html(cat):
 
 def test_an_older_catalog_without_the_columns_still_opens_and_searches(tmp_path):
     home = Home(tmp_path / "h")
-    home.ensure()
-    db = duckdb.connect(str(home.catalog_db))
-    db.execute(SCHEMA)  # the tables as they were: no colour_p, body_p nor travel
-    db.execute("INSERT INTO recordings (recording_id, camera, tz) VALUES ('old', '1', 'UTC')")
-    db.execute("INSERT INTO sightings (recording_id, camera, first_utc, last_utc, vehicle_type, "
-               "colour) VALUES ('old', '1', TIMESTAMP '2023-01-30 13:00:01', "
-               "TIMESTAMP '2023-01-30 13:00:03', 'car', 'black')")
-    db.close()
+    older_catalog(home, "black")  # no colour_p, body_p nor travel
     now = datetime(2023, 1, 31, 12)
     with Catalog(home, read_only=True) as cat:
         res = search(cat, parse_query("taxi noir qui s'éloigne sortant à gauche", now), 10)
