@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Optional
 
@@ -101,9 +101,9 @@ class RecordingRecord:
 
     def camera_time(self, utc: datetime) -> datetime:
         """Naive UTC -> what the camera's clock showed then (its zone plus its offset)."""
-        from relecture.search.query_time import utc_to_local
+        from relecture.search.query_time import camera_time
 
-        return utc_to_local(utc, self.zone) + timedelta(seconds=self.clock_offset_s or 0.0)
+        return camera_time(utc, self.zone, self.clock_offset_s)
 
 
 @dataclass(frozen=True)

@@ -275,6 +275,19 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
+def check_unchanged(path: str | None, sha256: str) -> Path:
+    """The catalogued recording's file, checked to be there and to hold the bytes it was
+    indexed from: FootageError when missing, IntegrityError when its sha256 changed."""
+    from relecture.errors import IntegrityError
+
+    file = Path(path or "")
+    if not file.is_file():
+        raise FootageError(f"{file}: source recording not found (moved or purged?)")
+    if sha256_file(file) != sha256:
+        raise IntegrityError(f"{file}: content differs from when it was indexed (sha256 changed)")
+    return file
+
+
 def probe(path: Path, hints: SourceHints, sha256: str | None = None) -> Recording:
     """Open the file with PyAV and build its Recording; FootageError if it is not usable video."""
     import av  # heavy import kept local so `relecture --help` stays fast

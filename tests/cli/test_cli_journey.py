@@ -83,6 +83,15 @@ def test_journey_links_by_plate_then_by_appearance_in_time_order(env):
     assert "no travel-time constraint beyond order in time" in data["travel_check"]
 
 
+def test_within_bounds_how_far_appearance_links_look(env):
+    """The look-alike passes camera 14 six minutes after the start: --within 5 leaves it out
+    (plate links are not bounded), --within 7 keeps it."""
+    near, _ = journey_json(env["home"], str(env["van12"]), "-r", REF2, "--within", "5")
+    assert [p["sighting_id"] for p in near["passages"]] == [env["van12"], env["van13"]]
+    far, _ = journey_json(env["home"], str(env["van12"]), "-r", REF2, "--within", "7")
+    assert env["van14"] in {p["sighting_id"] for p in far["passages"]}
+
+
 def test_journey_from_a_plate_starts_at_its_earliest_best_match(env):
     data, _ = journey_json(env["home"], "--plate", "AB-123-CD", "-r", REF2)
     assert data["start"] == env["van12"] and data["plate"] == "AB123CD"

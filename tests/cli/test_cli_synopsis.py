@@ -4,6 +4,7 @@ person, and every bad request is refused with its exit code, audited, nothing wr
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -44,7 +45,8 @@ def test_the_still_shows_exactly_the_passages_search_finds(setup, tmp_path):
     img = read_image(out)
     assert img.shape == (eb.SIZE[0], eb.SIZE[1], 3)
     assert (shown["width"], shown["height"]) == (eb.SIZE[1], eb.SIZE[0])
-    assert shown["sha256"] and shown["unplaced"] == []
+    assert shown["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
+    assert shown["unplaced"] == []
     labels = {p["sighting_id"]: p["label"] for p in shown["passages"]}
     assert labels[setup["sid"]] == f"#{setup['sid']} 14:00:03"  # camera clock, best view
     assert "synopsis still written" in r.stderr
@@ -77,6 +79,8 @@ def test_the_clip_is_h264_of_the_camera_size(setup, tmp_path):
         assert stream.codec_context.name == "h264"
     assert frames and frames[0].shape == (eb.SIZE[0], eb.SIZE[1], 3)
     assert len(frames) == shown["frames"]
+    x1, y1, x2, y2 = eb.PERSON
+    assert max(f[y1 + 5:y2 - 5, x1 + 5:x2 - 5].astype(int).std() for f in frames) < 40
     assert {p["sighting_id"] for p in shown["passages"]} == {setup["sid"], setup["other"]}
     records = [x for x in audit_records(setup["home"]) if x.get("action") == "synopsis"]
     assert records[-1]["result"] == "done"

@@ -25,9 +25,16 @@ def test_flags_that_do_not_go_together_are_refused(req, words):
         check(req)
 
 
-def test_rendered_plates_run_without_a_folder():
-    check(EvalRequest("plates", rendered=True, video=True))  # no error
-    assert callable(evaluation(EvalRequest("plates", rendered=True, n=3)))
+def test_each_name_runs_its_own_evaluation():
+    from relecture.evaluation.colours import evaluate_colours
+    from relecture.evaluation.plates import evaluate_plates
+
+    check(EvalRequest("plates", rendered=True, video=True))  # no folder needed: no error
+    assert evaluation(EvalRequest("plates", data="d")) is evaluate_plates
+    assert evaluation(EvalRequest("colours", data="d")) is evaluate_colours
+    passages = evaluation(EvalRequest("passages", data="d", k=5, detector="tiled"))
+    assert passages.func.__name__ == "evaluate_passages"
+    assert passages.keywords == {"videos_dir": None, "detector": "tiled"}
 
 
 def test_the_cli_says_which_flag_is_wrong_and_exits_2(tmp_path):

@@ -36,7 +36,8 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from relecture import catalog_read as reads
-from relecture.errors import FootageError, IntegrityError, NotFound, UsageError
+from relecture.errors import NotFound, UsageError
+from relecture.footage import check_unchanged
 from relecture.requisitions import keys
 
 FORMAT = "relecture-evidence/1"
@@ -155,7 +156,7 @@ def _sources(catalog, hits, synopses) -> dict[str, reads.RecordingRecord]:
             if rid not in sources:
                 sources[rid] = _recording(catalog, rid)
     for rec in sources.values():
-        _check_source(rec)
+        check_unchanged(rec.path, rec.recording_id)
     return sources
 
 
@@ -223,26 +224,9 @@ def _job(catalog, job_id: str | None) -> dict:
 def _overlay(catalog, rec: reads.RecordingRecord, sid: int, blur: bool):
     from relecture.requisitions import media
 
-    persons = tuple(media.box_tracks(boxes)
-                    for boxes in reads.person_box_tracks(catalog.db, rec.recording_id))
-    plates = []
-    for o in reads.recording_sightings(catalog.db, rec.recording_id):
-        plate_reads = reads.plate_reads(catalog.db, o.sighting_id)
-        if o.sighting_id != sid and plate_reads:
-            plates.append(media.PlateMask(media.box_tracks(o.box_track()),
-                                          tuple((r.t, *r.box) for r in plate_reads)))
+    persons, plates = media.recording_masks(catalog.db, rec.recording_id, frozenset({sid}))
     return media.Overlay(camera=rec.camera, start_local=rec.start_local,
-                         persons=persons, plates=tuple(plates), blur=blur)
-
-
-def _check_source(rec: reads.RecordingRecord) -> None:
-    from relecture.footage import sha256_file
-
-    path = Path(rec.path)
-    if not path.is_file():
-        raise FootageError(f"{path}: source recording not found (moved or purged?)")
-    if sha256_file(path) != rec.recording_id:
-        raise IntegrityError(f"{path}: content differs from when it was indexed (sha256 changed)")
+                         persons=persons, plates=plates, blur=blur)
 
 
 # -- one hit ----------------------------------------------------------------------------------

@@ -242,8 +242,8 @@ def render_derived(master: Path, cut: MasterCut, dest: Path, overlay: Overlay,
                 first_t = t
             img = img[:h, :w].copy()
             if overlay.blur:
-                persons += _blur_all(img, (p.at(t) for p in overlay.persons))
-                plates += _blur_all(img, (p.at(t) for p in overlay.plates))
+                persons += blur_boxes(img, (p.at(t) for p in overlay.persons))
+                plates += blur_boxes(img, (p.at(t) for p in overlay.plates))
             _burn_clock(img, overlay.camera, overlay.start_local + timedelta(seconds=t))
             picture = av.VideoFrame.from_ndarray(img, format="bgr24")
             picture.pts, picture.time_base = round((t - first_t) * 1000), Fraction(1, 1000)
@@ -278,8 +278,8 @@ def stills(img, t: float, vehicle_box, overlay: Overlay,
     img = img.copy()
     n = 0
     if overlay.blur:
-        n = _blur_all(img, (p.at(t) for p in overlay.persons))
-        n += _blur_all(img, (p.at(t) for p in overlay.plates))
+        n = blur_boxes(img, (p.at(t) for p in overlay.persons))
+        n += blur_boxes(img, (p.at(t) for p in overlay.plates))
     plain = _jpeg(img, quality)
     boxed = img.copy()
     if vehicle_box is not None:
@@ -298,8 +298,9 @@ def _jpeg(img, quality: int) -> bytes:
     return buf.tobytes()
 
 
-def _blur_all(img, boxes) -> int:
-    """Pixelate each box (grown by a margin) in place; returns how many were blurred."""
+def blur_boxes(img, boxes) -> int:
+    """Pixelate each box (grown by a margin) of `img` in place, as the derived copies do
+    (persons, other plates); None boxes are skipped; returns how many were blurred."""
     import cv2
 
     n = 0
@@ -337,12 +338,23 @@ def _burn_clock(img, camera: str, when: datetime) -> None:
                 thick, cv2.LINE_AA)
 
 
+def recording_masks(db, recording_id: str, shown: frozenset[int] | None
+                    ) -> tuple[tuple[BoxTrack, ...], tuple["PlateMask", ...]]:
+    """What a derived picture of the recording hides: every person track, and the plates of
+    its sightings not in `shown` (no plate mask when `shown` is None)."""
+    from relecture import catalog_read as reads
+
+    persons = tuple(box_tracks(b) for b in reads.person_box_tracks(db, recording_id))
+    plates = []
+    for o in reads.recording_sightings(db, recording_id) if shown is not None else ():
+        plate_reads = reads.plate_reads(db, o.sighting_id)
+        if o.sighting_id not in shown and plate_reads:
+            plates.append(PlateMask(box_tracks(o.box_track()),
+                                    tuple((r.t, *r.box) for r in plate_reads)))
+    return persons, tuple(plates)
+
+
 def box_tracks(boxes: Sequence[dict]) -> BoxTrack:
     """BoxTrack from catalog JSON boxes ([{"t":..., "xyxy": [...]}...])."""
     return BoxTrack(tuple(sorted((float(b["t"]), *map(float, b["xyxy"])) for b in boxes)))
 
-
-def blur_boxes(img, boxes) -> int:
-    """Pixelate each box (grown by a margin) of `img` in place, as the derived copies do
-    (persons, other plates); None boxes are skipped; returns how many were blurred."""
-    return _blur_all(img, boxes)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Sequence
 
 from relecture import catalog_read as reads
-from relecture.errors import FootageError, IntegrityError, UsageError
+from relecture.errors import FootageError, UsageError
 from relecture.requisitions import media
 from relecture.requisitions import synopsis as layout
 from relecture.requisitions import synopsis_render as render_
@@ -132,25 +132,15 @@ def _source(db, rec: reads.RecordingRecord, window: Window,
             plates_shown: frozenset[int] | None = None) -> Source:
     """The recording as a source: its file checked, its part inside the window, its persons
     and, with `plates_shown`, the plates of its other sightings to hide."""
-    from relecture.footage import sha256_file
+    from relecture.footage import check_unchanged
 
-    path = Path(rec.path or "")
-    if not path.is_file():
-        raise FootageError(f"{path}: source recording not found (moved or purged?)")
-    if sha256_file(path) != rec.recording_id:
-        raise IntegrityError(f"{path}: content differs from when it was indexed "
-                             "(sha256 changed)")
+    path = check_unchanged(rec.path, rec.recording_id)
     duration = rec.duration_s or 0.0
     start_t = min(max((window.start - rec.start_utc).total_seconds(), 0.0), duration)
     end_t = min(max((window.end - rec.start_utc).total_seconds(), 0.0), duration)
-    persons = tuple(media.box_tracks(b) for b in reads.person_box_tracks(db, rec.recording_id))
-    plates = []
-    for o in reads.recording_sightings(db, rec.recording_id) if plates_shown is not None else ():
-        plate_reads = reads.plate_reads(db, o.sighting_id)
-        if o.sighting_id not in plates_shown and plate_reads:
-            plates.append(media.PlateMask(media.box_tracks(o.box_track()),
-                                          tuple((r.t, *r.box) for r in plate_reads)))
-    return Source(rec.recording_id, path, start_t, end_t, persons, tuple(plates))
+    persons, plates = media.recording_masks(db, rec.recording_id, plates_shown)
+    return Source(rec.recording_id, path, start_t, end_t, media.first_picture_pts(path),
+                  persons, plates)
 
 
 @dataclass(frozen=True)
@@ -236,7 +226,8 @@ def package_item(window: Window, made: Rendered, recordings: Sequence[str]) -> d
     p = made.picture
     what = (f"PNG still {p.width}x{p.height}" if made.suffix == ".png" else
             f"JPEG still {p.width}x{p.height}" if made.kind == "still" else
-            f"H.264 clip {p.width}x{p.height}, {p.frames} frames at 12.5 fps")
+            f"H.264 clip {p.width}x{p.height}, {p.frames} frames at "
+            f"{float(render_.CLIP_FPS):g} fps")
     return {
         "role": "synopsis", "camera": window.camera, "derived_from": list(recordings),
         "sha256": sha256_of(p.data), "size_bytes": len(p.data),

@@ -30,12 +30,14 @@ _PALETTE = ((0, 215, 255), (255, 191, 0), (80, 220, 80), (255, 80, 200), (60, 12
 class Source:
     """A recording the synopsis reads: its file, the part of it inside the window (seconds
     into it), its person tracks and the plates to hide (in an evidence package, those of
-    the vehicles not exported), blurred on every picture decoded."""
+    the vehicles not exported), blurred on every picture decoded; `origin_pts` is the PTS
+    of its first picture, where sighting times start (`media.first_picture_pts`)."""
 
     recording_id: str
     path: Path
     start_t: float
     end_t: float
+    origin_pts: int
     persons: tuple[media.BoxTrack, ...] = ()
     plates: tuple[media.PlateMask, ...] = ()
 
@@ -82,7 +84,7 @@ def grab(source: Source, times: Sequence[float], blurred: BlurCount) -> list[tup
     wanted = sorted(times)
     if not wanted:
         return []
-    origin = media.first_picture_pts(source.path)
+    origin = source.origin_pts
     got: list[tuple[float, object]] = []
     last: list = [None, None]  # the picture converted last, and its array: reused in a row
 

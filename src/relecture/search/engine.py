@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import time as clock
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -36,7 +36,7 @@ from relecture.search import colours as colour_evidence
 from relecture.search.plates import PlateMatch, PlatePattern
 from relecture.search.filters import lit, rank_sql, scope_sql, where_sql
 from relecture.search.query import Query, describe
-from relecture.search.query_time import utc_to_local
+from relecture.search.query_time import camera_time
 
 if TYPE_CHECKING:
     from relecture.requisitions.scope import Scope
@@ -363,7 +363,6 @@ def _hits(catalog: Catalog, query: Query, rows: list[_Row], vector_ranked: bool)
 
 def _hit(catalog: Catalog, query: Query, row: _Row, d: dict, vector_ranked: bool) -> Hit:
     tz = d["tz"] or query.tz
-    offset = timedelta(seconds=d["clock_offset_s"] or 0.0)
     score, reasons = 1.0, []
     if row.plate is not None:
         score *= max(0.0, 1.0 - row.plate.distance / 2)
@@ -388,8 +387,9 @@ def _hit(catalog: Catalog, query: Query, row: _Row, d: dict, vector_ranked: bool
     thumb = catalog.thumbnail_path(d["thumbnail"]) if d["thumbnail"] else None
     return Hit(
         sighting_id=int(d["sighting_id"]), camera=d["camera"], first_utc=d["first_utc"],
-        last_utc=d["last_utc"], first_camera_time=utc_to_local(d["first_utc"], tz) + offset,
-        last_camera_time=utc_to_local(d["last_utc"], tz) + offset, tz=tz,
+        last_utc=d["last_utc"],
+        first_camera_time=camera_time(d["first_utc"], tz, d["clock_offset_s"]),
+        last_camera_time=camera_time(d["last_utc"], tz, d["clock_offset_s"]), tz=tz,
         vehicle_type=d["vehicle_type"], type_conf=d["type_conf"], colour=d["colour"],
         colour_conf=d["colour_conf"], colour_alt=d["colour_alt"],
         colour_p=row.colour_p if query.colours else None, body=shown(d["body_p"]),

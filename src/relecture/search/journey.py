@@ -37,6 +37,7 @@ from relecture.catalog import Catalog, has_colour_p
 from relecture.errors import NotFound
 from relecture.search import colours as colour_evidence
 from relecture.search import lexicon as lx
+from relecture.search.engine import TYPE_WEIGHT  # same type, neighbouring type (van/car...)
 from relecture.search.plates import PlatePattern
 
 if TYPE_CHECKING:
@@ -45,7 +46,6 @@ if TYPE_CHECKING:
 
 SIMILARITY_FLOOR = 0.6  # cosine at or below this is no resemblance (sample: other cars 0.58-0.85)
 APPEARANCE_MIN = 0.5  # an appearance link needs at least this score
-TYPE_FACTOR = (1.0, 0.7)  # same type, neighbouring type (van/car, truck/bus)
 CLOCK_SLACK_S = 2.0  # the cameras' clocks may disagree by this much
 SAME_PASSAGE_S = 30.0  # on one camera, passages closer than this are one passage
 DEFAULT_WINDOW_S = 3600.0  # appearance links within this long before or after the start
@@ -70,8 +70,6 @@ class Seen:
     tz: str | None = None
     clock_offset_s: float = 0.0
     thumbnail: Path | None = None
-    recording_path: str | None = None
-    first_t: float | None = None
 
     @property
     def colour(self) -> str | None:
@@ -195,8 +193,8 @@ def colour_agreement(start: Mapping[str, float], other: Mapping[str, float]) -> 
 def type_factor(a: str | None, b: str | None) -> float:
     """1 for the same (or an unknown) type, 0.7 for a neighbouring type, 0 otherwise."""
     if not a or not b or a == b:
-        return TYPE_FACTOR[0]
-    return TYPE_FACTOR[1] if b in lx.NEIGHBOUR_TYPES.get(a, ()) else 0.0
+        return TYPE_WEIGHT[0]
+    return TYPE_WEIGHT[1] if b in lx.NEIGHBOUR_TYPES.get(a, ()) else 0.0
 
 
 def appearance_link(start: Seen, other: Seen, similarity: float | None) -> Link | None:
@@ -242,11 +240,11 @@ def _same_passage(a: Seen, b: Seen) -> bool:
             and b.first_utc <= a.last_utc + gap)
 
 
-def assemble(start: Seen, links: list[tuple[Seen, Link]], travel: TravelModel,
-             start_link: Link | None = None) -> tuple[tuple[Passage, ...], int]:
+def assemble(start: Seen, links: list[tuple[Seen, Link]], travel: TravelModel
+             ) -> tuple[tuple[Passage, ...], int]:
     """The passages in time order, best links placed first; (passages, appearance links
     dropped as implausible next to those placed)."""
-    path = [(start, start_link or Link("start", 1.0, "the sighting the journey starts from"))]
+    path = [(start, Link("start", 1.0, "the sighting the journey starts from"))]
     dropped = 0
     for seen, link in sorted(links, key=lambda sl: (-sl[1].score, sl[0].first_utc)):
         i = sum(1 for s, _ in path if (s.first_utc, s.sighting_id) < (seen.first_utc,
@@ -372,7 +370,7 @@ def _load(catalog: Catalog, ids: list[int], vectors: bool = False) -> dict[int, 
     rows = catalog.db.execute(
         f"SELECT s.sighting_id, s.camera, s.first_utc, s.last_utc, s.vehicle_type, s.colour, "
         f"s.colour_alt, {colour_p}, s.plate, s.plate_conf, s.embedding_space, r.tz, "
-        f"r.clock_offset_s, s.thumbnail, r.path, s.first_t FROM sightings s "
+        f"r.clock_offset_s, s.thumbnail FROM sightings s "
         f"LEFT JOIN recordings r USING (recording_id) "
         f"WHERE s.sighting_id IN (SELECT unnest(?::BIGINT[]))", [list(ids)]).fetchall()
     found = {}
@@ -382,11 +380,11 @@ def _load(catalog: Catalog, ids: list[int], vectors: bool = False) -> dict[int, 
             "(SELECT unnest(?::BIGINT[]))", [list(ids)]).fetchall())
     out = {}
     for (sid, cam, first, last, vtype, colour, alt, cp, plate, pconf, space, tz, offset,
-         thumb, path, first_t) in rows:
+         thumb) in rows:
         vec = found.get(sid)
         out[sid] = Seen(sid, cam, first, last, vtype,
                         colour_evidence.probabilities(cp, colour, alt), plate, pconf,
                         np.asarray(vec, np.float32) if vec is not None else None,
                         space if vec is not None or not vectors else None, tz, offset or 0.0,
-                        catalog.thumbnail_path(thumb) if thumb else None, path, first_t)
+                        catalog.thumbnail_path(thumb) if thumb else None)
     return out

@@ -21,13 +21,9 @@ _W, _H = 760, 300  # the camera diagram's size in px
 
 def _camera_time(p: Passage) -> datetime:
     """What the camera's clock showed at the passage's start (its zone plus its offset)."""
-    from datetime import timedelta
+    from relecture.search.query_time import camera_time
 
-    from relecture.search.query_time import utc_to_local
-    from relecture.times import DEFAULT_TZ
-
-    return (utc_to_local(p.seen.first_utc, p.seen.tz or DEFAULT_TZ)
-            + timedelta(seconds=p.seen.clock_offset_s))
+    return camera_time(p.seen.first_utc, p.seen.tz, p.seen.clock_offset_s)
 
 
 def _iso_utc(value: datetime) -> str:

@@ -62,6 +62,14 @@ def utc_to_local(utc: datetime, tz: str) -> datetime:
     return utc.replace(tzinfo=timezone.utc).astimezone(zone(tz)).replace(tzinfo=None)
 
 
+def camera_time(utc: datetime, tz: str | None, clock_offset_s: float | None) -> datetime:
+    """Naive UTC -> what a camera's clock showed then: its zone (the default when unknown)
+    plus its clock offset."""
+    from relecture.times import DEFAULT_TZ
+
+    return utc_to_local(utc, tz or DEFAULT_TZ) + timedelta(seconds=clock_offset_s or 0.0)
+
+
 def flag_time(value: datetime | None, tz: str) -> datetime | None:
     """A command-line instant as naive UTC: aware values keep their zone, naive ones are `tz`."""
     if value is None:
