@@ -112,3 +112,24 @@ def test_a_package_synopsis_covers_each_cameras_hits_in_whole_minutes_inside_the
     ranges = [TimeRange(at(12, 0), at(14, 0)), TimeRange(at(15, 0), at(16, 0))]
     assert package_windows(refs, ranges) == [Window("12", at(13, 0), at(13, 6)),
                                              Window("3", at(13, 59), at(14, 0))]
+
+
+def test_a_synopsis_window_in_wall_clock_hours_is_read_in_the_cameras_own_zone(tmp_path):
+    from datetime import datetime, timezone
+
+    from relecture.catalog import Catalog
+    from relecture.requisitions.synopsis_make import Window, window_of
+    from relecture.search.request import SearchRequest
+    from relecture.settings import Home
+
+    cat = Catalog(Home(tmp_path / "home"))
+    cat.db.execute("INSERT INTO recordings (recording_id, path, camera, tz, clock_offset_s) "
+                   "VALUES ('ny', '/f.mp4', '7', 'America/New_York', 0)")
+    now = datetime(2023, 1, 31, 12, tzinfo=timezone.utc)
+    asked = dict(cameras=("7",), start="2023-01-30T08:00", end="2023-01-30T09:00")
+    # 8-9 on the New York camera's clock, not 8-9 in Paris (07:00-08:00 UTC)
+    assert window_of(cat, SearchRequest(**asked).query(now)) == Window(
+        "7", datetime(2023, 1, 30, 13), datetime(2023, 1, 30, 14))
+    assert window_of(cat, SearchRequest(**asked, utc=True).query(now)) == Window(
+        "7", datetime(2023, 1, 30, 8), datetime(2023, 1, 30, 9))
+    cat.close()

@@ -242,16 +242,15 @@ class Session:
                              "--from TIME --to TIME")
         asked = {**audit.query_reference(self.home, request.line(), query),
                  "cameras": list(query.cameras)}
-        window = sm.Window(query.cameras[0], query.windows[0].start, query.windows[0].end)
-        with self._audited("synopsis", asked):
+        with self._audited("synopsis", asked), open_catalog(self.home) as cat:
+            window = sm.window_of(cat, query)
             grant, scope = access.check_synopsis(self.site, self.user, req, window.camera,
                                                  window.start, window.end)
-            with open_catalog(self.home) as cat:
-                found = search(cat, query, sm.MAX_PASSAGES + 1, None, scope=scope)
-                if found.total > sm.MAX_PASSAGES:
-                    raise UsageError(f"{found.total} passages in this window, more than a "
-                                     f"synopsis shows ({sm.MAX_PASSAGES}): narrow it")
-                plan = sm.plan(cat, found.hits, window, plates_shown)
+            found = search(cat, query, sm.MAX_PASSAGES + 1, None, scope=scope)
+            if found.total > sm.MAX_PASSAGES:
+                raise UsageError(f"{found.total} passages in this window, more than a "
+                                 f"synopsis shows ({sm.MAX_PASSAGES}): narrow it")
+            plan = sm.plan(cat, found.hits, window, plates_shown)
         rendered = sm.render(plan, outputs)
         self._append(grant.event("synopsis", req, result_count=len(found.hits), objects={
             **asked, "sightings": [h.sighting_id for h in found.hits],

@@ -34,6 +34,18 @@ class Window:
     end: datetime
 
 
+def window_of(cat, query) -> Window:
+    """The one camera and window of `query` as UTC instants of that camera: hours typed
+    as wall-clock times are read in the camera's own zone, as search reads them."""
+    from relecture.search.filters import resolve_cameras
+    from relecture.search.query_time import in_camera_zone
+
+    camera = query.cameras[0]
+    zone = next(iter(resolve_cameras(cat, query, []).values()), query.tz)
+    asked = in_camera_zone(query.windows[0], query.tz, zone)
+    return Window(camera, asked.start, asked.end)
+
+
 @dataclass(frozen=True)
 class Plan:
     """What the pictures are made of: the passages (by camera time), the sources, the title."""

@@ -15,7 +15,7 @@ from relecture.search import attributes
 from relecture.search import colours as colour_evidence
 from relecture.search import lexicon as lx
 from relecture.search.query import Query
-from relecture.search.query_time import TimeWindow, local_to_utc, utc_to_local
+from relecture.search.query_time import TimeWindow, in_camera_zone
 
 if TYPE_CHECKING:
     from relecture.requisitions.scope import Scope
@@ -66,12 +66,9 @@ def window_sql(windows: tuple[TimeWindow, ...], query_tz: str, camera_tz: str) -
     """Sightings meeting any window; wall-clock windows re-read in the camera's zone."""
     parts = []
     for w in windows:
-        start, end = w.start, w.end
-        if w.wall_clock and camera_tz != query_tz:
-            start = local_to_utc(utc_to_local(start, query_tz), camera_tz) if start else None
-            end = local_to_utc(utc_to_local(end, query_tz), camera_tz) if end else None
-        cond = [f"s.first_utc < {lit(end)}"] if end else []
-        cond += [f"s.last_utc >= {lit(start)}"] if start else []
+        w = in_camera_zone(w, query_tz, camera_tz)
+        cond = [f"s.first_utc < {lit(w.end)}"] if w.end else []
+        cond += [f"s.last_utc >= {lit(w.start)}"] if w.start else []
         parts.append("(" + " AND ".join(cond or ["TRUE"]) + ")")
     return "(" + " OR ".join(parts) + ")"
 

@@ -44,6 +44,19 @@ class TimeWindow:
     wall_clock: bool = True
 
 
+def in_camera_zone(window: TimeWindow, query_tz: str, camera_tz: str) -> TimeWindow:
+    """`window` as a camera in `camera_tz` meets it: a wall-clock window read in `query_tz`
+    ("8h-9h") is re-read as the same wall-clock times in the camera's zone; an absolute
+    window is unchanged."""
+    if not window.wall_clock or camera_tz == query_tz:
+        return window
+
+    def reread(t: datetime | None) -> datetime | None:
+        return local_to_utc(utc_to_local(t, query_tz), camera_tz) if t else None
+
+    return TimeWindow(reread(window.start), reread(window.end), wall_clock=False)
+
+
 def zone(name: str) -> ZoneInfo:
     """The time zone, or QueryError naming it."""
     try:
