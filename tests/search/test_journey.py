@@ -176,3 +176,39 @@ def test_svg_timeline_and_diagram_from_the_json_form():
     assert diagram.count('class="camera"') == 2 and diagram.count('class="leg"') == 1
     assert cameras_svg(passages, {}) == ""  # no positions: no diagram
     assert "http" not in diagram.replace("http://www.w3.org/2000/svg", "")
+
+
+@pytest.fixture
+def catalogue(tmp_path):
+    from tests.search.test_search_engine import Catalogue
+
+    c = Catalogue(tmp_path / "home")
+    yield c
+    c.cat.close()
+
+
+def journey_from(catalogue, start_id):
+    from relecture.requisitions.scope import Scope, TimeRange
+
+    scope = Scope(("3", "12"), (TimeRange(datetime(2023, 1, 30), datetime(2023, 1, 31)),))
+    return jr.find_journey(catalogue.cat, scope, jr.TravelModel(), start_id)
+
+
+@pytest.mark.parametrize("start_conf,linked", [(0.9, True), (0.3, False)])
+def test_only_a_sure_start_plate_links_by_plate(catalogue, start_conf, linked):
+    start = catalogue.add(camera="3", utc=(2023, 1, 30, 7, 10), plate="AB123CD",
+                          plate_conf=start_conf)
+    later = catalogue.add(camera="12", utc=(2023, 1, 30, 7, 12), plate="AB123CD")
+    found = journey_from(catalogue, start)
+    assert [p.seen.sighting_id for p in found.passages] == ([start, later] if linked else [start])
+    assert any("unsure read" in n for n in found.notes) is not linked
+
+
+def test_more_plate_passages_than_read_says_so(catalogue, monkeypatch):
+    monkeypatch.setattr(jr, "PLATE_LIMIT", 2)
+    start = catalogue.add(camera="3", utc=(2023, 1, 30, 7, 0), plate="AB123CD")
+    for minute in (10, 20, 30):
+        catalogue.add(camera="12", utc=(2023, 1, 30, 7, minute), plate="AB123CD")
+    found = journey_from(catalogue, start)
+    assert len(found.passages) == 2  # the start and one more: 2 plate passages read
+    assert any("4 passages match plate AB123CD: the 2 closest" in n for n in found.notes)

@@ -50,6 +50,7 @@ CLOCK_SLACK_S = 2.0  # the cameras' clocks may disagree by this much
 SAME_PASSAGE_S = 30.0  # on one camera, passages closer than this are one passage
 DEFAULT_WINDOW_S = 3600.0  # appearance links within this long before or after the start
 PLATE_LIMIT = 500  # plate-linked passages read at most
+PLATE_SURE = 0.5  # a voted plate read below this confidence neither links nor tells apart
 EARTH_RADIUS_M = 6_371_000.0
 
 
@@ -224,9 +225,13 @@ def plate_link(distance: float, read: str | None, confidence: float | None,
                 f"plate {plate}: read {read} ({confidence or 0:.2f}), {kind}")
 
 
+def _sure_plate(seen: Seen) -> bool:
+    return bool(seen.plate) and (seen.plate_conf or 0.0) >= PLATE_SURE
+
+
 def plates_differ(a: Seen, b: Seen) -> bool:
     """Both read, sure enough, and outside each other's OCR tolerance."""
-    if not a.plate or not b.plate or (a.plate_conf or 0) < 0.5 or (b.plate_conf or 0) < 0.5:
+    if not _sure_plate(a) or not _sure_plate(b):
         return False
     return PlatePattern(a.plate).match(b.plate, 1.0) is None
 
@@ -276,7 +281,7 @@ def find_journey(catalog: Catalog, scope: "Scope", travel: TravelModel,
     reading only sightings that `scope` allows (the caller checked the start is in it)."""
     started = clock.perf_counter()
     notes: list[str] = []
-    plate_hits = _plate_hits(catalog, scope, pattern) if pattern is not None else []
+    plate_hits = _plate_hits(catalog, scope, pattern, notes) if pattern is not None else []
     if start_id is None:
         if not plate_hits:
             return Journey(None, pattern.pattern if pattern else None, (), _travel_note(travel),
@@ -288,9 +293,12 @@ def find_journey(catalog: Catalog, scope: "Scope", travel: TravelModel,
     start = _load(catalog, [start_id], vectors=True).get(start_id)
     if start is None:
         raise NotFound(f"sighting #{start_id} does not exist")
-    if pattern is None and start.plate:
+    if pattern is None and _sure_plate(start):
         pattern = PlatePattern(start.plate)
-        plate_hits = _plate_hits(catalog, scope, pattern)
+        plate_hits = _plate_hits(catalog, scope, pattern, notes)
+    elif pattern is None and start.plate:
+        notes.append(f"#{start_id}'s plate {start.plate} is an unsure read (confidence "
+                     f"{start.plate_conf or 0:.2f}): linked by appearance only")
     elif pattern is None:
         notes.append(f"#{start_id} has no plate read: linked by appearance only")
     linked = {sid: plate_link(d, read, conf, pattern.pattern)
@@ -318,14 +326,18 @@ def _positions(travel: TravelModel) -> dict[str, tuple[float, float, str]]:
     return {c: (lat, lon, travel.labels.get(c, "")) for c, (lat, lon) in travel.positions.items()}
 
 
-def _plate_hits(catalog: Catalog, scope: "Scope", pattern: PlatePattern
+def _plate_hits(catalog: Catalog, scope: "Scope", pattern: PlatePattern, notes: list[str]
                 ) -> list[tuple[int, float, str | None, float | None, datetime]]:
-    """(sighting, distance, read, confidence, first_utc) of every sighting in scope whose plate or a
-    read matches `pattern`, best first (search's own plate matching)."""
+    """(sighting, distance, read, confidence, first_utc) of the sightings in scope whose plate
+    or a read matches `pattern`, best first (search's own plate matching), at most
+    PLATE_LIMIT (a note says when more matched)."""
     from relecture.search.engine import search
     from relecture.search.query import Query
 
     result = search(catalog, Query(plate=pattern), PLATE_LIMIT, scope=scope)
+    if result.total > PLATE_LIMIT:
+        notes.append(f"{result.total} passages match plate {pattern.pattern}: the "
+                     f"{PLATE_LIMIT} closest are shown (narrow the requisition's time range)")
     return [(h.sighting_id, h.plate_distance or 0.0, h.matched_read or h.plate, h.plate_conf,
              h.first_utc) for h in result.hits]
 
