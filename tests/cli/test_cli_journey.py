@@ -190,3 +190,18 @@ def test_export_journey_packages_its_passages_and_the_report_shows_the_timeline(
     assert cli(home, "verify", tmp_path / "pkg").exit_code == 0
     r = cli(home, "export", "-r", REF, "--out", tmp_path / "none")
     assert r.exit_code == 2 and "--journey" in r.stderr
+
+
+def test_export_journey_within_bounds_its_appearance_links_as_journey_does(env, tmp_path):
+    """Export first makes the journey (audited as a search): --within 5 leaves the camera-14
+    look-alike out of it, --within 7 takes it in. (These rows have no footage, so the export
+    itself then stops on the missing clip: exit 2, nothing written.)"""
+    home = env["home"]
+    for minutes, wanted in (("5", [env["van12"], env["van13"]]),
+                            ("7", [env["van12"], env["van13"], env["van14"]])):
+        r = cli(home, "export", "-r", REF2, "--journey", str(env["van12"]), "--within", minutes,
+                "--out", tmp_path / f"pkg{minutes}")
+        assert r.exit_code == 2 and not (tmp_path / f"pkg{minutes}").exists(), r.output
+        entry = [a for a in audit_records(home) if a.get("action") == "search"][-1]
+        assert entry["objects"]["query_fields"] == ["journey", "like"]
+        assert entry["objects"]["sightings"] == wanted

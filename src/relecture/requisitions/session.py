@@ -139,12 +139,13 @@ class Session:
         return detail
 
     def export_journey(self, sighting_id: int, out_dir: Path, blur: bool = True,
-                       synopsis: bool = False):
-        """The journey from `sighting_id` (`journey`, audited as a search) exported as
-        `export` does, its passages as the hits and the journey in the package."""
+                       synopsis: bool = False, window_s: float | None = None):
+        """The journey from `sighting_id` (`journey`, with its appearance window `window_s`;
+        audited as a search) exported as `export` does, its passages as the hits and the
+        journey in the package."""
         from relecture.search.journey_render import to_dict
 
-        found = self.journey(sighting_id)
+        found = self.journey(sighting_id, window_s=window_s)
         return self.export([p.seen.sighting_id for p in found.passages], out_dir, blur,
                            synopsis, journey=to_dict(found, self.requisition.reference))
 

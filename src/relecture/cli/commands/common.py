@@ -25,6 +25,10 @@ RequisitionOption = typer.Option(
     None, "--requisition", "-r", metavar="REF",
     help="Reference of the open requisition this is done under (`relecture requisition list`).",
 )
+WithinOption = typer.Option(
+    60.0, "--within", metavar="MINUTES", min=1, max=24 * 60,
+    help="A journey links by appearance only passages this close in time to its start.",
+)
 
 
 def _home(home: Optional[Path]) -> Home:

@@ -8,8 +8,8 @@ from typing import Optional
 
 import typer
 
-from relecture.cli.commands.common import (HomeOption, RequisitionOption, _home, _run, err, fail,
-                                           out, parse_ids)
+from relecture.cli.commands.common import (HomeOption, RequisitionOption, WithinOption, _home,
+                                           _run, err, fail, out, parse_ids)
 
 
 def export_cmd(
@@ -30,6 +30,7 @@ def export_cmd(
                                   help="Also add a synopsis still (PNG) and clip (MP4) of "
                                        "each camera's window around the hits (whole "
                                        "minutes), as `relecture synopsis` makes them."),
+    within: float = WithinOption,
     home: Optional[Path] = HomeOption,
 ) -> None:
     """Export hits of a requisition as a signed evidence package (BagIt directory).
@@ -46,7 +47,7 @@ def export_cmd(
         relecture export -r "PV 2024/00123" --hits 42,57 --out /media/usb/PV-2024-00123
 
         relecture export -r "PV 2024/00123" --hits 42 --synopsis --out /media/usb/PV-2024-00124
-        relecture export -r "PV 2024/00123" --journey 42 --out /media/usb/PV-2024-00123
+        relecture export -r "PV 2024/00123" --journey 42 --within 30 --out /media/usb/PV-2024-00125
 
     Then anyone can check it: `relecture verify /media/usb/PV-2024-00123 --public-key KEY.pem`
 
@@ -61,8 +62,8 @@ def export_cmd(
         fail(UsageError("name the hits to export (--hits 42,43) or a journey (--journey 42)"))
     session = _run(lambda: Session.open(_home(home), requisition))
     result, pub = _run(lambda: session.export(parse_ids(hits), out_dir, not no_blur, synopsis)
-                       if journey is None else session.export_journey(journey, out_dir,
-                                                                      not no_blur, synopsis))
+                       if journey is None else session.export_journey(
+                           journey, out_dir, not no_blur, synopsis, within * 60))
     out.print(f"package {result.package_id} written to {result.path}\n"
               f"{len(result.hits)} hit(s), {len(result.files)} items; "
               f"verify with: relecture verify {result.path} --public-key {pub}",

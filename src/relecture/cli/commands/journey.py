@@ -8,7 +8,8 @@ from typing import Optional
 
 import typer
 
-from relecture.cli.commands.common import HomeOption, RequisitionOption, _home, _run, err, fail, out
+from relecture.cli.commands.common import (HomeOption, RequisitionOption, WithinOption, _home,
+                                           _run, err, fail, out)
 from relecture.errors import UsageError
 
 
@@ -19,9 +20,7 @@ def journey_cmd(
         None, "--plate", "-p", help="Start from the best match of this plate or pattern "
         "instead (AB-123-CD, AB-1?3-*)."),
     requisition: Optional[str] = RequisitionOption,
-    within: float = typer.Option(
-        60.0, "--within", metavar="MINUTES", min=1, max=24 * 60,
-        help="Link by appearance only passages this close in time to the start."),
+    within: float = WithinOption,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
     html: Optional[Path] = typer.Option(
         None, "--html", metavar="FILE", dir_okay=False,
