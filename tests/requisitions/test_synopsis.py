@@ -133,3 +133,25 @@ def test_a_synopsis_window_in_wall_clock_hours_is_read_in_the_cameras_own_zone(t
     assert window_of(cat, SearchRequest(**asked, utc=True).query(now)) == Window(
         "7", datetime(2023, 1, 30, 8), datetime(2023, 1, 30, 9))
     cat.close()
+
+
+def test_a_passage_entering_the_picture_keeps_its_own_timing_on_the_clip(tmp_path):
+    """A car still outside the picture for its first 0.4 s: the clip shows nothing for
+    it then, and shows it at the moment it enters (not 0.4 s early)."""
+    from relecture.requisitions.media import first_picture_pts
+    from relecture.requisitions.synopsis import Slot
+    from relecture.requisitions.synopsis_render import (CLIP_FPS, BlurCount, Shot, Source,
+                                                        sprites)
+    from tests.fakes import write_clip
+
+    clip = write_clip(tmp_path / "c.mp4", n=30, fps=10)
+    track = BoxTrack(((0.0, -60.0, 10.0, -40.0, 40.0), (2.0, 140.0, 10.0, 160.0, 40.0)))
+    car = Passage(1, "#1", 1.0, (40.0, 10.0, 60.0, 40.0), track, 0.0, 2.0)
+    source = Source("r", clip, 0.0, 3.0, first_picture_pts(clip))
+    (sprite,) = sprites([Shot(car, source)], [Slot(1, 0.0, 2.0)], BlurCount())
+    shown = [k for k, c in enumerate(sprite.cutouts) if c is not None]
+    assert len(sprite.cutouts) == int(2.0 * CLIP_FPS) + 1
+    first_t = shown[0] / CLIP_FPS  # the box's right edge is inside from t = 0.42 s
+    assert 0.4 <= first_t <= 0.5 and shown == list(range(shown[0], len(sprite.cutouts)))
+    x1, _, x2, _ = sprite.cutouts[shown[0]][1]
+    assert x1 == 0 and x2 >= 2

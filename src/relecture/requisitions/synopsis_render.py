@@ -217,12 +217,14 @@ def _title(img, text: str) -> None:
 # -- the clip ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class _Sprite:
-    """One passage's pictures on the clip: for each clip frame, its cut-out and box."""
+    """One passage's pictures on the clip: for each clip frame from `first_frame`, its
+    cut-out and box, or None where the track has no box that frame (the passage keeps its
+    own timing)."""
 
     sighting_id: int
     label: str
     first_frame: int
-    cutouts: tuple[tuple[object, tuple[int, int, int, int]], ...]
+    cutouts: tuple[tuple[object, tuple[int, int, int, int]] | None, ...]
 
 
 def sprites(shots: Sequence[Shot], slots: Sequence[Slot], blurred: BlurCount,
@@ -236,16 +238,22 @@ def sprites(shots: Sequence[Shot], slots: Sequence[Slot], blurred: BlurCount,
         times = [p.first_t + k / fps for k in range(count)]
         cutouts = []
         for t, img in grab(shot.source, [float(t) for t in times], blurred):
-            box = p.track.at(t)
-            if box is None:
-                continue
-            h, w = img.shape[:2]
-            x1, y1 = max(int(box[0]), 0), max(int(box[1]), 0)
-            x2, y2 = min(int(box[2]) + 1, w), min(int(box[3]) + 1, h)
-            if x2 - x1 >= 2 and y2 - y1 >= 2:
-                cutouts.append((img[y1:y2, x1:x2].copy(), (x1, y1, x2, y2)))
+            cutouts.append(_cutout(img, p.track.at(t)))
         out.append(_Sprite(p.sighting_id, p.label, round(slot.shift * fps), tuple(cutouts)))
     return out
+
+
+def _cutout(img, box):
+    """(crop, box cut to the picture) of `box` in `img`; None without a box of at least
+    2 x 2 pixels."""
+    if box is None:
+        return None
+    h, w = img.shape[:2]
+    x1, y1 = max(int(box[0]), 0), max(int(box[1]), 0)
+    x2, y2 = min(int(box[2]) + 1, w), min(int(box[3]) + 1, h)
+    if x2 - x1 < 2 or y2 - y1 < 2:
+        return None
+    return img[y1:y2, x1:x2].copy(), (x1, y1, x2, y2)
 
 
 def render_clip(sprites_: Sequence[_Sprite], bg, title: str, bg_frames: int,
@@ -281,7 +289,7 @@ def _clip_frame(bg, sprites_: Sequence[_Sprite], k: int):
     h, w = img.shape[:2]
     labels = []
     shown = [(i, s, s.cutouts[k - s.first_frame]) for i, s in enumerate(sprites_)
-             if 0 <= k - s.first_frame < len(s.cutouts)]
+             if 0 <= k - s.first_frame < len(s.cutouts) and s.cutouts[k - s.first_frame]]
     # larger boxes first: a smaller (farther) vehicle is drawn over a nearer one
     shown.sort(key=lambda e: (-(e[2][1][2] - e[2][1][0]) * (e[2][1][3] - e[2][1][1]), e[0]))
     for i, s, (crop, (x1, y1, x2, y2)) in shown:
