@@ -33,6 +33,8 @@ from relecture.errors import NotFound
 from relecture.indexer.body_style import shown
 from relecture.search import attributes
 from relecture.search import colours as colour_evidence
+from relecture.catalog_plates import covered_to
+from relecture.search.plate_index import IndexedSighting, gram_lookup, indexed_reads
 from relecture.search.plates import PlateMatch, PlatePattern
 from relecture.search.filters import lit, rank_sql, scope_sql, where_sql
 from relecture.search.query import Query, describe
@@ -192,68 +194,81 @@ def _structured(catalog: Catalog, query: Query, where: str, limit: int) -> tuple
 
 
 def _plate_candidates(catalog: Catalog, query: Query, where: str) -> tuple[list[_Row], int]:
-    """Rows whose voted plate or any stored read passes the pattern's SQL prefilter, scored
-    exactly in Python; rows beyond the tolerance are dropped.
+    """The sightings passing `where` whose voted plate or a read is within the pattern's
+    tolerance, scored exactly in Python (`PlatePattern.best`); rows beyond it are dropped.
 
-    Candidate ids come from the plate_keys index for the sightings it covers (see
-    `PlatePattern.index_lookups`: a few thousand keys found by their first or last three
-    canonical characters, then the canonical pattern's prefilter and regular expression),
-    and from a scan of the texts for the others: all of them when the pattern has no index
-    anchor (wildcarded at both ends, e.g. a fragment `*123*`) or the catalog has no index
-    (opened read-only before its first writable open built it), else only the sightings
-    written after the index's coverage mark. Both keep every read within the tolerance.
-
+    Sightings the plate index covers are read from it (`plate_index`: the rows of a few
+    grams, with the read texts scoring needs); the others are scanned: all of them when the
+    pattern has no lookup (`*AB*`) or the catalog has no index (opened read-only before its
+    first writable open built it), else only those written after the index's coverage mark.
     In the scan each text is tested with the cheap LIKE/length prefilter first and the
-    confusion-class regular expression only on what passes (DuckDB evaluates a conjunction
-    on the rows the previous term kept). The reads are scanned only within the sighting ids
-    that passed the structured filters (sightings and their reads are written in id order,
-    so a camera or time filter skips most of plate_reads); then every read of each
-    candidate is scored.
+    confusion-class regular expression only on what passes, within the sighting ids that
+    passed the structured filters (sightings and their reads are written in id order, so a
+    camera or time filter skips most of plate_reads); then every read of each candidate is
+    scored.
     """
-    ids = _plate_candidate_ids(catalog, query.plate, where)
-    if len(ids) == 0:
-        return [], 0
-    return _score_plates(catalog, query, where, ids)
-
-
-def _plate_candidate_ids(catalog: Catalog, pattern: PlatePattern, where: str) -> np.ndarray:
-    """Ids of the sightings passing `where` whose voted plate or a read may be within the
-    pattern's tolerance (see `_plate_candidates`)."""
     db = catalog.db
+    lo, hi = (None, None) if where == "TRUE" else db.execute(
+        f"SELECT min(s.sighting_id), max(s.sighting_id) FROM sightings s WHERE {where}").fetchone()
+    if where != "TRUE" and lo is None:
+        return [], 0
+    lookup = gram_lookup(query.plate)
+    covered = _plate_index_coverage(catalog) if lookup is not None else None
+    rows: list[_Row] = []
+    scan_from = lo if lo is not None else 0
+    if covered is not None and (lo is None or covered >= lo):
+        found = indexed_reads(db, query.plate, lookup, covered, None if lo is None else (lo, hi))
+        rows = _score_indexed(catalog, query, where, found)
+        scan_from = covered + 1
+    if hi is None:
+        hi = db.execute("SELECT max(sighting_id) FROM sightings").fetchone()[0] or 0
+    if scan_from <= hi:
+        ids = _scanned_ids(catalog, query.plate, where, scan_from, hi)
+        if len(ids):
+            rows += _score_plates(catalog, query, where, ids)
+    return rows, len(rows)
+
+
+def _scanned_ids(catalog: Catalog, pattern: PlatePattern, where: str, lo: int, hi: int
+                 ) -> np.ndarray:
+    """Ids of the sightings lo..hi passing `where` whose voted plate or a read passes the
+    pattern's SQL prefilter and regular expression (see `_plate_candidates`)."""
     regex = lit(pattern.sql_regex())
 
     def passes(column: str) -> str:
         return f"{pattern.sql_prefilter(column)} AND regexp_full_match({column}, {regex})"
 
-    lo, hi = db.execute(f"SELECT min(s.sighting_id), max(s.sighting_id) FROM sightings s "
-                        f"WHERE {where}").fetchone()
-    if lo is None:
-        return np.empty(0, np.int64)
-    lookups = pattern.index_lookups()
-    covered = _plate_keys_coverage(catalog) if lookups is not None else None
-    cte, parts, scan_from = "", [], int(lo)
-    if covered is not None and covered >= lo:
-        canon = pattern.canonical()
-        found = " UNION ALL ".join(
-            f"SELECT key, sighting_id FROM plate_keys WHERE {col} = {lit(value)}"
-            for col, value in zip(("p3", "s3"), lookups) if value is not None)
-        # MATERIALIZED: the filter below must run on what the index found, not be pushed
-        # into a scan of the whole table
-        cte = f"WITH k AS MATERIALIZED ({found}) "
-        parts.append(f"SELECT DISTINCT sighting_id FROM k WHERE sighting_id BETWEEN {int(lo)} AND "
-                     f"{int(hi)} AND {canon.sql_prefilter('key')} AND "
-                     f"regexp_full_match(key, {lit(canon.sql_regex())})")
-        scan_from = covered + 1
-    if scan_from <= hi:
-        parts.append(f"SELECT DISTINCT p.sighting_id FROM plate_reads p WHERE p.sighting_id "
-                     f"BETWEEN {scan_from} AND {int(hi)} AND {passes('p.text')}")
-        parts.append(f"SELECT s.sighting_id FROM sightings s WHERE ({where}) AND "
-                     f"s.sighting_id >= {scan_from} AND {passes('s.plate')}")
-    return db.execute(cte + " UNION ".join(parts)).fetchnumpy()["sighting_id"]
+    return catalog.db.execute(
+        f"SELECT DISTINCT p.sighting_id FROM plate_reads p WHERE p.sighting_id "
+        f"BETWEEN {int(lo)} AND {int(hi)} AND {passes('p.text')} UNION "
+        f"SELECT s.sighting_id FROM sightings s WHERE ({where}) AND s.sighting_id "
+        f"BETWEEN {int(lo)} AND {int(hi)} AND {passes('s.plate')}").fetchnumpy()["sighting_id"]
 
 
-def _score_plates(catalog: Catalog, query: Query, where: str, ids: np.ndarray
-                  ) -> tuple[list[_Row], int]:
+def _score_indexed(catalog: Catalog, query: Query, where: str,
+                   found: dict[int, IndexedSighting]) -> list[_Row]:
+    """The sightings found through the plate index, scored on their reads; their ranking
+    columns (and `where`) are read from the catalog only when the query has any."""
+    pattern = query.plate
+    best = {sid: (f.first_utc, m) for sid, f in found.items()
+            if (m := pattern.best(f.reads)) is not None}
+    if where == "TRUE" and not (query.colours or query.types or query.styles or query.travel):
+        return [_Row({"sighting_id": sid, "first_utc": first}, plate=m)
+                for sid, (first, m) in best.items()]
+    if not best:
+        return []
+    ids = list(best)
+    listed = (", ".join(str(int(i)) for i in ids) if len(ids) <= _LITERAL_IDS
+              else "SELECT unnest($ids::BIGINT[])")
+    cur = catalog.db.execute(
+        f"SELECT s.sighting_id, {rank_sql(catalog, query)} FROM sightings s "
+        f"WHERE s.sighting_id IN ({listed}) AND ({where})",
+        {"ids": ids} if len(ids) > _LITERAL_IDS else None)
+    return [_Row({"sighting_id": sid, "first_utc": best[sid][0]}, cp, trank, best[sid][1],
+                 attr_p=ap) for sid, cp, trank, ap in cur.fetchall()]
+
+
+def _score_plates(catalog: Catalog, query: Query, where: str, ids: np.ndarray) -> list[_Row]:
     """The candidates scored exactly on every read; those beyond the tolerance dropped."""
     pattern = query.plate
     db = catalog.db
@@ -278,13 +293,13 @@ def _score_plates(catalog: Catalog, query: Query, where: str, ids: np.ndarray
         best = pattern.best(reads)
         if best is not None:
             rows.append(_Row({"sighting_id": sid, "first_utc": first}, cp, trank, best, attr_p=ap))
-    return rows, len(rows)
+    return rows
 
 
-def _plate_keys_coverage(catalog: Catalog) -> int | None:
-    """The highest sighting id plate_keys covers; None when the catalog has no such index."""
+def _plate_index_coverage(catalog: Catalog) -> int | None:
+    """The highest sighting id the plate index covers; None when the catalog has none."""
     try:
-        return catalog.db.execute("SELECT max(covered_to) FROM plate_keys_coverage").fetchone()[0]
+        return covered_to(catalog.db)
     except duckdb.CatalogException:
         return None
 
