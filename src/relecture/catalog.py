@@ -220,6 +220,13 @@ class Catalog:
             except BaseException:
                 self.db.close()
                 raise
+        # read once: the search asks several times per query, and asking DuckDB costs ms
+        self._sighting_columns = frozenset(r[0] for r in self.db.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'sightings'").fetchall())
+
+    def has_column(self, column: str) -> bool:
+        """Whether `sightings` has `column` as of this open (see the function `has_column`)."""
+        return column in self._sighting_columns
 
     def __enter__(self) -> "Catalog":
         return self

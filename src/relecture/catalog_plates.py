@@ -20,14 +20,20 @@ from relecture.plate_grammar import CANON_FROM, CANON_TO
 
 GRAM = 3  # characters per gram (anchors included)
 SYNC_BATCH = 2_000_000  # sightings per sorted batch: bounds the memory of each sort
+# Small syncs (one per file loaded) append small sorted runs that zone maps cannot prune:
+# once this many sightings sit past the sorted mark, their rows are rewritten sorted.
+COMPACT_AFTER = 1_000_000
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS plate_grams (
     gram VARCHAR NOT NULL, sighting_id BIGINT NOT NULL, text VARCHAR NOT NULL,
     confidence REAL, first_utc TIMESTAMP
 );
--- plate_grams holds every sighting with sighting_id <= covered_to (no row: never built)
-CREATE TABLE IF NOT EXISTS plate_grams_coverage (covered_to BIGINT NOT NULL);
+-- plate_grams holds every sighting with sighting_id <= covered_to (no row: never built);
+-- the rows of sighting_id <= sorted_to lie in runs sorted by gram of SYNC_BATCH sightings or
+-- more, those after it in the small runs of single files, rewritten once COMPACT_AFTER
+CREATE TABLE IF NOT EXISTS plate_grams_coverage (covered_to BIGINT NOT NULL,
+                                                 sorted_to BIGINT NOT NULL);
 """
 
 # Replaced by plate_grams: the older index (first and last 3 canonical characters, ART
@@ -52,17 +58,32 @@ def covered_to(db) -> int | None:
 
 def sync_plate_grams(db) -> None:
     """Add to plate_grams every sighting beyond its coverage mark (all of them the first
-    time, e.g. an older catalog), one sorted batch of SYNC_BATCH sightings at a time, and
-    move the mark; the caller holds the transaction."""
-    covered = covered_to(db)
+    time, e.g. an older catalog), one sorted batch of SYNC_BATCH sightings at a time, move
+    the mark, and rewrite the small runs past the sorted mark once they hold COMPACT_AFTER
+    sightings; the caller holds the transaction."""
+    marks = db.execute("SELECT covered_to, sorted_to FROM plate_grams_coverage").fetchone()
     top = db.execute("SELECT max(sighting_id) FROM sightings").fetchone()[0]
-    if top is None or (covered is not None and top <= covered):
+    start, sorted_to = marks if marks is not None else (0, 0)
+    if top is None or top <= start:
         return
-    start = covered if covered is not None else 0
     for lo in range(start, top, SYNC_BATCH):
         _insert_batch(db, lo, min(lo + SYNC_BATCH, top))
+    if top - start >= COMPACT_AFTER and sorted_to == start:
+        sorted_to = top  # one large sync: its own batches are sorted
+    elif top - sorted_to >= COMPACT_AFTER:
+        _rewrite_sorted(db, sorted_to)
+        sorted_to = top
     db.execute("DELETE FROM plate_grams_coverage")
-    db.execute("INSERT INTO plate_grams_coverage VALUES (?)", [int(top)])
+    db.execute("INSERT INTO plate_grams_coverage VALUES (?, ?)", [int(top), int(sorted_to)])
+
+
+def _rewrite_sorted(db, after: int) -> None:
+    """The rows of the sightings after `after` rewritten as one run sorted by gram."""
+    db.execute(f"CREATE TEMP TABLE plate_grams_run AS SELECT * FROM plate_grams "
+               f"WHERE sighting_id > {int(after)} ORDER BY gram, sighting_id")
+    db.execute(f"DELETE FROM plate_grams WHERE sighting_id > {int(after)}")
+    db.execute("INSERT INTO plate_grams SELECT * FROM plate_grams_run")
+    db.execute("DROP TABLE plate_grams_run")
 
 
 def _insert_batch(db, after: int, upto: int) -> None:

@@ -205,3 +205,24 @@ def test_a_catalog_from_before_the_gram_index_is_migrated_on_first_writable_open
         new = [search(cat, parse_query(f"plaque {p}", NOW), 50) for p in ("AB-123-CD", "*512*")]
     assert [[h.sighting_id for h in r.hits] for r in new] == \
         [[h.sighting_id for h in r.hits] for r in old] == [[1, 2], [3]]
+
+
+def test_small_syncs_are_rewritten_sorted_and_answer_the_same(tmp_path, monkeypatch):
+    from relecture import catalog_plates
+
+    monkeypatch.setattr(catalog_plates, "COMPACT_AFTER", 3)
+    c = Catalogue(tmp_path / "home")
+    plates = ["AB123CD", "AB123CE", "ZZ999ZZ", "AX123CD", "QQ123QQ", "AB128CD", "AB123C0"]
+    marks = []
+    for plate in plates:  # one sync per sighting, as the loader syncs once per file
+        c.add(plate=plate, reads=[(plate, 0.8)])
+        c.cat.sync_plate_grams()
+        marks.append(c.cat.db.execute("SELECT covered_to, sorted_to FROM plate_grams_coverage"
+                                      ).fetchone())
+    assert marks == [(1, 0), (2, 0), (3, 3), (4, 3), (5, 3), (6, 6), (7, 6)]
+    stored = c.cat.db.execute("SELECT gram, sighting_id FROM plate_grams").fetchall()
+    runs = [[g for g, sid in stored if lo < sid <= hi] for lo, hi in ((0, 3), (3, 6))]
+    assert all(run == sorted(run) for run in runs)  # each rewritten run is in gram order
+    got = {p: [h.sighting_id for h in run(c, f"plaque {p}").hits] for p in ("AB-123-CD", "*123*")}
+    assert got == {"AB-123-CD": [1, 7, 2, 4, 6], "*123*": [1, 2, 4, 5, 7]}
+    c.cat.close()

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Protocol
 import duckdb
 import numpy as np
 
-from relecture.catalog import Catalog, has_column
+from relecture.catalog import Catalog
 from relecture.errors import NotFound
 from relecture.indexer.body_style import shown
 from relecture.search import attributes
@@ -364,7 +364,7 @@ def _hits(catalog: Catalog, query: Query, rows: list[_Row], vector_ranked: bool)
     if not rows:
         return ()
     ids = [int(r.values["sighting_id"]) for r in rows]
-    later = ", ".join(f"s.{c}" if has_column(catalog.db, c) else "NULL"
+    later = ", ".join(f"s.{c}" if catalog.has_column(c) else "NULL"
                       for c in ("colour_p", "body_p", "travel"))
     cur = catalog.db.execute(
         f"SELECT {', '.join('s.' + c for c in _COLS)}, r.path, r.tz, r.clock_offset_s, {later} "
