@@ -226,3 +226,12 @@ def test_small_syncs_are_rewritten_sorted_and_answer_the_same(tmp_path, monkeypa
     got = {p: [h.sighting_id for h in run(c, f"plaque {p}").hits] for p in ("AB-123-CD", "*123*")}
     assert got == {"AB-123-CD": [1, 7, 2, 4, 6], "*123*": [1, 2, 4, 5, 7]}
     c.cat.close()
+
+
+@pytest.mark.parametrize("typed", ["*123*", "AB-123-CD", "QQ0*"])
+def test_a_short_page_is_the_head_of_the_full_ranking_and_counts_every_match(cat, typed):
+    cat.cat.sync_plate_grams()
+    full = run(cat, f"plaque {typed}")
+    page = search(cat.cat, parse_query(f"plaque {typed}", NOW), 3)
+    assert full.total > 3 and page.total == full.total
+    assert [h.sighting_id for h in page.hits] == [h.sighting_id for h in full.hits][:3]

@@ -19,6 +19,7 @@ Order of hits (the sort key, most significant first):
 
 from __future__ import annotations
 
+import heapq
 import time as clock
 from dataclasses import dataclass
 from datetime import datetime
@@ -168,7 +169,8 @@ def search(catalog: Catalog, query: Query, limit: int = 50,
         where = f"({where}) AND {scope_sql(scope)}"
     ranking = _ranking_vector(catalog, query, text_encoder, notes)
     if query.plate is not None:
-        rows, total = _plate_candidates(catalog, query, where)
+        rows, total = _plate_candidates(catalog, query, where,
+                                        keep=None if ranking is not None else limit)
         if ranking is not None:
             _add_similarities(catalog, ranking, rows, keep=len(rows))
         rows = sorted(rows, key=_Row.key)[:limit]
@@ -193,9 +195,11 @@ def _structured(catalog: Catalog, query: Query, where: str, limit: int) -> tuple
             for r in cur.fetchall()], total
 
 
-def _plate_candidates(catalog: Catalog, query: Query, where: str) -> tuple[list[_Row], int]:
+def _plate_candidates(catalog: Catalog, query: Query, where: str, keep: int | None
+                      ) -> tuple[list[_Row], int]:
     """The sightings passing `where` whose voted plate or a read is within the pattern's
-    tolerance, scored exactly in Python (`PlatePattern.best`); rows beyond it are dropped.
+    tolerance, scored exactly in Python (`PlatePattern.best`), and how many; rows beyond it
+    are dropped, and when `keep` is given the rows returned need only hold the best `keep`.
 
     Sightings the plate index covers are read from it (`plate_index`: the rows of a few
     grams, with the read texts scoring needs); the others are scanned: all of them when the
@@ -215,18 +219,20 @@ def _plate_candidates(catalog: Catalog, query: Query, where: str) -> tuple[list[
     lookup = gram_lookup(query.plate)
     covered = _plate_index_coverage(catalog) if lookup is not None else None
     rows: list[_Row] = []
+    total = 0
     scan_from = lo if lo is not None else 0
     if covered is not None and (lo is None or covered >= lo):
         found = indexed_reads(db, query.plate, lookup, covered, None if lo is None else (lo, hi))
-        rows = _score_indexed(catalog, query, where, found)
+        rows, total = _score_indexed(catalog, query, where, found, keep)
         scan_from = covered + 1
     if hi is None:
         hi = db.execute("SELECT max(sighting_id) FROM sightings").fetchone()[0] or 0
     if scan_from <= hi:
         ids = _scanned_ids(catalog, query.plate, where, scan_from, hi)
         if len(ids):
-            rows += _score_plates(catalog, query, where, ids)
-    return rows, len(rows)
+            scanned = _score_plates(catalog, query, where, ids)
+            rows, total = rows + scanned, total + len(scanned)
+    return rows, total
 
 
 def _scanned_ids(catalog: Catalog, pattern: PlatePattern, where: str, lo: int, hi: int
@@ -245,18 +251,23 @@ def _scanned_ids(catalog: Catalog, pattern: PlatePattern, where: str, lo: int, h
         f"BETWEEN {int(lo)} AND {int(hi)} AND {passes('s.plate')}").fetchnumpy()["sighting_id"]
 
 
-def _score_indexed(catalog: Catalog, query: Query, where: str,
-                   found: dict[int, IndexedSighting]) -> list[_Row]:
-    """The sightings found through the plate index, scored on their reads; their ranking
-    columns (and `where`) are read from the catalog only when the query has any."""
+def _score_indexed(catalog: Catalog, query: Query, where: str, found: dict[int, IndexedSighting],
+                   keep: int | None) -> tuple[list[_Row], int]:
+    """The sightings found through the plate index scored on their reads, and how many
+    matched; their ranking columns (and `where`) are read from the catalog only when the
+    query has any, and without any only the first `keep` rows are built (None: all)."""
     pattern = query.plate
     best = {sid: (f.first_utc, m) for sid, f in found.items()
             if (m := pattern.best(f.reads)) is not None}
     if where == "TRUE" and not (query.colours or query.types or query.styles or query.travel):
+        count = len(best)
+        if keep is not None:  # the order is the plate's alone (`_Row.key`): the first page only
+            best = dict(heapq.nsmallest(keep, best.items(), key=lambda kv: (
+                kv[1][1].distance, -kv[1][1].confidence, kv[1][0], kv[0])))
         return [_Row({"sighting_id": sid, "first_utc": first}, plate=m)
-                for sid, (first, m) in best.items()]
+                for sid, (first, m) in best.items()], count
     if not best:
-        return []
+        return [], 0
     ids = list(best)
     listed = (", ".join(str(int(i)) for i in ids) if len(ids) <= _LITERAL_IDS
               else "SELECT unnest($ids::BIGINT[])")
@@ -264,8 +275,9 @@ def _score_indexed(catalog: Catalog, query: Query, where: str,
         f"SELECT s.sighting_id, {rank_sql(catalog, query)} FROM sightings s "
         f"WHERE s.sighting_id IN ({listed}) AND ({where})",
         {"ids": ids} if len(ids) > _LITERAL_IDS else None)
-    return [_Row({"sighting_id": sid, "first_utc": best[sid][0]}, cp, trank, best[sid][1],
+    rows = [_Row({"sighting_id": sid, "first_utc": best[sid][0]}, cp, trank, best[sid][1],
                  attr_p=ap) for sid, cp, trank, ap in cur.fetchall()]
+    return rows, len(rows)
 
 
 def _score_plates(catalog: Catalog, query: Query, where: str, ids: np.ndarray) -> list[_Row]:
