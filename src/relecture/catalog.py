@@ -104,11 +104,6 @@ def has_column(db, column: str) -> bool:
                       "AND column_name = ?", [column]).fetchone()[0] > 0
 
 
-def has_colour_p(db) -> bool:
-    """Whether the catalog stores colour distributions (see `has_column`)."""
-    return has_column(db, "colour_p")
-
-
 def colour_p_value(colour: ColourResult) -> dict[str, float] | None:
     """The colour_p value stored for `colour`: every named colour's probability, or None
     when there is no distribution."""
