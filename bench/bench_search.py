@@ -1,17 +1,21 @@
 """Search latency on a synthetic catalog: p50/p95 per kind of query.
 
-    python bench/bench_search.py --sightings 1000000 [--home /tmp/bench-search] [--runs 20]
-        [--embedding-dim 512]
+    python bench/bench_search.py --sightings 10000000 100000000 [--home /tmp/bench-search]
+        [--runs 20] [--embedding-dim 512] [--json FILE]
 
 The catalog is generated inside DuckDB (range(), no Python loops): N sightings over 300
-cameras and 30 days in time order (as indexing writes them), random SIV plates, two OCR reads
-per sighting (one with a confusion), and the plate_keys index. It is built once per --home and
-reused (an older one is opened for writing first, which builds or updates plate_keys).
+cameras and 30 days, in the order a nightly load writes them (day by day, each camera's
+file of the day in turn, in time order within it), random SIV plates, two OCR reads per
+sighting (one with a confusion), and the plate index (plate_grams). It is built once per
+size under --home and reused (an older one is opened for writing first, which migrates it
+and brings its plate index up to date). --json writes one object per query and size
+(name, sightings, query, p50_ms, p95_ms, matches).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import statistics
 import time
@@ -22,6 +26,7 @@ from relecture.catalog import Catalog
 from relecture.search import parse_query, search
 from relecture.settings import Home
 
+DAYS, CAMERAS = 30, 300
 LETTER = "chr(65 + ((hash(sighting_id * {k}) % 26)::INTEGER))"
 DIGIT = "chr(48 + ((hash(sighting_id * {k}) % 10)::INTEGER))"
 
@@ -37,19 +42,21 @@ def build(home: Home, n: int) -> None:
             INSERT INTO recordings (recording_id, path, camera, tz, clock_offset_s)
             SELECT 'rec' || i, '/footage/cam' || i || '.mp4', i::VARCHAR, 'Europe/Paris', 0
             FROM range(300) t(i)""")
+        per_day = -(-n // DAYS)  # sightings a day, loaded camera by camera as files come in
+        per_file = -(-per_day // CAMERAS)
         db.execute(f"""
             INSERT INTO sightings (sighting_id, recording_id, camera, track_id, first_t, last_t,
                 first_utc, last_utc, vehicle_type, type_conf, colour, colour_conf, colour_alt,
                 plate, plate_conf, best_t, thumbnail, embedding_space)
-            SELECT sighting_id, 'rec' || cam, cam::VARCHAR, sighting_id, 0, 8,
-                   TIMESTAMP '2023-01-01' + to_microseconds((sighting_id::HUGEINT * 2592000000000 // {n})::BIGINT),
-                   TIMESTAMP '2023-01-01' + to_microseconds((sighting_id::HUGEINT * 2592000000000 // {n})::BIGINT)
-                       + INTERVAL 8 SECOND,
+            SELECT sighting_id, 'rec' || cam, cam::VARCHAR, sighting_id, 0, 8, t, t + INTERVAL 8 SECOND,
                    ['car','car','car','van','truck','bus','motorcycle','bicycle'][1 + (hash(sighting_id * 23) % 8)::INTEGER],
                    0.8,
                    ['white','black','grey','silver','red','blue','green','yellow','orange','brown','beige','pink','purple'][1 + (hash(sighting_id * 29) % 13)::INTEGER],
                    0.7, NULL, plate, 0.9, 4, NULL, NULL
-            FROM (SELECT i AS sighting_id, (hash(i * 31) % 300)::INTEGER AS cam, {plate} AS plate
+            FROM (SELECT i AS sighting_id, ((i - 1) % {per_day}) // {per_file} AS cam,
+                         TIMESTAMP '2023-01-01' + to_microseconds(((i - 1) // {per_day}) * 86400000000
+                             + (((i - 1) % {per_day}) % {per_file}) * (86400000000 // {per_file})) AS t,
+                         {plate} AS plate
                   FROM range(1, {n} + 1) t(i))""")
         db.execute("""
             INSERT INTO plate_reads
@@ -57,7 +64,7 @@ def build(home: Home, n: int) -> None:
             UNION ALL
             SELECT sighting_id, 3, replace(replace(plate, 'B', '8'), '0', 'O'), 0.6, 0, 0, 1, 1, 'bench'
             FROM sightings""")
-        cat.sync_plate_keys()  # the plate index, built in SQL as for any catalog's first open
+        cat.sync_plate_grams()  # the plate index, built in SQL as for any catalog's first open
         db.execute("CHECKPOINT")
 
 
@@ -96,7 +103,7 @@ def p95(times: list[float]) -> float:
 
 def synthetic_catalog(root: Path, n: int) -> Home:
     """The synthetic catalog of `n` sightings under `root`, built on first use; an older one
-    is opened for writing first (which builds or updates its plate_keys)."""
+    is opened for writing first (which migrates it and brings its plate index up to date)."""
     home = Home(root / str(n))
     t0 = time.perf_counter()
     if not home.catalog_db.exists():
@@ -105,45 +112,68 @@ def synthetic_catalog(root: Path, n: int) -> Home:
     else:
         with Catalog(home) as cat:
             cat.db.execute("CHECKPOINT")
-        print(f"opened for writing (plate_keys brought up to date) in "
+        print(f"opened for writing (plate index brought up to date) in "
               f"{time.perf_counter() - t0:.1f} s")
     return home
 
 
+def queries_for(cat: Catalog, with_vectors: bool) -> dict[str, str]:
+    """Name -> query text of every query timed, on plates the catalog holds."""
+    plate = cat.db.execute("SELECT plate FROM sightings WHERE sighting_id = 4242").fetchone()[0]
+    fuzzy = plate[:3] + ("7" if plate[3] != "7" else "4") + plate[4:]  # one real misread
+    queries = {
+        "structured: camera + 1 h + type + colour": "voiture blanche caméra 12 le 15/01 8h-12h",
+        "structured: 5 cameras, one day": "voiture rouge caméras 1 à 5 le 15/01",
+        "structured: colour only, whole catalog": "voiture rouge",
+        "fuzzy plate, whole catalog": f"plaque {fuzzy}",
+        "fuzzy plate + one day": f"plaque {fuzzy} le 01/01",
+        "partial plate pattern, whole catalog": f"plaque {plate[:2]}-{plate[2]}?{plate[4]}-*",
+        "plate prefix of 2 characters, whole catalog": f"plaque {plate[:2]}*",
+        "fragment *123*, whole catalog": f"plaque *{plate[2:5]}*",
+    }
+    if with_vectors:
+        like = cat.db.execute(
+            "SELECT min(sighting_id) FROM sightings WHERE camera = '12' AND embedding_space IS "
+            "NOT NULL").fetchone()[0]
+        queries["ranked: like #id within camera + 4 h"] = (
+            f"voitures caméra 12 le 15/01 8h-12h comme #{like}")
+    return queries
+
+
+def bench_one(root: Path, n: int, runs: int, embedding_dim: int) -> list[dict]:
+    """Every query's figures on the catalog of `n` sightings (built on first use)."""
+    home = synthetic_catalog(root, n)
+    if embedding_dim:
+        add_embeddings(home, embedding_dim)
+    size = home.catalog_db.stat().st_size
+    print(f"catalog: {n:,} sightings, {size / 2**30:.2f} GiB on disk ({size / n:.0f} bytes a "
+          f"sighting); {runs} runs per query; limit 50")
+    now = datetime(2023, 1, 31, 12, tzinfo=timezone.utc)
+    out = []
+    with Catalog(home, read_only=True) as cat:
+        for name, text in queries_for(cat, bool(embedding_dim)).items():
+            p50, p95, total = measure(cat, text, runs, now)
+            print(f"{name:45s} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  matches {total:,}")
+            out.append({"name": name, "sightings": n, "query": text, "p50_ms": round(p50, 1),
+                        "p95_ms": round(p95, 1), "matches": total})
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sightings", type=int, default=1_000_000)
+    ap.add_argument("--sightings", type=int, nargs="+", default=[1_000_000],
+                    help="catalog sizes, each benched in turn (e.g. 10000000 100000000)")
     ap.add_argument("--home", type=Path, default=Path("/tmp/bench-search"))
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--embedding-dim", type=int, default=0,
                     help="also give the sightings of cameras 0-29 random vectors of this size "
                          "(built once) and time a query ranked by similarity within a filter")
+    ap.add_argument("--json", type=Path, help="write every query's figures to this file")
     args = ap.parse_args()
-    home = synthetic_catalog(args.home, args.sightings)
-    if args.embedding_dim:
-        add_embeddings(home, args.embedding_dim)
-    now = datetime(2023, 1, 31, 12, tzinfo=timezone.utc)
-    with Catalog(home, read_only=True) as cat:
-        plate = cat.db.execute("SELECT plate FROM sightings WHERE sighting_id = 4242").fetchone()[0]
-        fuzzy = plate[:3] + ("7" if plate[3] != "7" else "4") + plate[4:]  # one real misread
-        queries = {
-            "structured: camera + 1 h + type + colour": "voiture blanche caméra 12 le 15/01 8h-12h",
-            "structured: 5 cameras, one day": "voiture rouge caméras 1 à 5 le 15/01",
-            "structured: colour only, whole catalog": "voiture rouge",
-            "fuzzy plate, whole catalog": f"plaque {fuzzy}",
-            "fuzzy plate + one day": f"plaque {fuzzy} le 01/01",
-            "partial plate pattern, whole catalog": f"plaque {plate[:2]}-{plate[2]}?{plate[4]}-*",
-        }
-        if args.embedding_dim:
-            like = cat.db.execute(
-                "SELECT min(sighting_id) FROM sightings WHERE camera = '12' AND embedding_space IS "
-                "NOT NULL").fetchone()[0]
-            queries["ranked: like #id within camera + 4 h"] = (
-                f"voitures caméra 12 le 15/01 8h-12h comme #{like}")
-        print(f"catalog: {args.sightings:,} sightings; {args.runs} runs per query; limit 50")
-        for name, text in queries.items():
-            p50, p95, total = measure(cat, text, args.runs, now)
-            print(f"{name:45s} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  matches {total:,}")
+    results = [r for n in args.sightings
+               for r in bench_one(args.home, n, args.runs, args.embedding_dim)]
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
 
 
 if __name__ == "__main__":

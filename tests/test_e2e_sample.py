@@ -189,7 +189,7 @@ def _journey_home(indexed, tmp_path, plates: bool = True) -> Path:
         try:
             db.execute("UPDATE sightings SET plate = NULL, plate_conf = NULL")
             db.execute("DELETE FROM plate_reads")
-            db.execute("DELETE FROM plate_keys")
+            db.execute("DELETE FROM plate_grams")
         finally:
             db.close()
     opened = runner.invoke(app, [

@@ -23,6 +23,7 @@ import numpy as np
 from relecture.errors import RelectureError
 from relecture.files import write_atomic
 from relecture.footage import Recording
+from relecture import catalog_plates
 from relecture.settings import Home
 from relecture.indexer.body_style import STYLES
 from relecture.indexer.colour import COLOURS
@@ -71,19 +72,6 @@ CREATE TABLE IF NOT EXISTS legal_holds (  -- retention purge skips a recording w
     placed_by VARCHAR NOT NULL, placed_utc TIMESTAMP NOT NULL, reason VARCHAR,
     released_by VARCHAR, released_utc TIMESTAMP
 );
-CREATE INDEX IF NOT EXISTS sightings_camera_time ON sightings (camera, first_utc);
-CREATE INDEX IF NOT EXISTS plate_reads_sighting ON plate_reads (sighting_id);
--- Derived from plate_reads and sightings.plate (see `sync_plate_keys`): one row per distinct
--- (canonical plate text, sighting), found by its first 3 characters (p3) or its last 3
--- reversed (s3) -- DuckDB's ART index answers equality, not ranges. The key is stored
--- uncompressed: fetching a few thousand FSST-compressed strings by row id costs ~4x more.
-CREATE TABLE IF NOT EXISTS plate_keys (
-    key VARCHAR USING COMPRESSION uncompressed, p3 VARCHAR, s3 VARCHAR, sighting_id BIGINT
-);
-CREATE INDEX IF NOT EXISTS plate_keys_p3 ON plate_keys (p3);
-CREATE INDEX IF NOT EXISTS plate_keys_s3 ON plate_keys (s3);
--- plate_keys holds every sighting with sighting_id <= covered_to (no row: never built)
-CREATE TABLE IF NOT EXISTS plate_keys_coverage (covered_to BIGINT NOT NULL);
 -- The audit log's last record as of the latest append (requisitions/audit_anchor.py): one row
 CREATE TABLE IF NOT EXISTS audit_anchor (
     seq BIGINT NOT NULL, entry_hash VARCHAR NOT NULL, recorded_utc TIMESTAMP NOT NULL
@@ -104,6 +92,8 @@ MIGRATIONS = f"""
 ALTER TABLE sightings ADD COLUMN IF NOT EXISTS colour_p {COLOUR_P_TYPE};
 ALTER TABLE sightings ADD COLUMN IF NOT EXISTS body_p {BODY_P_TYPE};
 ALTER TABLE sightings ADD COLUMN IF NOT EXISTS travel {TRAVEL_TYPE};
+{catalog_plates.DROP_OLD}
+{catalog_plates.SCHEMA}
 """
 
 
@@ -112,11 +102,6 @@ def has_column(db, column: str) -> bool:
     writable open has migrated it lacks the later ones)."""
     return db.execute("SELECT count(*) FROM duckdb_columns() WHERE table_name = 'sightings' "
                       "AND column_name = ?", [column]).fetchone()[0] > 0
-
-
-def has_colour_p(db) -> bool:
-    """Whether the catalog stores colour distributions (see `has_column`)."""
-    return has_column(db, "colour_p")
 
 
 def colour_p_value(colour: ColourResult) -> dict[str, float] | None:
@@ -201,31 +186,6 @@ def utc_naive(dt: datetime) -> datetime:
     return dt.astimezone(timezone.utc).replace(tzinfo=None)
 
 
-def sync_plate_keys(db) -> None:
-    """Add to plate_keys every sighting beyond its coverage mark (all of them the first time,
-    e.g. a catalog created before the table) and move the mark; the caller holds the
-    transaction. Sightings are written in id order, so the mark is all the state needed:
-    `add_recording` calls this in its own transaction, and so does every writable open (it
-    catches up on rows written by SQL directly). The search scans what lies beyond the mark."""
-    from relecture.plate_grammar import CANON_FROM, CANON_TO
-
-    covered = db.execute("SELECT max(covered_to) FROM plate_keys_coverage").fetchone()[0]
-    top = db.execute("SELECT max(sighting_id) FROM sightings").fetchone()[0]
-    if covered is not None and (top is None or top <= covered):
-        return
-    after = f"sighting_id > {int(covered)}" if covered is not None else "TRUE"
-    db.execute(f"""
-        INSERT INTO plate_keys
-        SELECT key, left(key, 3), left(reverse(key), 3), sighting_id FROM (
-            SELECT DISTINCT translate(text, '{CANON_FROM}', '{CANON_TO}') AS key, sighting_id
-            FROM (SELECT sighting_id, text FROM plate_reads WHERE {after} AND text IS NOT NULL
-                  UNION ALL
-                  SELECT sighting_id, plate FROM sightings WHERE {after} AND plate IS NOT NULL))""")
-    db.execute("DELETE FROM plate_keys_coverage")
-    db.execute("INSERT INTO plate_keys_coverage VALUES (?)",
-               [max(v for v in (covered, top, 0) if v is not None)])
-
-
 class Catalog:
     """An open catalog. Use as a context manager; writes go through `add_recording`."""
 
@@ -251,10 +211,17 @@ class Catalog:
             try:
                 self.db.execute(SCHEMA)
                 self.db.execute(MIGRATIONS)
-                self.sync_plate_keys()
+                self.sync_plate_grams()
             except BaseException:
                 self.db.close()
                 raise
+        # read once: the search asks several times per query, and asking DuckDB costs ms
+        self._sighting_columns = frozenset(r[0] for r in self.db.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'sightings'").fetchall())
+
+    def has_column(self, column: str) -> bool:
+        """Whether `sightings` has `column` as of this open (see the function `has_column`)."""
+        return column in self._sighting_columns
 
     def __enter__(self) -> "Catalog":
         return self
@@ -265,10 +232,11 @@ class Catalog:
     def close(self) -> None:
         self.db.close()
 
-    def sync_plate_keys(self) -> None:
-        """Bring plate_keys up to date in one transaction (see `sync_plate_keys`)."""
+    def sync_plate_grams(self) -> None:
+        """Bring the plate index up to date in one transaction (see
+        `catalog_plates.sync_plate_grams`)."""
         with transaction(self.db):
-            sync_plate_keys(self.db)
+            catalog_plates.sync_plate_grams(self.db)
 
     # -- jobs ---------------------------------------------------------------------------
     def start_job(self, actor: str, parameters: dict, model_versions: dict,
@@ -353,7 +321,7 @@ class Catalog:
             for p in persons:
                 db.execute("INSERT INTO person_tracks VALUES (?, ?, ?)",
                            [rec.sha256, p.track_id, json.dumps([asdict(b) for b in p.boxes])])
-            sync_plate_keys(db)
+            catalog_plates.sync_plate_grams(db)
         return ids
 
     def _insert_sighting(self, rec: Recording, s: Sighting, thumb: str) -> int:

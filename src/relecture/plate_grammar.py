@@ -36,8 +36,8 @@ FORMATS = ("siv", "fni", "foreign")  # what evaluation reports per format
 
 # ------------------------------------------------------------------ OCR confusions
 # Characters OCR mixes up, one class each: search treats a confusion as a near match (and
-# the catalog's plate_keys index stores each class by its first character, so changing a
-# class means rebuilding plate_keys); the reader fixes within a class cheaply.
+# the catalog's plate_grams index stores each class by its first character, so changing a
+# class means rebuilding plate_grams); the reader fixes within a class cheaply.
 CONFUSIONS: tuple[str, ...] = ("0ODQ", "1ILT", "2Z", "5S", "8B", "6G")
 _CLASS_OF = {c: group for group in CONFUSIONS for c in group}
 # Canonical form: each character replaced by its class's first one, so that a confusion

@@ -1,5 +1,6 @@
-"""The plate_keys index: fuzzy plate search through it finds exactly what the scan finds, the
-write paths keep it whole (add_recording, purge), and an older catalog gets it on first open."""
+"""The plate_grams index: plate search through it (fuzzy, patterns, fragments open at both
+ends) finds exactly what the scan finds, the write paths keep it whole (add_recording,
+purge), and an older catalog (plate_keys) is migrated to it on first writable open."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 
 from relecture.catalog import Catalog
 from relecture.search import parse_query, search
+from relecture.search.plate_index import gram_lookup
 from relecture.search.plates import PlatePattern, canonical_plate
 from relecture.settings import Home
 from tests.test_catalog import make_recording, result_with_two_sightings
@@ -69,10 +71,10 @@ def test_every_kind_of_misread_is_found_through_the_index(cat):
     cat.cat.db = spy
     scan = run(cat, "plaque AB-123-CD")  # rows written by SQL after the open: not yet indexed
     assert scanned(spy)
-    cat.cat.sync_plate_keys()
+    cat.cat.sync_plate_grams()
     spy.sql.clear()
     indexed = run(cat, "plaque AB-123-CD")
-    assert not scanned(spy) and any("FROM plate_keys WHERE p3 = 'A81'" in s for s in spy.sql)
+    assert not scanned(spy) and any("WHERE gram IN ('^A8', '123', 'C0$')" in s for s in spy.sql)
     assert set(found(indexed)) >= {PLATE, *READS} - {"A8I23CO"}
     assert not set(found(indexed)) & set(FAR)
     assert [(h.sighting_id, h.matched_read, h.plate_distance) for h in indexed.hits] == \
@@ -81,23 +83,43 @@ def test_every_kind_of_misread_is_found_through_the_index(cat):
 
 
 @pytest.mark.parametrize("typed", ["AB-123-CD", "AB-1?3-CD", "AB1?3*", "*23CD", "A8I23C0",
-                                   "*123*", "XAB123CD", "QQ00?CD", "AB0*"])
+                                   "*123*", "XAB123CD", "QQ00?CD", "AB0*", "AB*", "*3CD",
+                                   "*012*", "QQ0*CD"])
 def test_index_and_scan_agree(cat, typed):
+    spy = Spy(cat.cat.db)
+    cat.cat.db = spy
     before = run(cat, f"plaque {typed}")
-    cat.cat.sync_plate_keys()
+    cat.cat.sync_plate_grams()
+    spy.sql.clear()
     after = run(cat, f"plaque {typed}")
+    assert not scanned(spy)  # every one of these patterns has a lookup
     assert [(h.sighting_id, h.matched_read, h.plate_distance) for h in after.hits] == \
         [(h.sighting_id, h.matched_read, h.plate_distance) for h in before.hits]
+    assert after.total == before.total
+
+
+def test_a_fragment_open_at_both_ends_returns_exactly_the_plates_holding_it(cat):
+    cat.cat.sync_plate_grams()
+    result = run(cat, "plaque *012*")
+    texts = cat.cat.db.execute("SELECT sighting_id, plate FROM sightings WHERE plate IS NOT NULL "
+                               "UNION SELECT sighting_id, text FROM plate_reads").fetchall()
+    pattern = PlatePattern.parse("*012*")
+    want = {sid for sid, text in texts if pattern.match(text, 0.5) is not None}
+    assert {h.sighting_id for h in result.hits} == want and result.total == len(want)
+    # "012" itself first, then its OCR confusions: "01Z" (AB001ZZ), "D12" (CD123AB)
+    assert [(h.matched_read, h.plate_distance) for h in result.hits][:1] == [("AB012ZZ", 0.0)]
+    assert {"AB001ZZ", "CD123AB"} <= {h.matched_read for h in result.hits}
+    assert "AB013ZZ" not in {h.matched_read for h in result.hits}
 
 
 def test_rows_past_the_coverage_mark_are_still_scanned(cat):
-    cat.cat.sync_plate_keys()
+    cat.cat.sync_plate_grams()
     late = cat.add(plate=None, reads=[("AB123CE", 0.9)])  # written by SQL after the sync
     assert late in [h.sighting_id for h in run(cat, "plaque AB-123-CD").hits]
 
 
 def test_lookups_are_sound_on_random_reads():
-    """Every read offered for a pattern has a canonical key with one of its lookups."""
+    """Every read offered for a pattern holds the grams its lookup asks for."""
     import random
 
     rng = random.Random(7)
@@ -110,8 +132,8 @@ def test_lookups_are_sound_on_random_reads():
         if rng.random() < 0.3:
             typed = typed[: rng.randrange(3, len(typed))] + ["*"]
         pattern = PlatePattern.parse("".join(typed))
-        lookups = pattern.index_lookups()
-        if lookups is None:
+        lookup = gram_lookup(pattern)
+        if lookup is None:
             continue
         read = list(plate)
         op = rng.choice(["conf", "sub", "ins", "del", "none"])
@@ -127,21 +149,21 @@ def test_lookups_are_sound_on_random_reads():
         text = "".join(read)
         if pattern.match(text, 0.5) is None:
             continue
-        key = canonical_plate(text)
-        p3, s3 = lookups
-        assert (p3 is not None and key[:3] == p3) or (s3 is not None and key[::-1][:3] == s3), \
-            (pattern.pattern, text, lookups)
+        key = "^" + canonical_plate(text) + "$"
+        assert sum(g in key for g in lookup.grams) >= lookup.need, (pattern.pattern, text, lookup)
 
 
 def test_add_recording_fills_the_index_in_its_transaction(tmp_path):
     res = result_with_two_sightings()
     with Catalog(Home(tmp_path / "h")) as cat:
         ids = cat.add_recording(make_recording(tmp_path), list(res.sightings), [], "job", 60, 10)
-        want = {(canonical_plate(t), i) for t, i in cat.db.execute(
+        texts = cat.db.execute(
             "SELECT text, sighting_id FROM plate_reads UNION SELECT plate, sighting_id "
-            "FROM sightings WHERE plate IS NOT NULL").fetchall()}
-        got = set(cat.db.execute("SELECT key, sighting_id FROM plate_keys").fetchall())
-        covered = cat.db.execute("SELECT covered_to FROM plate_keys_coverage").fetchall()
+            "FROM sightings WHERE plate IS NOT NULL").fetchall()
+        want = {(key[i:i + 3], t, sid) for t, sid in texts
+                for key in ["^" + canonical_plate(t) + "$"] for i in range(len(key) - 2)}
+        got = set(cat.db.execute("SELECT gram, text, sighting_id FROM plate_grams").fetchall())
+        covered = cat.db.execute("SELECT covered_to FROM plate_grams_coverage").fetchall()
     assert want and got == want
     assert covered == [(max(ids),)]
 
@@ -152,27 +174,64 @@ def test_purge_removes_the_keys_of_purged_sightings(env):  # noqa: F811
     home = env["home"]
     assert cli(home, "purge").exit_code == 0
     with Catalog(Home(home), read_only=True) as cat:
-        keyed = {r[0] for r in cat.db.execute("SELECT sighting_id FROM plate_keys").fetchall()}
+        keyed = {r[0] for r in cat.db.execute("SELECT sighting_id FROM plate_grams").fetchall()}
         left = {r[0] for r in cat.db.execute("SELECT sighting_id FROM sightings").fetchall()}
     assert keyed and keyed <= left and env["sid"] not in keyed
 
 
-def test_a_catalog_from_before_the_index_is_backfilled_on_first_writable_open(tmp_path):
+def test_a_catalog_from_before_the_gram_index_is_migrated_on_first_writable_open(tmp_path):
     c = Catalogue(tmp_path / "home")
     c.add(plate=PLATE, reads=[("AB123C0", 0.8)])
     c.add(plate=None, reads=[("AX123CD", 0.7)])
-    c.cat.db.execute("DROP TABLE plate_keys")
-    c.cat.db.execute("DROP TABLE plate_keys_coverage")  # as created by an older version
+    c.add(plate=None, reads=[("QQ512ZZ", 0.7)])
+    db = c.cat.db
+    db.execute("DROP TABLE plate_grams")
+    db.execute("DROP TABLE plate_grams_coverage")  # as created by an older version:
+    db.execute("CREATE TABLE plate_keys (key VARCHAR, p3 VARCHAR, s3 VARCHAR, sighting_id BIGINT)")
+    db.execute("CREATE INDEX plate_keys_p3 ON plate_keys (p3)")
+    db.execute("CREATE TABLE plate_keys_coverage (covered_to BIGINT NOT NULL)")
+    db.execute("CREATE INDEX sightings_camera_time ON sightings (camera, first_utc)")
     c.cat.close()
     home = Home(tmp_path / "home")
-    with Catalog(home, read_only=True) as cat:  # no index yet: the scan still answers
-        old = search(cat, parse_query("plaque AB-123-CD", NOW), 50)
-        with pytest.raises(duckdb.CatalogException):
-            cat.db.execute("SELECT * FROM plate_keys")
+    with Catalog(home, read_only=True) as cat:  # no gram index yet: the scan still answers
+        old = [search(cat, parse_query(f"plaque {p}", NOW), 50) for p in ("AB-123-CD", "*512*")]
     with Catalog(home) as cat:
-        assert cat.db.execute("SELECT count(*), count(DISTINCT sighting_id) FROM plate_keys"
-                              ).fetchone() == (2, 2)  # a confusion: same key
-        assert cat.db.execute("SELECT covered_to FROM plate_keys_coverage").fetchall() == [(2,)]
+        assert cat.db.execute("SELECT count(DISTINCT sighting_id) FROM plate_grams").fetchone() == (3,)
+        assert cat.db.execute("SELECT covered_to FROM plate_grams_coverage").fetchall() == [(3,)]
+        tables = {r[0] for r in cat.db.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        indexes = cat.db.execute("SELECT count(*) FROM duckdb_indexes()").fetchone()[0]
+    assert "plate_keys" not in tables and "plate_keys_coverage" not in tables and indexes == 0
     with Catalog(home, read_only=True) as cat:
-        new = search(cat, parse_query("plaque AB-123-CD", NOW), 50)
-    assert [h.sighting_id for h in new.hits] == [h.sighting_id for h in old.hits] == [1, 2]
+        new = [search(cat, parse_query(f"plaque {p}", NOW), 50) for p in ("AB-123-CD", "*512*")]
+    assert [[h.sighting_id for h in r.hits] for r in new] == \
+        [[h.sighting_id for h in r.hits] for r in old] == [[1, 2], [3]]
+
+
+def test_small_syncs_are_rewritten_sorted_and_answer_the_same(tmp_path, monkeypatch):
+    from relecture import catalog_plates
+
+    monkeypatch.setattr(catalog_plates, "COMPACT_AFTER", 3)
+    c = Catalogue(tmp_path / "home")
+    plates = ["AB123CD", "AB123CE", "ZZ999ZZ", "AX123CD", "QQ123QQ", "AB128CD", "AB123C0"]
+    marks = []
+    for plate in plates:  # one sync per sighting, as the loader syncs once per file
+        c.add(plate=plate, reads=[(plate, 0.8)])
+        c.cat.sync_plate_grams()
+        marks.append(c.cat.db.execute("SELECT covered_to, sorted_to FROM plate_grams_coverage"
+                                      ).fetchone())
+    assert marks == [(1, 0), (2, 0), (3, 3), (4, 3), (5, 3), (6, 6), (7, 6)]
+    stored = c.cat.db.execute("SELECT gram, sighting_id FROM plate_grams").fetchall()
+    runs = [[g for g, sid in stored if lo < sid <= hi] for lo, hi in ((0, 3), (3, 6))]
+    assert all(run == sorted(run) for run in runs)  # each rewritten run is in gram order
+    got = {p: [h.sighting_id for h in run(c, f"plaque {p}").hits] for p in ("AB-123-CD", "*123*")}
+    assert got == {"AB-123-CD": [1, 7, 2, 4, 6], "*123*": [1, 2, 4, 5, 7]}
+    c.cat.close()
+
+
+@pytest.mark.parametrize("typed", ["*123*", "AB-123-CD", "QQ0*"])
+def test_a_short_page_is_the_head_of_the_full_ranking_and_counts_every_match(cat, typed):
+    cat.cat.sync_plate_grams()
+    full = run(cat, f"plaque {typed}")
+    page = search(cat.cat, parse_query(f"plaque {typed}", NOW), 3)
+    assert full.total > 3 and page.total == full.total
+    assert [h.sighting_id for h in page.hits] == [h.sighting_id for h in full.hits][:3]

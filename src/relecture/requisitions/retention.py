@@ -104,7 +104,7 @@ def purge(catalog, home, site, user: str, cutoff: datetime, dry_run: bool = Fals
             db.execute("ROLLBACK")
             return PurgeReport(cutoff, dry_run, counts, held, tuple(recs))
         for table, where in (("plate_reads", f"sighting_id IN {in_sightings}"),
-                             ("plate_keys", f"sighting_id IN {in_sightings}"),
+                             ("plate_grams", f"sighting_id IN {in_sightings}"),
                              ("embeddings", f"sighting_id IN {in_sightings}"),
                              ("person_tracks", f"recording_id IN {in_recs}"),
                              ("sightings", f"recording_id IN {in_recs}"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from relecture.catalog import Catalog, has_colour_p, has_column
+from relecture.catalog import Catalog
 from relecture.search import attributes
 from relecture.search import colours as colour_evidence
 from relecture.search import lexicon as lx
@@ -116,12 +116,12 @@ def with_neighbours(values: tuple[str, ...], neighbours: dict) -> list[str]:
 
 def stored_attributes(catalog: Catalog) -> tuple[bool, bool]:
     """Whether the catalog has the body_p and travel columns (older ones opened read-only)."""
-    return has_column(catalog.db, "body_p"), has_column(catalog.db, "travel")
+    return catalog.has_column("body_p"), catalog.has_column("travel")
 
 
 def rank_sql(catalog: Catalog, query: Query) -> str:
     """The ranking columns colour_p, type_rank and attr_p of a query, as SQL select terms."""
-    colour = (colour_evidence.evidence_sql(query.colours, has_colour_p(catalog.db))
+    colour = (colour_evidence.evidence_sql(query.colours, catalog.has_column("colour_p"))
               if query.colours else "1.0")
     colour = f"CAST({colour} AS DOUBLE)"  # DuckDB reads the literals as DECIMAL
     vtype = f"CASE WHEN {sql_in('s.vehicle_type', query.types)} THEN 0 ELSE 1 END" if query.types else "0"

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 
-from relecture.catalog import Catalog, has_colour_p
+from relecture.catalog import Catalog
 from relecture.errors import NotFound
 from relecture.search import colours as colour_evidence
 from relecture.search import lexicon as lx
@@ -378,7 +378,7 @@ def _load(catalog: Catalog, ids: list[int], vectors: bool = False) -> dict[int, 
     (read by id, as `vectors.Similarities` does: a join would read the whole table)."""
     if not ids:
         return {}
-    colour_p = "s.colour_p" if has_colour_p(catalog.db) else "NULL"
+    colour_p = "s.colour_p" if catalog.has_column("colour_p") else "NULL"
     rows = catalog.db.execute(
         f"SELECT s.sighting_id, s.camera, s.first_utc, s.last_utc, s.vehicle_type, s.colour, "
         f"s.colour_alt, {colour_p}, s.plate, s.plate_conf, s.embedding_space, r.tz, "

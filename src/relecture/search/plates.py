@@ -25,7 +25,6 @@ from relecture.plate_grammar import canonical_plate, confusable, confusion_class
 CONFUSION_COST = 0.25
 FRAGMENT_BELOW = 5  # a pattern shorter than this, without '*', is searched as a fragment
 _VALID = re.compile(r"^[A-Z0-9?*]+$")
-INDEX_ANCHOR = 3  # plate_keys indexes the first and the last 3 characters of each key
 
 
 def substitution_cost(a: str, b: str) -> float:
@@ -182,38 +181,6 @@ class PlatePattern:
         to canonical keys, therefore keep every offered read too."""
         return PlatePattern(canonical_plate(self.pattern))
 
-    def index_lookups(self) -> tuple[str | None, str | None] | None:
-        """(first 3 characters, last 3 characters reversed) that the canonical key of every
-        read offered for this pattern has, at least one of the two (None: not used); None
-        when no such pair exists and the reads must be scanned instead.
-
-        In canonical space a read within the tolerance is either an exact match of the
-        canonical pattern (only confusions: it starts with the pattern's literal prefix and
-        ends with its literal suffix) or one real edit away. One edit leaves the literal
-        prefix A of the first half or the literal suffix B of the second half untouched
-        (A is at the very start and B at the very end, both without wildcards, disjoint):
-        every operation before the edit is a match, so the read starts with A, or every
-        operation after it is, so the read ends with B (the same halves as `sql_prefilter`).
-        An anchor must have INDEX_ANCHOR characters; so a pattern wildcarded at both ends
-        (a fragment such as `*123*`), or one whose anchors are too short, has none."""
-        tokens = list(canonical_plate(self.pattern))
-        edits = int(self.max_distance)
-        n = INDEX_ANCHOR
-        if edits == 0:
-            prefix, suffix = _literal_prefix(tokens), _literal_suffix(tokens)
-            if len(prefix) >= n and len(prefix) >= len(suffix):
-                return prefix[:n], None
-            if len(suffix) >= n:
-                return None, suffix[::-1][:n]
-            return None
-        if edits > 1:
-            return None
-        half = _balanced_split(tokens)
-        prefix, suffix = _literal_prefix(tokens[:half]), _literal_suffix(tokens[half:])
-        if len(prefix) >= n and len(suffix) >= n:
-            return prefix[:n], suffix[::-1][:n]
-        return None
-
     def sql_regex(self) -> str:
         """A regular expression (RE2, full match) that every offered read satisfies.
 
@@ -252,21 +219,6 @@ def _like(c: str) -> str:
 def _confusable_like(c: str) -> str:
     """As `_like`, with a character OCR confuses (any of its class may be read) as `_`."""
     return "_" if confusion_class(c) else _like(c)
-
-
-def _literal_prefix(tokens: list[str]) -> str:
-    """The known characters before the first wildcard."""
-    out = []
-    for c in tokens:
-        if c in "?*":
-            break
-        out.append(c)
-    return "".join(out)
-
-
-def _literal_suffix(tokens: list[str]) -> str:
-    """The known characters after the last wildcard."""
-    return _literal_prefix(tokens[::-1])[::-1]
 
 
 def _balanced_split(tokens: list[str]) -> int:

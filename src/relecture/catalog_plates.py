@@ -1,0 +1,105 @@
+"""The catalog's plate index, `plate_grams`: derived from plate_reads and sightings.plate.
+
+One row per (3-character gram, read): the gram is taken from the read's canonical text
+(OCR confusion classes folded, `plate_grammar.canonical_plate`) written between the anchors
+`^` and `$`, so `^AB`, `AB1` ... `CD$`; the row also carries what scoring a candidate needs
+(the read's own text and confidence, the sighting's id and first_utc), so a plate search
+reads only the rows of a few grams and fetches nothing per candidate
+(`search/plate_index.py`). The voted plate counts as one more read.
+
+Rows are inserted in batches sorted by gram: DuckDB's zone maps (min/max per row group)
+then skip every row group of a batch but the few holding the grams asked, with no ART index
+(ART indexes took about 80% of a 10M catalog). `plate_grams_coverage` holds the highest
+sighting id indexed: sightings are written in id order, so the mark is all the state
+needed; the search scans the texts of what lies beyond it.
+"""
+
+from __future__ import annotations
+
+from relecture.plate_grammar import CANON_FROM, CANON_TO
+
+GRAM = 3  # characters per gram (anchors included)
+SYNC_BATCH = 2_000_000  # sightings per sorted batch: bounds the memory of each sort
+# Small syncs (one per file loaded) append small sorted runs that zone maps cannot prune:
+# once this many sightings sit past the sorted mark, their rows are rewritten sorted.
+COMPACT_AFTER = 1_000_000
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS plate_grams (
+    gram VARCHAR NOT NULL, sighting_id BIGINT NOT NULL, text VARCHAR NOT NULL,
+    confidence REAL, first_utc TIMESTAMP
+);
+-- plate_grams holds every sighting with sighting_id <= covered_to (no row: never built);
+-- the rows of sighting_id <= sorted_to lie in runs sorted by gram of SYNC_BATCH sightings or
+-- more, those after it in the small runs of single files, rewritten once COMPACT_AFTER
+CREATE TABLE IF NOT EXISTS plate_grams_coverage (covered_to BIGINT NOT NULL,
+                                                 sorted_to BIGINT NOT NULL);
+"""
+
+# Replaced by plate_grams: the older index (first and last 3 canonical characters, ART
+# indexed) and the ART indexes that zone maps on id- and time-ordered tables make redundant.
+DROP_OLD = """
+DROP TABLE IF EXISTS plate_keys;
+DROP TABLE IF EXISTS plate_keys_coverage;
+DROP INDEX IF EXISTS sightings_camera_time;
+DROP INDEX IF EXISTS plate_reads_sighting;
+"""
+
+
+def canonical_sql(column: str) -> str:
+    """SQL for `canonical_plate(column)`."""
+    return f"translate({column}, '{CANON_FROM}', '{CANON_TO}')"
+
+
+def covered_to(db) -> int | None:
+    """The highest sighting id plate_grams covers; None when it was never built."""
+    return db.execute("SELECT max(covered_to) FROM plate_grams_coverage").fetchone()[0]
+
+
+def sync_plate_grams(db) -> None:
+    """Add to plate_grams every sighting beyond its coverage mark (all of them the first
+    time, e.g. an older catalog), one sorted batch of SYNC_BATCH sightings at a time, move
+    the mark, and rewrite the small runs past the sorted mark once they hold COMPACT_AFTER
+    sightings; the caller holds the transaction."""
+    marks = db.execute("SELECT covered_to, sorted_to FROM plate_grams_coverage").fetchone()
+    top = db.execute("SELECT max(sighting_id) FROM sightings").fetchone()[0]
+    start, sorted_to = marks if marks is not None else (0, 0)
+    if top is None or top <= start:
+        return
+    for lo in range(start, top, SYNC_BATCH):
+        _insert_batch(db, lo, min(lo + SYNC_BATCH, top))
+    if top - start >= COMPACT_AFTER and sorted_to == start:
+        sorted_to = top  # one large sync: its own batches are sorted
+    elif top - sorted_to >= COMPACT_AFTER:
+        _rewrite_sorted(db, sorted_to)
+        sorted_to = top
+    db.execute("DELETE FROM plate_grams_coverage")
+    db.execute("INSERT INTO plate_grams_coverage VALUES (?, ?)", [int(top), int(sorted_to)])
+
+
+def _rewrite_sorted(db, after: int) -> None:
+    """The rows of the sightings after `after` rewritten as one run sorted by gram."""
+    db.execute(f"CREATE TEMP TABLE plate_grams_run AS SELECT * FROM plate_grams "
+               f"WHERE sighting_id > {int(after)} ORDER BY gram, sighting_id")
+    db.execute(f"DELETE FROM plate_grams WHERE sighting_id > {int(after)}")
+    db.execute("INSERT INTO plate_grams SELECT * FROM plate_grams_run")
+    db.execute("DROP TABLE plate_grams_run")
+
+
+def _insert_batch(db, after: int, upto: int) -> None:
+    """The gram rows of the sightings with after < sighting_id <= upto, sorted by gram."""
+    ids = f"BETWEEN {int(after) + 1} AND {int(upto)}"
+    db.execute(f"""
+        INSERT INTO plate_grams
+        SELECT substr(a, i, {GRAM}) AS gram, sighting_id, text, confidence, first_utc
+        FROM (SELECT *, unnest(range(1, length(a) - {GRAM - 2})) AS i FROM (
+            SELECT sighting_id, text, confidence::REAL AS confidence, first_utc,
+                   '^' || {canonical_sql('text')} || '$' AS a
+            FROM (SELECT r.sighting_id, r.text, r.confidence, s.first_utc
+                  FROM plate_reads r JOIN sightings s ON s.sighting_id = r.sighting_id
+                  WHERE r.sighting_id {ids} AND s.sighting_id {ids} AND r.text IS NOT NULL
+                      AND r.text <> ''
+                  UNION
+                  SELECT sighting_id, plate, plate_conf, first_utc FROM sightings
+                  WHERE sighting_id {ids} AND plate IS NOT NULL AND plate <> '')))
+        ORDER BY gram, sighting_id""")
