@@ -4,7 +4,6 @@ purge), and an older catalog (plate_keys) is migrated to it on first writable op
 
 from __future__ import annotations
 
-import duckdb
 import pytest
 
 from relecture.catalog import Catalog
