@@ -1,7 +1,11 @@
 """Train the plate recogniser (`platerec`) on plates the project renders, and export it to ONNX.
 
     PYTHONPATH=src python scripts/train_plate_recogniser.py --seed 14 --samples 24000 \
-        --epochs 12 --threads 2 --workers 2 --out src/relecture/models/weights/platerec.onnx
+        --epochs 4 --batch 32 --threads 2 --workers 2 \
+        --out src/relecture/models/weights/platerec.onnx
+
+(the command `models.registry.PLATEREC_TRAIN` names; about 30 minutes on two shared cores:
+6 to draw the crops, 6 an epoch).
 
 Every training picture is drawn by `relecture.synth.plate_crops` (sample k of the seed; no
 real photo is ever used), so the same seed, sizes and thread count give the same weights
@@ -166,8 +170,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=14)
     parser.add_argument("--samples", type=int, default=32000, help="rendered training crops")
-    parser.add_argument("--epochs", type=int, default=12)
-    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--workers", type=int, default=2, help="processes drawing plates")
     parser.add_argument("--cache", type=Path, help="keep the rendered crops here (.npz) and "

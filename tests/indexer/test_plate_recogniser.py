@@ -92,7 +92,7 @@ def test_a_sure_recogniser_read_is_taken_without_rapidocr(tmp_path, monkeypatch)
 
     _declare(monkeypatch, _tiny_model(tmp_path / "rec.onnx", "GH448KT"))
     ocr = _OCR("AB-123-CD")
-    reader = PlateReader(detector=_Detector(), ocr=ocr)  # the recogniser comes from the registry
+    reader = PlateReader(detector=_Detector(), ocr=ocr, use_recogniser=True)  # from the registry
     best = reader.read(_picture())[0]
     assert (best.text, best.source) == ("GH448KT", "platedet+platerec")
     assert ocr.calls == 0
@@ -123,8 +123,16 @@ def test_a_missing_or_damaged_recogniser_falls_back_to_rapidocr(tmp_path, monkey
         assert load_recogniser() is None
     assert "platerec" in caplog.text and "RapidOCR only" in caplog.text
     assert "train_plate_recogniser.py" in caplog.text  # says how to make it
-    reader = PlateReader(detector=_Detector(), ocr=_OCR("AB-123-CD"))
+    reader = PlateReader(detector=_Detector(), ocr=_OCR("AB-123-CD"), use_recogniser=True)
     assert reader.read(_picture())[0].text == "AB123CD"
+
+
+def test_the_recogniser_is_only_used_when_asked_for(tmp_path, monkeypatch):
+    from relecture.indexer.plates import PlateReader
+
+    _declare(monkeypatch, _tiny_model(tmp_path / "rec.onnx", "GH448KT"))
+    assert PlateReader(detector=_Detector(), ocr=_OCR("AB-123-CD")).read(
+        _picture())[0].text == "AB123CD"
 
 
 def test_the_shipped_recogniser_matches_its_pinned_digest():

