@@ -46,7 +46,7 @@ class CropReader(Protocol):
     def read(self, crops: list[np.ndarray]) -> list[CropRead]: ...
 
 
-_NOT_LOADED = object()  # the recogniser is looked for on first use (None: not installed)
+_NOT_LOADED = object()  # the recogniser is looked for on first use (None: not used)
 
 
 class PlateReader:
