@@ -139,3 +139,19 @@ def test_the_shipped_recogniser_matches_its_pinned_digest():
     paths, why = registry.check(registry.spec("platerec"))
     assert paths is not None, why
     assert paths[0].stat().st_size < 5_000_000
+
+
+def test_training_crops_are_the_same_for_a_seed_and_cover_every_layout():
+    # the shipped weights are reproducible only if sample k of a seed never changes
+    from relecture.indexer.plate_recogniser import ALPHABET, plate_pixels
+    from relecture.plate_grammar import format_family
+    from relecture.synth.plate_crops import available_fonts, training_crop
+
+    fonts = available_fonts()
+    first = [training_crop(14, k, fonts) for k in range(40)]
+    again = [training_crop(14, k, fonts) for k in range(40)]
+    assert all(np.array_equal(a.image, b.image) and a.plate == b.plate
+               for a, b in zip(first, again))
+    assert {format_family(c.plate) for c in first} == {"siv", "fni", "foreign"}
+    assert all(set(c.plate) <= set(ALPHABET) and 4 <= len(c.plate) <= 10 for c in first)
+    assert all(plate_pixels(c.image).shape == (INPUT_H, INPUT_W) for c in first)
