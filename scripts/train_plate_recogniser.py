@@ -5,7 +5,7 @@
         --out src/relecture/models/weights/platerec.onnx
 
 (the command `models.registry.PLATEREC_TRAIN` names; about 30 minutes on two shared cores:
-6 to draw the crops, 6 an epoch).
+6 to draw the crops, 2 to 11 an epoch).
 
 Every training picture is drawn by `relecture.synth.plate_crops` (sample k of the seed; no
 real photo is ever used), so the same seed, sizes and thread count give the same weights
