@@ -19,6 +19,8 @@ from relecture.evaluation.choose import EvalRequest, check, evaluation
     (EvalRequest("plates", data="d", rendered=True), "give --data DIR, or --rendered"),
     (EvalRequest("colours", data="d", videos="v"), "--videos goes with"),
     (EvalRequest("plates", data="d", detector="tiled"), "--detector goes with"),
+    (EvalRequest("plates", rendered=True, video=True, recogniser=True), "--recogniser goes with"),
+    (EvalRequest("colours", data="d", recogniser=True), "--recogniser goes with"),
 ])
 def test_flags_that_do_not_go_together_are_refused(req, words):
     with pytest.raises(UsageError, match=words.replace("?", r"\?").replace("*", r"\*")):
@@ -30,7 +32,11 @@ def test_each_name_runs_its_own_evaluation():
     from relecture.evaluation.plates import evaluate_plates
 
     check(EvalRequest("plates", rendered=True, video=True))  # no folder needed: no error
-    assert evaluation(EvalRequest("plates", data="d")) is evaluate_plates
+    plates = evaluation(EvalRequest("plates", data="d"))
+    assert plates.func is evaluate_plates and plates.keywords["reader"].recogniser is None
+    # --recogniser: the reader asks the registry for platerec (the shipped weights)
+    asked = evaluation(EvalRequest("plates", data="d", recogniser=True))
+    assert asked.keywords["reader"].recogniser is not None
     assert evaluation(EvalRequest("colours", data="d")) is evaluate_colours
     passages = evaluation(EvalRequest("passages", data="d", k=5, detector="tiled"))
     assert passages.func.__name__ == "evaluate_passages"

@@ -163,6 +163,10 @@ def eval_cmd(
     detector: Optional[str] = typer.Option(
         None, "--detector", help="detection, passages, requisitions and attributes: nanodet, "
         "fast or tiled [default: the one `relecture index` uses]."),
+    recogniser: bool = typer.Option(False, "--recogniser", help="plates (photos or rendered "
+                                    "stills): platedet boxes are first read by the project's "
+                                    "plate recogniser (platerec); off by default: it reads "
+                                    "the real photos no better than RapidOCR (BENCHMARKS.md)."),
 ) -> None:
     """Measure accuracy on a labelled folder (labels.csv, or one folder per colour).
 
@@ -199,7 +203,7 @@ def eval_cmd(
     from relecture.evaluation.choose import EvalRequest, evaluation
 
     evaluate = _run(lambda: evaluation(EvalRequest(what, data, rendered, video, n, seed, videos,
-                                                   k, detector)))
+                                                   k, detector, recogniser)))
     with EvalProgress(err, what) as bar:
         metrics = _run(lambda: evaluate(data, progress=bar.update))
     if as_json:

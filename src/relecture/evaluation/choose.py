@@ -28,6 +28,7 @@ class EvalRequest:
     videos: Optional[Path] = None
     k: int = 10
     detector: Optional[str] = None
+    recogniser: bool = False  # plates (photos, rendered stills): also the plate recogniser
 
 
 def check(req: EvalRequest) -> None:
@@ -40,12 +41,21 @@ def check(req: EvalRequest) -> None:
         raise UsageError("--video goes with `eval plates --rendered`")
     if (req.data is None) != req.rendered:
         raise UsageError("give --data DIR, or --rendered for `eval plates`")
+    if req.recogniser and (req.what != "plates" or req.video):
+        raise UsageError("--recogniser goes with `eval plates` (photos or rendered stills)")
     if req.videos is not None and req.what not in _ON_VIDEOS:
         raise UsageError("--videos goes with `eval passages`, `eval requisitions` or "
                          "`eval attributes`")
     if req.detector is not None and req.what not in ("detection", *_ON_VIDEOS):
         raise UsageError("--detector goes with `eval detection`, `eval passages`, "
                          "`eval requisitions` or `eval attributes`")
+
+
+def _reader(req: EvalRequest):
+    """The plate reader an `eval plates` request asks for (models load on first read)."""
+    from relecture.indexer.plates import PlateReader
+
+    return PlateReader(use_recogniser=req.recogniser)
 
 
 def evaluation(req: EvalRequest) -> Callable:
@@ -60,13 +70,15 @@ def evaluation(req: EvalRequest) -> Callable:
     if req.what == "plates" and req.rendered:
         if req.video:
             from relecture.evaluation.rendered_video import evaluate_rendered_video as rendered
-        else:
-            from relecture.evaluation.rendered_plates import evaluate_rendered as rendered
-        return lambda _data, progress: rendered(req.n, req.seed, progress=progress)
+            return lambda _data, progress: rendered(req.n, req.seed, progress=progress)
+        from relecture.evaluation.rendered_plates import evaluate_rendered
+
+        return lambda _data, progress: evaluate_rendered(req.n, req.seed, _reader(req),
+                                                         progress=progress)
     if req.what == "plates":
         from relecture.evaluation.plates import evaluate_plates
 
-        return evaluate_plates
+        return partial(evaluate_plates, reader=_reader(req))
     if req.what == "colours":
         from relecture.evaluation.colours import evaluate_colours
 

@@ -1,6 +1,8 @@
 """Licence-plate reading: find plates in a vehicle crop or a whole photo and read them.
 
-Plate boxes found by platedet are padded, their coloured bands whitened, and read by RapidOCR
+Plate boxes found by platedet can first be read whole by the project's plate recogniser
+(`plate_recogniser`, opt-in: `use_recogniser`); a sure read there ends the picture.
+Otherwise they are padded, their coloured bands whitened, and read by RapidOCR
 (`plate_models`); the text lines are made plates by the plate grammar (`plate_grammar`, via
 `plate_text`). Whether a plate shows the French blue bands on both ends (EU band left,
 department band right) tips ambiguous reads (`RK-340-A0`: Slovak `RK340AO` or French
@@ -18,6 +20,7 @@ from typing import Protocol
 import numpy as np
 
 from relecture.indexer.plate_models import PlatedetDetector, RapidPlateOCR, pad, whiten_colours
+from relecture.indexer.plate_recogniser import BOX_PAD_X, BOX_PAD_Y, CropRead, load_recogniser
 from relecture.indexer.plate_text import (
     PlateCandidate, TextBox, candidates_from_text, joined_candidate, lines, stacked, union,
 )
@@ -37,6 +40,15 @@ class TextReader(Protocol):
     def text_boxes(self, image_bgr: np.ndarray, scale: float = 1.0) -> list[TextBox]: ...
 
 
+class CropReader(Protocol):
+    """Reads whole plate crops, one read per crop."""
+
+    def read(self, crops: list[np.ndarray]) -> list[CropRead]: ...
+
+
+_NOT_LOADED = object()  # the recogniser is looked for on first use (None: not used)
+
+
 class PlateReader:
     """Reads licence plates in a vehicle crop or a whole photo; models load on first use.
 
@@ -47,6 +59,10 @@ class PlateReader:
     """
 
     SURE = 0.90  # a French read this sure from a plate box skips the whole-picture pass
+    # a recogniser read this sure (its least sure character times the plate grammar's
+    # factor) is taken without RapidOCR: the lowest that lost no even-row photo of plates_fr
+    # and plates_eu
+    RECOGNISED_SURE = 0.95
     WHOLE_MAX_SIDE = 1280
     # a small vehicle crop is enlarged for the whole-picture pass (at most twice): the text
     # detector misses lines under ~10 px, as on two-line plates, which platedet does not find
@@ -55,7 +71,8 @@ class PlateReader:
 
     def __init__(self, whole_image: bool = True, max_candidates: int = 5,
                  text_first: bool = False, threads: int = 1,
-                 detector: PlateDetector | None = None, ocr: TextReader | None = None) -> None:
+                 detector: PlateDetector | None = None, ocr: TextReader | None = None,
+                 use_recogniser: bool = False, recogniser: CropReader | None = None) -> None:
         self.whole_image = whole_image
         self.threads = threads  # per ONNX Runtime session of the models built here
         self.max_candidates = max_candidates
@@ -64,6 +81,10 @@ class PlateReader:
         # enough: `text_first` tries it first and runs platedet only when it does not.
         self.text_first = text_first
         self._detector, self._ocr = detector, ocr  # injected, or built on first use
+        # the plate recogniser reads platedet's boxes first when asked: injected, or the
+        # registry's `platerec`; off by default, as it reads real photos no better than
+        # RapidOCR (BENCHMARKS.md, "Licence plates")
+        self._recogniser = recogniser if recogniser or not use_recogniser else _NOT_LOADED
         self._lock = threading.Lock()
 
     @property
@@ -82,6 +103,15 @@ class PlateReader:
                 self._ocr = RapidPlateOCR(self.threads)
             return self._ocr
 
+    @property
+    def recogniser(self) -> CropReader | None:
+        """The plate recogniser (injected, or `platerec` when `use_recogniser`), None when not
+        asked for or when its weights are missing (plates are then read by RapidOCR alone)."""
+        with self._lock:
+            if self._recogniser is _NOT_LOADED:
+                self._recogniser = load_recogniser(self.threads)
+            return self._recogniser
+
     def read(self, image_bgr: np.ndarray) -> list[PlateCandidate]:
         """Plate candidates in the image, best first (empty when nothing plate-like is read)."""
         if image_bgr is None or image_bgr.size == 0:
@@ -98,6 +128,9 @@ class PlateReader:
                 return _rank(first, self.max_candidates)
         plates = det.boxes(image_bgr)
         bands = [french_bands(image_bgr, box) for box, _ in plates]
+        recognised = self._recognised(image_bgr, plates, bands)
+        if any(c.confidence >= self.RECOGNISED_SURE for _, c in recognised):
+            return _rank(recognised, self.max_candidates)
         scored: list[tuple[float, PlateCandidate]] = []
         for k, ((box, pconf), french) in enumerate(zip(plates, bands)):
             if _sure(scored, self.SURE, french_left=True in bands[k:]):
@@ -120,6 +153,27 @@ class PlateReader:
                 whole_boxes = ocr.text_boxes(image_bgr, self._whole_scale(h, w))
             scored += self._score_whole(image_bgr, whole_boxes, plates)
         return _rank(scored, self.max_candidates)
+
+    def _recognised(self, image_bgr: np.ndarray, plates: list, bands: list
+                    ) -> list[tuple[float, PlateCandidate]]:
+        """The recogniser's reads of the plate boxes, scored as the OCR's reads are (empty
+        without a recogniser)."""
+        recogniser = self.recogniser
+        if recogniser is None or not plates:
+            return []
+        h, w = image_bgr.shape[:2]
+        kept = [(pad(box, w, h, BOX_PAD_X, BOX_PAD_Y), pconf, french)
+                for (box, pconf), french in zip(plates, bands)]
+        kept = [k for k in kept if k[0][2] - k[0][0] >= 4 and k[0][3] - k[0][1] >= 4]
+        reads = recogniser.read([image_bgr[y1:y2, x1:x2] for (x1, y1, x2, y2), _, _ in kept])
+        scored = []
+        for read, ((x1, y1, x2, y2), pconf, french) in zip(reads, kept):
+            quad = np.float32([[x1, y1], [x2, y1], [x2, y2], [x1, y2]])
+            found = joined_candidate([TextBox(read.text, read.confidence, quad)],
+                                     "platedet+platerec", _support(pconf, french), french)
+            if found is not None:
+                scored.append(found)
+        return scored
 
     def _whole_scale(self, h: int, w: int) -> float:
         """How the whole picture is resized for the OCR: down to WHOLE_MAX_SIDE, or a small

