@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from relecture.indexer.plate_recogniser import (
-    ALPHABET, BLANK, CLASSES, INPUT_H, INPUT_W, decode, normalised, plate_pixels,
+    BLANK, CLASSES, INPUT_H, INPUT_W, decode, normalised, plate_pixels,
 )
 from relecture.synth.plate_crops import available_fonts, training_crop
 
