@@ -47,5 +47,15 @@ def _write_synced(path: Path, data: bytes, mode: int) -> Path:
     return tmp
 
 
+def remove_temporaries(directory: Path) -> int:
+    """Delete the temporary files `write_atomic` left in `directory` when its writer was
+    killed mid-write; only while no writer can be running there (the caller holds the
+    lock). Returns how many there were."""
+    stale = list(directory.glob(".*.tmp")) if directory.is_dir() else []
+    for p in stale:
+        p.unlink(missing_ok=True)
+    return len(stale)
+
+
 def _tmp_name(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")

@@ -82,7 +82,8 @@ def test_a_job_killed_mid_way_is_finished_exactly_by_the_next_run(tmp_path):
 
 def test_every_state_a_kill_can_leave_is_recovered_exactly(tmp_path):
     """Made on purpose: a recording committed whose shard was not yet deleted, a complete
-    shard not yet committed, a half-written temporary shard, a file never started; the
+    shard not yet committed, a half-written temporary shard and thumbnail, a file never
+    started; the
     killed job's row never finished and its end never audited."""
     root, home = tmp_path / "nvr", tmp_path / "home"
     committed, waiting, untouched = (p.resolve() for p in make_archive(root, 1, 3, n=20))
@@ -97,10 +98,12 @@ def test_every_state_a_kill_can_leave_is_recovered_exactly(tmp_path):
     tmp = killed_dir / f"{shards.TMP_PREFIX}0123456789abcdef-x"
     tmp.mkdir()
     (tmp / "t1.jpg").write_bytes(b"\xff\xd8partial")
+    half_thumb = Home(home).thumbnails_dir / ".0123456789abcdef_1.jpg.4242.0a1b2c3d.tmp"
+    half_thumb.write_bytes(b"\xff\xd8partial")  # a load killed inside write_atomic
     assert len(catalog_content(home)["recordings"]) == 1
 
     report = run_job(Archive(root), Home(home), USER, FAST)
-    assert report.temporaries_removed == 1
+    assert report.temporaries_removed == 2 and not half_thumb.exists()
     assert [o.path.name for o in report.recovered] == [waiting.name]  # for the killed job
     assert "interrupted job" in report.recovered[0].message
     indexed = sorted(o.path.name for o in report.outcomes if o.status == "indexed")

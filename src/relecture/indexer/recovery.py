@@ -1,7 +1,7 @@
 """What killed or interrupted index jobs left behind, put in order by the next job before it
 starts (under the job lock, so none of them is still running):
 
-- half-written shards are deleted;
+- half-written shards, and thumbnails half-written by a killed load, are deleted;
 - complete shards are committed for the job that wrote them (`recordings.job_id` names
   that job, never the one recovering them);
 - a job that never recorded its end (killed: `kill -9`, power cut, out of memory) is marked
@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from relecture.catalog import Catalog
+from relecture.files import remove_temporaries
 from relecture.indexer import shards as shardlib
 from relecture.indexer.loader import commit
 from relecture.indexer.outcome import FileOutcome
@@ -47,7 +48,8 @@ class Recovery:
 def recover(home: Home, site: Site, by_job: str, actor: str) -> Recovery:
     """Put earlier jobs in order (see the module doc) before job `by_job` of `actor` starts."""
     sroot = shardlib.shards_dir(home)
-    done = Recovery(shardlib.remove_temporaries(sroot))
+    # a kill during a load can leave a thumbnail half-written beside the committed ones
+    done = Recovery(shardlib.remove_temporaries(sroot) + remove_temporaries(home.thumbnails_dir))
     committed: dict[str, list[FileOutcome]] = {}
     for directory in shardlib.job_dirs(sroot):
         for shard in shardlib.complete_shards(directory):
