@@ -83,8 +83,7 @@ def test_a_job_killed_mid_way_is_finished_exactly_by_the_next_run(tmp_path):
 def test_every_state_a_kill_can_leave_is_recovered_exactly(tmp_path):
     """Made on purpose: a recording committed whose shard was not yet deleted, a complete
     shard not yet committed, a half-written temporary shard and thumbnail, a file never
-    started; the
-    killed job's row never finished and its end never audited."""
+    started; the killed job's row never finished and its end never audited."""
     root, home = tmp_path / "nvr", tmp_path / "home"
     committed, waiting, untouched = (p.resolve() for p in make_archive(root, 1, 3, n=20))
     expected = reference(tmp_path, root)
