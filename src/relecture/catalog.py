@@ -20,10 +20,10 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
+from relecture import catalog_plates
 from relecture.errors import RelectureError
 from relecture.files import write_atomic
 from relecture.footage import Recording
-from relecture import catalog_plates
 from relecture.settings import Home
 from relecture.indexer.body_style import STYLES
 from relecture.indexer.colour import COLOURS

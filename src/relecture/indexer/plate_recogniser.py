@@ -33,8 +33,8 @@ log = logging.getLogger(__name__)
 class CropRead:
     """What the recogniser read on one crop."""
 
-    text: str  # A-Z and 0-9 only, empty slots dropped
-    confidence: float  # the least sure slot's probability (empty slots included)
+    text: str  # A-Z and 0-9 only, blanks dropped
+    confidence: float  # the least sure column's probability (blank columns included)
 
 
 def plate_pixels(crop_bgr: np.ndarray) -> np.ndarray:

@@ -88,7 +88,7 @@ MODELS: tuple[ModelSpec, ...] = (
     ),
     ModelSpec(
         key="platerec",
-        role="plate recognition on a plate box, whole crop at once (small CNN, fixed slots)",
+        role="plate recognition on a plate box, whole crop at once (small CNN, CTC head)",
         package="trained by relecture on rendered plates (relecture package data)",
         module="relecture.models",
         files=("weights/platerec.onnx",),

@@ -30,11 +30,11 @@ import duckdb
 import numpy as np
 
 from relecture.catalog import Catalog
+from relecture.catalog_plates import covered_to
 from relecture.errors import NotFound
 from relecture.indexer.body_style import shown
 from relecture.search import attributes
 from relecture.search import colours as colour_evidence
-from relecture.catalog_plates import covered_to
 from relecture.search.plate_index import IndexedSighting, gram_lookup, indexed_reads
 from relecture.search.plates import PlateMatch, PlatePattern
 from relecture.search.filters import lit, rank_sql, scope_sql, where_sql
