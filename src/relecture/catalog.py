@@ -97,11 +97,16 @@ ALTER TABLE sightings ADD COLUMN IF NOT EXISTS travel {TRAVEL_TYPE};
 """
 
 
+def sighting_columns(db) -> frozenset[str]:
+    """The columns `sightings` has (an older catalog opened read-only before any writable
+    open has migrated it lacks the later ones)."""
+    return frozenset(r[0] for r in db.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE table_name = 'sightings'").fetchall())
+
+
 def has_column(db, column: str) -> bool:
-    """Whether `sightings` has `column` (an older catalog opened read-only before any
-    writable open has migrated it lacks the later ones)."""
-    return db.execute("SELECT count(*) FROM duckdb_columns() WHERE table_name = 'sightings' "
-                      "AND column_name = ?", [column]).fetchone()[0] > 0
+    """Whether `sightings` has `column` (see `sighting_columns`)."""
+    return column in sighting_columns(db)
 
 
 def colour_p_value(colour: ColourResult) -> dict[str, float] | None:
@@ -216,11 +221,10 @@ class Catalog:
                 self.db.close()
                 raise
         # read once: the search asks several times per query, and asking DuckDB costs ms
-        self._sighting_columns = frozenset(r[0] for r in self.db.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'sightings'").fetchall())
+        self._sighting_columns = sighting_columns(self.db)
 
     def has_column(self, column: str) -> bool:
-        """Whether `sightings` has `column` as of this open (see the function `has_column`)."""
+        """Whether `sightings` has `column` as of this open (see `sighting_columns`)."""
         return column in self._sighting_columns
 
     def __enter__(self) -> "Catalog":
