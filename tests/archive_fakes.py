@@ -33,6 +33,22 @@ def slow_fake_components(config, threads=None):
     return Slow(), desc
 
 
+def stalling_fake_components(config, threads=None):
+    """Fake components whose detector, in each process, is quick for about one recording
+    and then takes seconds a call: a job is sure to be mid-way once its first recording is
+    in, however fast the machine (the kill -9 test)."""
+    det, desc = fake_components(config)
+    calls = [0]
+
+    class Stalling:
+        def detect(self, image, frame_shape=None):
+            calls[0] += 1
+            time.sleep(0.01 if calls[0] <= 8 else 2.0)
+            return det.detect(image, frame_shape)
+
+    return Stalling(), desc
+
+
 def recent_name(camera: int, hours_ago: float = 12.0, minutes: int = 0) -> str:
     """A file name a camera would give a recording that started `hours_ago` (local time)."""
     start = datetime.now() - timedelta(hours=hours_ago) + timedelta(minutes=minutes)
@@ -94,10 +110,11 @@ def subprocess_env(**extra: str) -> dict:
     return {**os.environ, "PYTHONPATH": path, "RELECTURE_USER": "test-operator", **extra}
 
 
-def start_job(home: Path, root: Path, workers: int = 1) -> subprocess.Popen:
-    """An archive job with the slow fakes, in a child process (to be killed)."""
+def start_job(home: Path, root: Path, workers: int = 1, stall: bool = False) -> subprocess.Popen:
+    """An archive job with the slow fakes (the stalling ones with `stall`), in a child
+    process (to be killed)."""
     return subprocess.Popen([sys.executable, "-m", "tests.archive_fakes", str(home), str(root),
-                             str(workers)], cwd=REPO, env=subprocess_env(),
+                             str(workers), "stall" if stall else "slow"], cwd=REPO, env=subprocess_env(),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -108,8 +125,9 @@ def main(argv: list[str]) -> int:
 
     home, root = Path(argv[0]), Path(argv[1])
     workers = int(argv[2]) if len(argv) > 2 else 1
+    factory = stalling_fake_components if argv[3:] == ["stall"] else slow_fake_components
     report = run_job(Archive(root), Home(home), "test-operator", JobOptions(
-        workers=workers, settle_s=0, recheck_s=0, factory=slow_fake_components))
+        workers=workers, settle_s=0, recheck_s=0, factory=factory))
     print("DONE", report.count("indexed"), report.count("failed"), flush=True)
     return 0
 

@@ -97,16 +97,16 @@ def _alive(pid: int) -> bool:
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 def test_kill_9_of_a_pool_job_takes_its_workers_and_the_next_job_indexes_every_file(tmp_path):
     root, home = tmp_path / "nvr", tmp_path / "home"
-    # Enough recordings that, on a loaded machine, some are still to do when the first is in.
     make_archive(root, cameras=2, files=8, n=20)
     run_job(Archive(root), Home(tmp_path / "reference"), USER, FAST)
-    job = start_job(home, root, workers=2)
+    job = start_job(home, root, workers=2, stall=True)  # still mid-way once the first is in
     deadline = time.monotonic() + 90
     while job.poll() is None and time.monotonic() < deadline:
         if (home / "catalog.duckdb").exists() and _committed(home) >= 1:
             break
         time.sleep(0.05)
     workers = _descendants(job.pid)
+    assert job.poll() is None, f"the job ended before the kill: {job.communicate()}"
     job.send_signal(signal.SIGKILL)
     job.wait()
     assert len(workers) >= 2, "the pool had not started"  # the forkserver and a worker at least
