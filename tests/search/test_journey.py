@@ -212,3 +212,16 @@ def test_more_plate_passages_than_read_says_so(catalogue, monkeypatch):
     found = journey_from(catalogue, start)
     assert len(found.passages) == 2  # the start and one more: 2 plate passages read
     assert any("4 passages match plate AB123CD: the 2 closest" in n for n in found.notes)
+
+
+def test_only_the_most_alike_look_alikes_are_weighed_and_it_says_so(catalogue, monkeypatch):
+    monkeypatch.setattr(jr, "APPEARANCE_LIMIT", 2)
+    start = catalogue.add(camera="3", utc=(2023, 1, 30, 7, 0), colour="red", vector=[1.0, 0.0])
+    alike = {}
+    for minute, y in ((10, 0.1), (20, 0.5), (30, 0.3), (40, 0.7)):
+        alike[y] = catalogue.add(camera="12", utc=(2023, 1, 30, 7, minute), colour="red",
+                                 vector=[1.0, y])
+    found = journey_from(catalogue, start)
+    assert {p.seen.sighting_id for p in found.passages} == {start, alike[0.1], alike[0.3]}
+    assert any("4 passages of other cameras in the window: only the 2 most alike" in n
+               for n in found.notes)

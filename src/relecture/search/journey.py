@@ -50,6 +50,9 @@ CLOCK_SLACK_S = 2.0  # the cameras' clocks may disagree by this much
 SAME_PASSAGE_S = 30.0  # on one camera, passages closer than this are one passage
 DEFAULT_WINDOW_S = 3600.0  # appearance links within this long before or after the start
 PLATE_LIMIT = 500  # plate-linked passages read at most
+# look-alikes weighed at most, the most alike first: any two cars clear SIMILARITY_FLOOR, so a
+# busy city hour would otherwise load every car of every other camera
+APPEARANCE_LIMIT = 200
 PLATE_SURE = 0.5  # a voted plate read below this confidence neither links nor tells apart
 EARTH_RADIUS_M = 6_371_000.0
 
@@ -358,8 +361,12 @@ def _appearance(catalog: Catalog, scope: "Scope", start: Seen, window_s: float,
         f"AND s.first_utc < {lit(hi)} AND s.last_utc >= {lit(lo)} AND s.embedding_space = ?",
         [start.camera, start.space]).fetchnumpy()["sighting_id"]
     ids = [int(i) for i in ids if int(i) not in skip]
-    sims = Similarities(catalog, start.space)(start.vector, ids, keep=len(ids))
-    close = [i for i, s in sims.items() if s > SIMILARITY_FLOOR]
+    sims = Similarities(catalog, start.space)(start.vector, ids, keep=APPEARANCE_LIMIT)
+    close = sorted((i for i, s in sims.items() if s > SIMILARITY_FLOOR), key=lambda i: -sims[i])
+    if len(close) >= APPEARANCE_LIMIT and len(ids) > APPEARANCE_LIMIT:
+        notes.append(f"{len(ids)} passages of other cameras in the window: only the "
+                     f"{APPEARANCE_LIMIT} most alike are weighed (narrow --within)")
+        close = close[:APPEARANCE_LIMIT]
     out, other_plate = [], 0
     for sid, seen in _load(catalog, close).items():
         if plates_differ(start, seen):
