@@ -10,8 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def onnx_session(path: Path, threads: int = 1):
-    """An onnxruntime CPU session over the model at `path`, fully graph-optimised."""
+def onnx_session(path: Path | bytes, threads: int = 1):
+    """An onnxruntime CPU session over the model at `path` (or a serialised graph), fully
+    graph-optimised."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -22,4 +23,5 @@ def onnx_session(path: Path, threads: int = 1):
     options.log_severity_level = 3  # warnings about unused initializers are noise here
     # no busy-waiting between operators: indexing runs one process per core
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    model = path if isinstance(path, bytes) else str(path)
+    return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
