@@ -12,8 +12,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from relecture.detections import Frame
-
 
 @dataclass(frozen=True)
 class GateConfig:
@@ -30,16 +28,21 @@ class MotionGate:
         self.config = config
         self._background: np.ndarray | None = None
 
-    def motion_mask(self, frame: Frame) -> np.ndarray:
-        """Boolean mask (small picture, `width` wide) of pixels that differ from the
+    def restart(self) -> None:
+        """Forget the background (the picture changed as a whole: a night mode switched)."""
+        self._background = None
+
+    def motion_mask(self, image: np.ndarray, gain: float = 1.0) -> np.ndarray:
+        """Boolean mask (small picture, `width` wide) of pixels of `image` (a sampled frame,
+        its values multiplied by `gain`: see `indexer.low_light`) that differ from the
         background; updates the background. The first frame has no motion: it becomes the
         background (the scheduler looks at all of it anyway)."""
         import cv2
 
-        h, w = frame.image.shape[:2]
-        small = cv2.resize(frame.image, (self.config.width, max(1, h * self.config.width // w)),
+        h, w = image.shape[:2]
+        small = cv2.resize(image, (self.config.width, max(1, h * self.config.width // w)),
                            interpolation=cv2.INTER_AREA)
-        small = cv2.GaussianBlur(small, (5, 5), 0).astype(np.float32)
+        small = cv2.GaussianBlur(small, (5, 5), 0).astype(np.float32) * np.float32(gain)
         if self._background is None:
             self._background = small
             return np.zeros(small.shape[:2], bool)

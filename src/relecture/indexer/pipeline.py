@@ -13,6 +13,7 @@ from typing import Callable, Protocol
 from relecture.detections import Detections, Frame
 from relecture.indexer.describe import Describer
 from relecture.indexer.gate import GateConfig, MotionGate
+from relecture.indexer.low_light import LowLight, LowLightConfig
 from relecture.indexer.regions import detect_region
 from relecture.indexer.schedule import DetectScheduler, Region, ScheduleConfig
 from relecture.indexer.track import Track, Tracker, TrackerConfig
@@ -32,6 +33,7 @@ class IndexConfig:
 
     sample_fps: float = 5.0  # frames per second looked at by the motion gate
     gate: GateConfig = GateConfig()
+    low_light: LowLightConfig = LowLightConfig()
     schedule: ScheduleConfig = ScheduleConfig()
     tracker: TrackerConfig = TrackerConfig()
     views_per_track: int = 3
@@ -61,6 +63,7 @@ def index_frames(
 ) -> RecordingResult:
     """Run the pipeline over one recording's sampled frames."""
     gate = MotionGate(config.gate)
+    low_light = LowLight(config.low_light)
     tracker = Tracker(config.tracker)
     views = BestViews(k=config.views_per_track)
     sightings: list[Sighting] = []
@@ -85,16 +88,19 @@ def index_frames(
             on_frame(frame)
         shape = frame.image.shape
         frame_size = (shape[1], shape[0])
+        if low_light.observe(frame.image):
+            gate.restart()
         if config.dense:
             region = Region(0, 0, shape[1], shape[0], full=True)
         else:
-            mask = gate.motion_mask(frame)
+            mask = gate.motion_mask(frame.image, low_light.gain)
             region = scheduler.plan(frame.t, mask, shape, tracker.live_boxes(frame.t))
             if region is None:
                 continue
             scheduler.done(frame.t, region, mask, shape, tracker.live_ids())
         detected += 1
-        dets = detect_region(detector, frame.image, region, config.schedule.detector_long_side,
+        dets = detect_region(detector, low_light.prepare(frame.image), region,
+                             config.schedule.detector_long_side,
                              max_share=config.schedule.max_region_share)
         ids, done = tracker.update(frame.t, dets)
         for j, track_id in enumerate(ids):
