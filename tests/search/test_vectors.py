@@ -69,3 +69,47 @@ def test_small_filtered_sets_are_ranked_from_the_catalog_without_loading_the_ind
         for sid, sim in from_index.items():
             assert abs(from_catalog[sid] - sim) < 1e-5
         assert Similarities(cat, "s")(vectors[0], np.array([999]), keep=1) == {}
+
+
+def _insert(cat, first_id: int, vectors: np.ndarray) -> None:
+    cat.db.execute("INSERT INTO embeddings SELECT unnest(?::BIGINT[]), 's', unnest(?::FLOAT[][])",
+                   [list(range(first_id, first_id + len(vectors))), vectors.tolist()])
+
+
+def _clustered(n: int, dim: int, seed: int) -> np.ndarray:
+    """Vectors around 50 centres, as embeddings of many look-alike vehicles are."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(50, dim))
+    return (centres[rng.integers(0, 50, n)] + 0.5 * rng.normal(size=(n, dim))).astype(np.float32)
+
+
+def test_a_large_space_is_compressed_and_its_similarities_stay_exact(tmp_path):
+    n, dim = 5_000, 32
+    vectors = _clustered(n, dim, seed=2)
+    normed = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    with Catalog(Home(tmp_path / "h")) as cat:
+        _insert(cat, 1, vectors)
+        idx = VectorIndex.open(cat, "s", compress_from=1_000)
+        assert idx.compressed and idx.index.ntotal == n
+        # far smaller than flat float32 (a 32-d vector: 128 bytes)
+        assert (tmp_path / "h" / "vectors" / "s.faiss").stat().st_size < n * 4 * dim / 4
+        found = 0
+        for q in range(0, 200, 10):
+            sims = idx.similarities(vectors[q], None, keep=10)
+            exact = np.argsort(-(normed @ normed[q]))[:10] + 1
+            found += len(set(sims) & set(exact.tolist()))
+            for sid, sim in sims.items():  # rescored on the catalog's vectors
+                assert abs(sim - float(normed[sid - 1] @ normed[q])) < 1e-5
+        assert found / 200 >= 0.9  # recall@10 against an exact search
+        odd = np.arange(1, n + 1, 2)
+        assert all(i % 2 for i in idx.similarities(vectors[1], odd, keep=10))
+
+        more = _clustered(100, dim, seed=3)
+        _insert(cat, n + 1, more)
+        grown = VectorIndex.open(cat, "s", compress_from=1_000)
+        assert grown.compressed and grown.index.ntotal == n + 100  # added, not retrained
+        assert n + 1 in grown.similarities(more[0], None, keep=5)
+
+        cat.db.execute("DELETE FROM embeddings WHERE sighting_id > 500")  # purged below the bar
+        small = VectorIndex.open(cat, "s", compress_from=1_000)
+        assert not small.compressed and small.index.ntotal == 500

@@ -1,10 +1,18 @@
 """FAISS index per embedding space, derived from the DuckDB `embeddings` table.
 
 DuckDB is the source of truth. The index under `home/vectors/<space>.faiss` is a cache with a
-small state file (row count and highest sighting id it holds); `VectorIndex.open` compares it
-with the table and adds the new rows, or rebuilds from scratch when rows were removed
-(retention purge) or the files are unreadable. Vectors are L2-normalised, so inner product is
-cosine similarity.
+small state file (its kind, row count and highest sighting id it holds); `VectorIndex.open`
+compares it with the table and adds the new rows, or rebuilds from scratch when rows were
+removed (retention purge), the files are unreadable or the space outgrew a flat index.
+Vectors are L2-normalised, so inner product is cosine similarity.
+
+Up to `COMPRESS_FROM` vectors the index is flat (exact, 4 bytes a dimension). Above, a flat
+index would not fit memory at city scale (10M vectors of 512: 20 GB), so it is IVF-PQ: the
+space cut into `nlist` cells by k-means, each vector kept as one byte per 8 dimensions
+(72 bytes a 512-d vector with its id). Its scores are approximate, so the best candidates it
+gives (`RESCORE` per result kept) are scored again exactly on the vectors DuckDB holds:
+similarities returned are always exact; only which sightings reach them is approximate
+(recall@50 against exact search: BENCHMARKS.md, "Vectors at scale").
 """
 
 from __future__ import annotations
@@ -18,7 +26,17 @@ import numpy as np
 from relecture.catalog import Catalog
 from relecture.files import write_atomic
 
-SMALL_SET = 20_000  # below this many ids, reconstruct and dot; above, FAISS with a selector
+SMALL_SET = 20_000  # below this many ids, read their vectors and dot; above, FAISS with a selector
+COMPRESS_FROM = 200_000  # from this many vectors a space's index is IVF-PQ instead of flat
+NPROBE = 32  # IVF cells searched per query (more for a filtered set)
+RESCORE = 4  # candidates rescored exactly per result kept (at least MIN_CANDIDATES)
+MIN_CANDIDATES = 200
+FILTERED_CANDIDATES = 1_000  # ... in a filtered set (see `similarities`)
+# Up to this many ids, vectors are read with a literal id list, which DuckDB looks up in the
+# primary key (5.6 against 60 ms for 200 ids of 250,000); above, a join on a list is faster.
+LITERAL_IDS = 2_000
+BATCH = 50_000  # vectors read from DuckDB at a time when building (bounded memory)
+TRAIN_SAMPLE = 160_000  # vectors k-means and PQ learn from (FAISS: >= 39 per cell, 4,096 cells)
 
 
 def _normalise(x: np.ndarray) -> np.ndarray:
@@ -35,54 +53,49 @@ def _stack(vectors) -> np.ndarray:
 class VectorIndex:
     """Cosine-similarity lookups over one embedding space of a catalog."""
 
-    def __init__(self, index, space: str):
+    def __init__(self, index, space: str, catalog: Catalog | None = None):
         self.index = index
         self.space = space
+        self.catalog = catalog  # where exact vectors are read to rescore a compressed index
+        self.compressed = hasattr(index, "nprobe")  # IVF-PQ (a flat index has no cells)
 
     @classmethod
-    def open(cls, catalog: Catalog, space: str) -> "VectorIndex":
+    def open(cls, catalog: Catalog, space: str,
+             compress_from: int = COMPRESS_FROM) -> "VectorIndex":
         """The space's index, brought up to date with DuckDB (written back when possible)."""
         import faiss
 
         db_count, db_max = catalog.db.execute(
             "SELECT count(*), coalesce(max(sighting_id), 0) FROM embeddings WHERE space = ?", [space]
         ).fetchone()
+        kind = "ivfpq" if db_count >= compress_from else "flat"
         files = _files(catalog.home.vectors_dir, space)
         state = _read_state(files[1])
         index = None
-        if state is not None and state["count"] <= db_count:
+        if state is not None and state["count"] <= db_count and state.get("kind", "flat") == kind:
             try:
                 index = faiss.read_index(str(files[0]))
             except RuntimeError:
                 index = None
         if index is not None and state["count"] == db_count and state["max_id"] == db_max:
-            return cls(index, space)
-        new_since = state["max_id"] if index is not None else None
-        if new_since is not None:
+            return cls(index, space, catalog)
+        new_since = state["max_id"] if index is not None else -1
+        if index is not None:
             added = catalog.db.execute(
                 "SELECT count(*) FROM embeddings WHERE space = ? AND sighting_id > ?",
                 [space, new_since]).fetchone()[0]
             if state["count"] + added != db_count:  # rows removed or rewritten: start over
-                index, new_since = None, None
-        rows = catalog.db.execute(
-            "SELECT sighting_id, vector FROM embeddings WHERE space = ? AND sighting_id > ? "
-            "ORDER BY sighting_id", [space, new_since if new_since is not None else -1]
-        ).fetchnumpy()
-        vectors = _stack(rows["vector"])
+                index, new_since = None, -1
         if index is None:
-            dim = vectors.shape[1] if len(vectors) else 1
-            index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
-        if len(vectors):
-            index.add_with_ids(_normalise(vectors), np.asarray(rows["sighting_id"], np.int64))
-        _write(index, files, {"count": db_count, "max_id": db_max})
-        return cls(index, space)
+            index = _new_index(catalog, space, kind, db_count)
+        for ids, vectors in embedding_batches(catalog, space, new_since):
+            index.add_with_ids(_normalise(vectors), ids)
+        _write(index, files, {"kind": kind, "count": db_count, "max_id": db_max})
+        return cls(index, space, catalog)
 
-    def vectors_of(self, ids: np.ndarray) -> np.ndarray:
-        """Stored (normalised) vectors of these sighting ids, each of which must have one."""
-        return self.index.reconstruct_batch(np.asarray(ids, np.int64))
-
-    def similarities(self, query: np.ndarray, ids: np.ndarray, keep: int) -> dict[int, float]:
-        """Cosine similarity of `query` to the sightings `ids` (each must have a vector here).
+    def similarities(self, query: np.ndarray, ids: np.ndarray | None, keep: int) -> dict[int, float]:
+        """Cosine similarity of `query` to the sightings `ids` (each must have a vector here;
+        None: every vector of the space).
 
         With many ids, only the `keep` most similar are returned (FAISS with an ID selector
         restricted to `ids`, so no id outside the filtered set can take a place).
@@ -90,15 +103,109 @@ class VectorIndex:
         import faiss
 
         q = _normalise(query)
-        if self.index.ntotal == 0 or len(ids) == 0:
+        if self.index.ntotal == 0 or (ids is not None and len(ids) == 0):
             return {}
-        ids = np.asarray(ids, np.int64)
-        if len(ids) <= SMALL_SET:
-            sims = self.vectors_of(ids) @ q[0]
-            return dict(zip(ids.tolist(), sims.astype(float).tolist()))
-        params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(ids))
-        sims, found = self.index.search(q, min(keep, len(ids)), params=params)
-        return {int(i): float(s) for i, s in zip(found[0], sims[0]) if i >= 0}
+        if ids is not None:
+            ids = np.asarray(ids, np.int64)
+            if len(ids) <= SMALL_SET and self.compressed:
+                return exact_similarities(self.catalog, self.space, query, ids)
+            if len(ids) <= SMALL_SET:
+                sims = self.index.reconstruct_batch(ids) @ q[0]
+                return dict(zip(ids.tolist(), sims.astype(float).tolist()))
+        size = self.index.ntotal if ids is None else len(ids)
+        k = keep
+        if self.compressed:
+            # the nearest members of a filtered set are farther from the query and closer
+            # to each other than the whole space's: PQ's error ranks them worse, so more
+            # candidates are rescored (measured: BENCHMARKS.md, "Vectors at scale")
+            k = max(RESCORE * keep, MIN_CANDIDATES if ids is None else FILTERED_CANDIDATES)
+        k = min(size, k)
+        sel = None if ids is None else faiss.IDSelectorBatch(ids)
+        if self.compressed:
+            # a filtered set holding a share f of the space is as sparse around the query
+            # as a space 1/f times smaller: its k nearest lie about 1/f times as many
+            # cells away, so probe NPROBE / f cells (every cell for a set under 1/nlist)
+            nlist = self.index.nlist
+            nprobe = min(nlist, -(-NPROBE * self.index.ntotal // size))
+            params = faiss.SearchParametersIVF(sel=sel, nprobe=nprobe)
+        else:
+            params = faiss.SearchParameters(sel=sel)
+        sims, found = self.index.search(q, k, params=params)
+        if not self.compressed:
+            return {int(i): float(s) for i, s in zip(found[0], sims[0]) if i >= 0}
+        exact = exact_similarities(self.catalog, self.space, query, found[0][found[0] >= 0])
+        return dict(sorted(exact.items(), key=lambda kv: (-kv[1], kv[0]))[:keep])
+
+
+def exact_similarities(catalog: Catalog, space: str, query: np.ndarray, ids) -> dict[int, float]:
+    """Cosine similarity of `query` to each of `ids` that has a vector, read from DuckDB."""
+    ids = np.asarray(ids, np.int64).tolist()
+    if not ids:
+        return {}
+    if len(ids) <= LITERAL_IDS:  # a literal list is looked up in the primary key's index
+        rows = catalog.db.execute(
+            "SELECT sighting_id, vector FROM embeddings WHERE space = ? AND sighting_id IN "
+            f"({', '.join(map(str, ids))})", [space]).fetchnumpy()
+    else:
+        rows = catalog.db.execute(
+            "SELECT sighting_id, vector FROM embeddings WHERE space = ? AND sighting_id IN "
+            "(SELECT unnest(?::BIGINT[]))", [space, ids]).fetchnumpy()
+    if not len(rows["sighting_id"]):
+        return {}
+    sims = _normalise(_stack(rows["vector"])) @ _normalise(query)[0]
+    return dict(zip(rows["sighting_id"].tolist(), sims.astype(float).tolist()))
+
+
+def _new_index(catalog: Catalog, space: str, kind: str, count: int):
+    """An empty index of `kind` for a space of `count` vectors (IVF-PQ: trained on a sample)."""
+    import faiss
+
+    first = catalog.db.execute("SELECT vector FROM embeddings WHERE space = ? LIMIT 1",
+                               [space]).fetchone()
+    dim = len(first[0]) if first else 1
+    if kind == "flat":
+        return faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+    nlist = ivf_cells(count)
+    index = faiss.index_factory(dim, f"IVF{nlist},PQ{pq_bytes(dim)}", faiss.METRIC_INNER_PRODUCT)
+    index.do_polysemous_training = False  # for Hamming filtering, which is not used: slow
+    index.train(_normalise(_training_sample(catalog, space, TRAIN_SAMPLE)))
+    return index
+
+
+def ivf_cells(count: int) -> int:
+    """Number of IVF cells: the power of two nearest sqrt(count), 64 to 4,096 (FAISS's
+    guideline is 4-16 x sqrt(n); fewer cells keep k-means trainable on 2 cores)."""
+    return int(min(4096, max(64, 2 ** round(np.log2(max(count, 1)) / 2))))
+
+
+def pq_bytes(dim: int) -> int:
+    """Bytes a PQ code takes: one per 8 dimensions (the largest divisor of `dim` up to that)."""
+    return max(m for m in range(1, max(dim // 8, 1) + 1) if dim % m == 0)
+
+
+def _training_sample(catalog: Catalog, space: str, size: int) -> np.ndarray:
+    """Vectors of `size` sightings drawn evenly over the space's ids (seeded: rebuilds of
+    the same catalog train the same index)."""
+    ids = catalog.db.execute("SELECT sighting_id FROM embeddings WHERE space = ? ORDER BY 1",
+                             [space]).fetchnumpy()["sighting_id"]
+    if len(ids) > size:
+        ids = np.sort(np.random.default_rng(0).choice(ids, size, replace=False))
+    rows = catalog.db.execute(
+        "SELECT vector FROM embeddings WHERE space = ? AND sighting_id IN "
+        "(SELECT unnest(?::BIGINT[]))", [space, ids.tolist()]).fetchnumpy()
+    return _stack(rows["vector"])
+
+
+def embedding_batches(catalog: Catalog, space: str, after: int):
+    """(ids, vectors) of the space's sightings after id `after`, BATCH at a time, in id order."""
+    while True:
+        rows = catalog.db.execute(
+            "SELECT sighting_id, vector FROM embeddings WHERE space = ? AND sighting_id > ? "
+            "ORDER BY sighting_id LIMIT ?", [space, after, BATCH]).fetchnumpy()
+        if not len(rows["sighting_id"]):
+            return
+        yield np.asarray(rows["sighting_id"], np.int64), _stack(rows["vector"])
+        after = int(rows["sighting_id"][-1])
 
 
 class Similarities:
@@ -124,13 +231,7 @@ class Similarities:
             if self._index is None:
                 self._index = VectorIndex.open(self.catalog, self.space)
             return self._index.similarities(query, ids, keep)
-        rows = self.catalog.db.execute(
-            "SELECT sighting_id, vector FROM embeddings WHERE space = ? AND sighting_id IN "
-            "(SELECT unnest(?::BIGINT[]))", [self.space, ids.tolist()]).fetchnumpy()
-        if not len(rows["sighting_id"]):
-            return {}
-        sims = _normalise(_stack(rows["vector"])) @ _normalise(query)[0]
-        return dict(zip(rows["sighting_id"].tolist(), sims.astype(float).tolist()))
+        return exact_similarities(self.catalog, self.space, query, ids)
 
 
 def _files(folder: Path, space: str) -> tuple[Path, Path]:
