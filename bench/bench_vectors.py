@@ -5,7 +5,7 @@
 
 For each size, a catalog holding only that many embeddings is generated inside DuckDB and
 reused on later runs: vectors around 20,000 prototypes that share 2,000 centres (many
-look-alike vehicles: a model, its colours, its views), plus uniform noise. The space's index is
+look-alike vehicles: a model, its colours, its views), plus Gaussian noise. The space's index is
 built by `VectorIndex.open` (flat below `COMPRESS_FROM` vectors, IVF-PQ above, as the
 product does) and timed; then, for `--queries` sightings drawn at random, the 50 most
 similar over the whole space and over a random tenth of it (a filtered set large enough
@@ -35,26 +35,25 @@ SPACE = "bench"
 CENTRES, PROTOTYPES = 2_000, 20_000
 FLAT_FITS = 2_000_000  # flat float32 index side by side only up to this many vectors
 K = 50
+CHUNK = 200_000  # vectors generated at a time
 
 
 def build(home: Home, n: int, dim: int) -> None:
-    """Fill an empty catalog with `n` clustered vectors of `dim` (seeded)."""
+    """Fill an empty catalog with `n` clustered vectors of `dim` (seeded), generated with
+    numpy a chunk at a time and scanned by DuckDB from the array (one column a dimension)."""
     rng = np.random.default_rng(0)
-    centres = rng.normal(size=(CENTRES, dim))
-    protos = centres[np.arange(PROTOTYPES) % CENTRES] + 0.6 * rng.normal(size=(PROTOTYPES, dim))
+    centres = rng.normal(size=(CENTRES, dim)).astype(np.float32)
+    protos = centres[np.arange(PROTOTYPES) % CENTRES] + 0.6 * rng.normal(
+        size=(PROTOTYPES, dim)).astype(np.float32)
     with Catalog(home) as cat:
-        db = cat.db
-        db.execute("CREATE TEMP TABLE protos (p INTEGER, v FLOAT[])")
-        db.executemany("INSERT INTO protos VALUES (?, ?)",
-                       [(i, v.astype(np.float32).tolist()) for i, v in enumerate(protos)])
-        # noise: uniform, of standard deviation 0.5 (one random() a value: cheapest in SQL)
-        db.execute(f"""
-            INSERT INTO embeddings
-            SELECT i, '{SPACE}', list_transform(p.v, lambda x: (x + 0.5 * sqrt(12)
-                   * (random() - 0.5))::FLOAT)
-            FROM range(1, {n} + 1) t(i) JOIN protos p ON p.p = hash(i) % {PROTOTYPES}
-            ORDER BY i""")
-        db.execute("CHECKPOINT")
+        for first in range(1, n + 1, CHUNK):
+            m = min(CHUNK, n + 1 - first)
+            chunk = protos[rng.integers(0, PROTOTYPES, m)] + 0.5 * rng.standard_normal(
+                (m, dim), dtype=np.float32)
+            columns = np.ascontiguousarray(chunk.T)  # noqa: F841 (read by name in the SQL)
+            cat.db.execute(f"INSERT INTO embeddings SELECT {first} - 1 + row_number() OVER (), "
+                           f"'{SPACE}', list_value(*COLUMNS(*))::FLOAT[] FROM columns")
+        cat.db.execute("CHECKPOINT")
 
 
 def normalise(x: np.ndarray) -> np.ndarray:

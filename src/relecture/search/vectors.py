@@ -212,8 +212,10 @@ class Similarities:
     """Cosine similarities to a query within filtered sets of one space of a catalog.
 
     A small set (up to SMALL_SET ids, the usual camera + time window) reads its vectors from
-    DuckDB by id; only a large one loads the FAISS index, whose flat file holds every vector of
-    the space (gigabytes at millions of sightings) and would dominate a small search.
+    DuckDB by id; only a large one loads the FAISS index, whose file holds every vector of the
+    space (flat: gigabytes at millions of sightings) and would dominate a small search. The
+    ids given must each have a vector of the space (so as many ids as the index holds are
+    all of them).
     """
 
     def __init__(self, catalog: Catalog, space: str):
@@ -230,7 +232,9 @@ class Similarities:
         if len(ids) > SMALL_SET:
             if self._index is None:
                 self._index = VectorIndex.open(self.catalog, self.space)
-            return self._index.similarities(query, ids, keep)
+            # every vector of the space (a whole-catalog "like"): no selector to build
+            whole = len(ids) == self._index.index.ntotal
+            return self._index.similarities(query, None if whole else ids, keep)
         return exact_similarities(self.catalog, self.space, query, ids)
 
 
