@@ -197,15 +197,19 @@ def _training_sample(catalog: Catalog, space: str, size: int) -> np.ndarray:
 
 
 def embedding_batches(catalog: Catalog, space: str, after: int):
-    """(ids, vectors) of the space's sightings after id `after`, BATCH at a time, in id order."""
-    while True:
+    """(ids, vectors) of the space's sightings after id `after`, BATCH at a time, in id order.
+
+    Each batch is a range of ids, which zone maps prune to its own row groups; a
+    `sighting_id > x ORDER BY ... LIMIT` batch would read every later row each time."""
+    ids = catalog.db.execute(
+        "SELECT sighting_id FROM embeddings WHERE space = ? AND sighting_id > ? ORDER BY 1",
+        [space, after]).fetchnumpy()["sighting_id"]
+    for start in range(0, len(ids), BATCH):
+        low, high = int(ids[start]), int(ids[min(start + BATCH, len(ids)) - 1])
         rows = catalog.db.execute(
-            "SELECT sighting_id, vector FROM embeddings WHERE space = ? AND sighting_id > ? "
-            "ORDER BY sighting_id LIMIT ?", [space, after, BATCH]).fetchnumpy()
-        if not len(rows["sighting_id"]):
-            return
+            "SELECT sighting_id, vector FROM embeddings WHERE space = ? AND sighting_id "
+            "BETWEEN ? AND ? ORDER BY sighting_id", [space, low, high]).fetchnumpy()
         yield np.asarray(rows["sighting_id"], np.int64), _stack(rows["vector"])
-        after = int(rows["sighting_id"][-1])
 
 
 class Similarities:
