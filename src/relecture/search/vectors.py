@@ -30,7 +30,7 @@ SMALL_SET = 20_000  # below this many ids, read their vectors and dot; above, FA
 COMPRESS_FROM = 200_000  # from this many vectors a space's index is IVF-PQ instead of flat
 NPROBE = 32  # IVF cells searched per query (more for a filtered set)
 RESCORE = 4  # candidates rescored exactly per result kept (at least MIN_CANDIDATES)
-MIN_CANDIDATES = 200
+MIN_CANDIDATES = 500
 FILTERED_CANDIDATES = 1_000  # ... in a filtered set (see `similarities`)
 # Up to this many ids, vectors are read with a literal id list, which DuckDB looks up in the
 # primary key (5.6 against 60 ms for 200 ids of 250,000); above, a join on a list is faster.
