@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import shutil
 import statistics
 import time
@@ -27,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench_search import p95
 from relecture.catalog import Catalog
 from relecture.search.vectors import COMPRESS_FROM, VectorIndex, embedding_batches
 from relecture.settings import Home
@@ -84,9 +84,7 @@ def timed(index: VectorIndex, queries: np.ndarray, subset, truth) -> tuple[float
         got = index.similarities(q, subset, keep=K)
         times.append((time.perf_counter() - t0) * 1000)
         found += len(set(got) & want)
-    ordered = sorted(times)
-    p95 = ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
-    return statistics.median(times), p95, found / (K * len(queries))
+    return statistics.median(times), p95(times), found / (K * len(queries))
 
 
 def bench_one(root: Path, n: int, dim: int, n_queries: int) -> list[dict]:

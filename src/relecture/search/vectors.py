@@ -9,7 +9,7 @@ Vectors are L2-normalised, so inner product is cosine similarity.
 Up to `COMPRESS_FROM` vectors the index is flat (exact, 4 bytes a dimension). Above, a flat
 index would not fit memory at city scale (10M vectors of 512: 20 GB), so it is IVF-PQ: the
 space cut into `nlist` cells by k-means, each vector kept as one byte per 8 dimensions
-(72 bytes a 512-d vector with its id). Its scores are approximate, so the best candidates it
+(about 73 bytes a 512-d vector with its id). Its scores are approximate, so the best candidates it
 gives (`RESCORE` per result kept) are scored again exactly on the vectors DuckDB holds:
 similarities returned are always exact; only which sightings reach them is approximate
 (recall@50 against exact search: BENCHMARKS.md, "Vectors at scale").
@@ -29,9 +29,12 @@ from relecture.files import write_atomic
 SMALL_SET = 20_000  # below this many ids, read their vectors and dot; above, FAISS with a selector
 COMPRESS_FROM = 200_000  # from this many vectors a space's index is IVF-PQ instead of flat
 NPROBE = 32  # IVF cells searched per query (more for a filtered set)
-RESCORE = 4  # candidates rescored exactly per result kept (at least MIN_CANDIDATES)
+RESCORE = 4  # candidates rescored exactly per result kept, and at least:
+# over the whole space 500 (at 10M a query's 50 nearest are look-alikes that PQ's error
+# mixes up: 200 held 0.68 of them, 500 0.998); in a filtered set 1,000 (its nearest are
+# farther from the query and closer to each other). Measured: BENCHMARKS.md, "Vectors at scale".
 MIN_CANDIDATES = 500
-FILTERED_CANDIDATES = 1_000  # ... in a filtered set (see `similarities`)
+FILTERED_CANDIDATES = 1_000
 # Up to this many ids, vectors are read with a literal id list, which DuckDB looks up in the
 # primary key (5.6 against 60 ms for 200 ids of 250,000); above, a join on a list is faster.
 LITERAL_IDS = 2_000
@@ -105,35 +108,33 @@ class VectorIndex:
         q = _normalise(query)
         if self.index.ntotal == 0 or (ids is not None and len(ids) == 0):
             return {}
-        if ids is not None:
-            ids = np.asarray(ids, np.int64)
-            if len(ids) <= SMALL_SET and self.compressed:
-                return exact_similarities(self.catalog, self.space, query, ids)
-            if len(ids) <= SMALL_SET:
-                sims = self.index.reconstruct_batch(ids) @ q[0]
-                return dict(zip(ids.tolist(), sims.astype(float).tolist()))
-        size = self.index.ntotal if ids is None else len(ids)
-        k = keep
+        ids = None if ids is None else np.asarray(ids, np.int64)
         if self.compressed:
-            # the nearest members of a filtered set are farther from the query and closer
-            # to each other than the whole space's: PQ's error ranks them worse, so more
-            # candidates are rescored (measured: BENCHMARKS.md, "Vectors at scale")
-            k = max(RESCORE * keep, MIN_CANDIDATES if ids is None else FILTERED_CANDIDATES)
-        k = min(size, k)
+            return self._rescored(q, ids, keep)
+        if ids is not None and len(ids) <= SMALL_SET:
+            sims = self.index.reconstruct_batch(ids) @ q[0]
+            return dict(zip(ids.tolist(), sims.astype(float).tolist()))
         sel = None if ids is None else faiss.IDSelectorBatch(ids)
-        if self.compressed:
-            # a filtered set holding a share f of the space is as sparse around the query
-            # as a space 1/f times smaller: its k nearest lie about 1/f times as many
-            # cells away, so probe NPROBE / f cells (every cell for a set under 1/nlist)
-            nlist = self.index.nlist
-            nprobe = min(nlist, -(-NPROBE * self.index.ntotal // size))
-            params = faiss.SearchParametersIVF(sel=sel, nprobe=nprobe)
-        else:
-            params = faiss.SearchParameters(sel=sel)
-        sims, found = self.index.search(q, k, params=params)
-        if not self.compressed:
-            return {int(i): float(s) for i, s in zip(found[0], sims[0]) if i >= 0}
-        exact = exact_similarities(self.catalog, self.space, query, found[0][found[0] >= 0])
+        k = min(keep, self.index.ntotal if ids is None else len(ids))
+        sims, found = self.index.search(q, k, params=faiss.SearchParameters(sel=sel))
+        return {int(i): float(s) for i, s in zip(found[0], sims[0]) if i >= 0}
+
+    def _rescored(self, q: np.ndarray, ids: np.ndarray | None, keep: int) -> dict[int, float]:
+        """IVF-PQ: candidates from the codes, scored again exactly on the catalog's vectors
+        (a small set is read from the catalog at once)."""
+        import faiss
+
+        if ids is not None and len(ids) <= SMALL_SET:
+            return exact_similarities(self.catalog, self.space, q[0], ids)
+        size = self.index.ntotal if ids is None else len(ids)
+        k = min(size, max(RESCORE * keep, MIN_CANDIDATES if ids is None else FILTERED_CANDIDATES))
+        # a filtered set holding a share f of the space is as sparse around the query as a
+        # space 1/f times smaller: its k nearest lie about 1/f times as many cells away, so
+        # probe NPROBE / f cells (every cell for a set under 1/nlist)
+        nprobe = min(self.index.nlist, -(-NPROBE * self.index.ntotal // size))
+        sel = None if ids is None else faiss.IDSelectorBatch(ids)
+        _, found = self.index.search(q, k, params=faiss.SearchParametersIVF(sel=sel, nprobe=nprobe))
+        exact = exact_similarities(self.catalog, self.space, q[0], found[0][found[0] >= 0])
         return dict(sorted(exact.items(), key=lambda kv: (-kv[1], kv[0]))[:keep])
 
 
