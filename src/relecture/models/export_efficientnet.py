@@ -63,6 +63,10 @@ def export_onnx(model, out: Path) -> None:
             input_names=["crops"], output_names=["features", "probabilities"],
             dynamic_axes={"crops": {0: "n"}, "features": {0: "n"}, "probabilities": {0: "n"}},
             opset_version=17,
+            # no folding at export: folding BatchNorm into the convolutions rounds the weights
+            # with this CPU's vector code, so the file (and its pinned sha256) would differ from
+            # one machine to another; ONNX Runtime folds them when it loads the graph
+            do_constant_folding=False,
         )
 
 

@@ -115,7 +115,7 @@ MODELS: tuple[ModelSpec, ...] = (
         licence="Apache-2.0",
         how_to_provide="relecture models fetch efficientnet-lite0-onnx",
         cached="efficientnet-lite0.onnx",
-        sha256="85926fc97e8569fe2bef885557a709b85071e384f2cac900338c28223cdc8c53",
+        sha256="c091a183ee884f4994a0471724a8818e56a57ef1b76830211c77cfe04e7105bf",
     ),
     ModelSpec(
         key="open-clip",
