@@ -7,8 +7,8 @@ import pytest
 
 from relecture.indexer.plate_text import TextBox, candidates_from_text
 from relecture.plate_grammar import (
-    CANON_FROM, CANON_TO, CONFUSIONS, canonical_plate, format_family, normalise_plate,
-    normalise_read, plate_format,
+    CANON_FROM, CANON_TO, CONFUSIONS, best_interpretation, canonical_plate, format_family,
+    normalise_plate, normalise_read, normalise_with_alternatives, plate_format,
 )
 from relecture.search.plates import CONFUSION_COST, substitution_cost
 
@@ -87,3 +87,36 @@ def test_lines_far_apart_are_not_joined():
     found = candidates_from_text([_box("AB-123", 10, 10, 90, 30), _box("CD", 30, 90, 60, 110)],
                                  "test", 1.0)
     assert "AB123CD" not in {c.text for _, c in found}
+
+
+def _sure_of(text: str) -> list[dict[str, float]]:
+    """Alternatives of a recogniser that read every character of `text` at 0.9."""
+    return [{c: 0.9} for c in text]
+
+
+def test_the_recognisers_second_choice_picks_the_fix():
+    # an O where SIV wants a letter: by the tables it is a Q; when the recogniser saw a D
+    # there too, it is that D
+    hesitant = _sure_of("AB123CO")
+    hesitant[6] = {"O": 0.6, "D": 0.3, "Q": 0.01}
+    assert best_interpretation("AB123CO", True)[0] == "AB123CQ"
+    assert best_interpretation("AB123CO", True, tuple(hesitant))[0] == "AB123CD"
+
+
+def test_a_close_second_choice_makes_a_french_read_of_an_unbanded_plate():
+    # with no band seen, a clearly read O keeps the text foreign; an O the recogniser nearly
+    # read as D is a French plate
+    clear = _sure_of("AB123CO")
+    assert best_interpretation("AB123CO", None, tuple(clear))[:2] == ("AB123CO", "generic")
+    hesitant = _sure_of("AB123CO")
+    hesitant[6] = {"O": 0.6, "D": 0.3}
+    assert best_interpretation("AB123CO", None, tuple(hesitant))[:2] == ("AB123CD", "siv")
+    faint = _sure_of("AB123CO")
+    faint[6] = {"O": 0.9, "D": 0.002}  # far below ALT_SUPPORT of the O: not a second choice
+    assert best_interpretation("AB123CO", None, tuple(faint))[0] == "AB123CO"
+
+
+def test_alternatives_follow_the_characters_normalisation_keeps():
+    text, alts = normalise_with_alternatives("ab-1", ({"A": 0.9}, {"B": 0.8}, {}, {"1": 0.7}))
+    assert text == "AB1" and alts == ({"A": 0.9}, {"B": 0.8}, {"1": 0.7})
+    assert normalise_with_alternatives("ab-1", ({"A": 0.9},)) == ("AB1", None)  # misaligned

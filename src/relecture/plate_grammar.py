@@ -25,6 +25,7 @@ or the department band digits behind.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 SIV_LETTERS = frozenset("ABCDEFGHJKLMNPQRSTVWXYZ")  # no I, O, U (mistaken for 1, 0, V)
 _SIV_RE = re.compile(r"^([A-Z]{2})(\d{3})([A-Z]{2})$")
@@ -83,6 +84,26 @@ def normalise_plate(text: str) -> str:
     return re.sub(r"[^A-Z0-9]", "", text.upper().translate(_UNICODE_FIXES))
 
 
+# Per character of a normalised text, the recogniser's probability of each plate character
+# there (what it would have read instead): `indexer/plate_models.CharacterAlternatives`.
+Alternatives = tuple[Mapping[str, float], ...]
+
+
+def normalise_with_alternatives(text: str, alternatives: Alternatives | None
+                                ) -> tuple[str, Alternatives | None]:
+    """`normalise_plate(text)`, and the alternatives of the characters it keeps (None when
+    there are none, or they do not match the text)."""
+    if alternatives is None or len(alternatives) != len(text):
+        return normalise_plate(text), None
+    chars: list[str] = []
+    kept: list[Mapping[str, float]] = []
+    for c, alt in zip(text, alternatives):
+        for n in normalise_plate(c):
+            chars.append(n)
+            kept.append(alt if len(n) == 1 else {})
+    return "".join(chars), tuple(kept)
+
+
 # ------------------------------------------------------------------ formats
 
 
@@ -128,47 +149,84 @@ EU_TEMPLATES = {"LLDDDLL": 2, "DLDDDDD": 3, "DLLDDDD": 3, "LLLDDDD": 3, "LLDDLLL
 EU_BONUS = 0.02
 STICKER_COST = 0.02
 UNKNOWN_LAYOUT_COST = 0.05  # a generic read that fits no layout we know
-# a 0 or 1 glyph where SIV wants a letter: OCR tells D and T from 0 and 1 well, while an O or
-# I read as 0 or 1 is common, and SIV has neither: more likely a foreign plate
-UNLIKELY_FIXES = {("0", "D"), ("1", "T")}
+# a 0 or 1 glyph where SIV wants a letter: OCR tells D, T or L from 0 and 1 well, while an
+# O or I read as 0 or 1 is common, and SIV has neither: more likely a foreign plate
+UNLIKELY_AS_LETTER = "01"
 FORMAT_WEIGHT = {"siv": 1.0, "fni": 0.97, "generic": 0.86}
 FORBIDDEN_COST = 0.2  # on top of the fix itself
 SHORT_COST = {4: 0.06, 5: 0.03, 6: 0.015}  # most plates have 7 or 8 characters
 MAX_FIXES = 3  # more fixed characters than this is not a read any more
 FNI_TAIL_COST = 0.05  # per character stripped behind an FNI plate, on top of the strip
 BAND_LETTERS = "FDI1LEBJ"  # what OCR makes of the EU band's country letter
+# A fix the recogniser itself offers (its probability of the character the template wants,
+# at least ALT_SUPPORT of its probability of the one it read) is its own near second
+# choice: it costs ALT_COST, and no penalty for a clearly read forbidden or unlikely glyph
+ALT_SUPPORT = 0.05
+ALT_COST = 0.03
+_DIGITS = frozenset("0123456789")
+_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
-def _fix(text: str, template: str, french: bool = True, banded: bool = False
-         ) -> tuple[str, float] | None:
+def _fix(text: str, template: str, french: bool = True, banded: bool = False,
+         alternatives: Alternatives | None = None) -> tuple[str, float] | None:
     """`text` forced onto a template of 'L' (letter), 'D' (digit) and 'X' (digit, or the A/B
     of Corsica's 2A/2B) positions, and the cost of the fixes; None when a character cannot
-    be mapped."""
+    be mapped. With the recogniser's `alternatives`, a character that does not fit becomes
+    the one it found likeliest among those that do, and costs little when it was a close
+    second choice."""
     out, cost, fixes = [], 0.0, 0
-    for c, kind in zip(text, template):
+    for i, (c, kind) in enumerate(zip(text, template)):
         if kind == "X" and c in "AB" and out and out[-1] == "2":
-            new = c  # Corsica: 2A, 2B
-        elif kind in "DX" and not c.isdigit():
-            new = TO_DIGIT.get(c)
-        elif kind == "L" and c.isdigit():
-            new = TO_LETTER.get(c) if french else TO_LETTER_EU.get(c)
-        elif kind == "L" and french and c in FORBIDDEN_TO_LETTER:
-            new = FORBIDDEN_TO_LETTER[c]
-            if not banded:
-                cost += FORBIDDEN_COST  # read clearly: likely not a French plate
+            out.append(c)  # Corsica: 2A, 2B
+            continue
+        allowed = (_DIGITS if kind in "DX" else SIV_LETTERS if french else _LETTERS)
+        if c in allowed:
+            out.append(c)
+            continue
+        offered = _offered(alternatives[i] if alternatives else {}, c, allowed)
+        if offered is not None and offered[1]:
+            new, step = offered[0], ALT_COST
         else:
-            new = c
-        if new is None:
-            return None
-        if new != c:
-            cost += (0.20 if (c, new) in UNLIKELY_FIXES and not banded
-                     else 0.06 if confusable(c, new) or FORBIDDEN_TO_LETTER.get(c) == new
-                     else 0.15)
-            fixes += 1
+            new = offered[0] if offered else _table_fix(c, kind, french)
+            if new is None:
+                return None
+            step = _fix_cost(c, new, french, banded)
+        cost += step
+        fixes += 1
         out.append(new)
     if fixes > MAX_FIXES:
         return None
     return "".join(out), cost
+
+
+def _offered(alternatives: Mapping[str, float], read: str, allowed: frozenset
+             ) -> tuple[str, bool] | None:
+    """The likeliest character of `allowed` among the recogniser's alternatives for a
+    character read as `read`, and whether it was a close second choice; None when it
+    offered none."""
+    options = [(p, ch) for ch, p in alternatives.items() if ch in allowed]
+    if not options:
+        return None
+    p, ch = max(options)
+    return ch, p >= ALT_SUPPORT * alternatives.get(read, 1.0)
+
+
+def _table_fix(c: str, kind: str, french: bool) -> str | None:
+    """What a character that does not fit its position most likely was, by the tables."""
+    if kind in "DX":
+        return TO_DIGIT.get(c)
+    if c.isdigit():
+        return TO_LETTER.get(c) if french else TO_LETTER_EU.get(c)
+    return FORBIDDEN_TO_LETTER.get(c)
+
+
+def _fix_cost(c: str, new: str, french: bool, banded: bool) -> float:
+    """The cost of reading `new` where OCR read `c`, with no help from the recogniser."""
+    unsure = french and not banded and new.isalpha()  # a French letter where no band shows
+    forbidden = FORBIDDEN_COST if unsure and c in FORBIDDEN_TO_LETTER else 0.0
+    return forbidden + (0.20 if unsure and c in UNLIKELY_AS_LETTER
+                        else 0.06 if confusable(c, new) or FORBIDDEN_TO_LETTER.get(c) == new
+                        else 0.15)
 
 
 def _french_templates(n: int) -> list[str]:
@@ -183,38 +241,44 @@ def _french_templates(n: int) -> list[str]:
     return found
 
 
-def interpret(text: str, french: bool | None = None) -> list[tuple[str, str, float]]:
+def interpret(text: str, french: bool | None = None, alternatives: Alternatives | None = None
+              ) -> list[tuple[str, str, float]]:
     """Every plausible plate in one normalised OCR text: (plate, format, cost), cheapest first.
 
     Tries the text as it is and with a band character stripped at the start or department
     characters at the end; French formats are fixed position by position. `french`: True
     when the plate shows the French blue bands (French fixes are then cheap and foreign
-    layouts dear), False when it shows only the EU band, None when unknown."""
+    layouts dear), False when it shows only the EU band, None when unknown. `alternatives`:
+    the recogniser's, one per character of `text` (see `_fix`)."""
     found: dict[str, tuple[str, float]] = {}
     n = len(text)
+    if alternatives is not None and len(alternatives) != n:
+        alternatives = None
     for head in range(0, 3):
         for tail in range(0, 4):
             core = text[head:n - tail]
+            alts = alternatives[head:n - tail] if alternatives else None
             if len(core) < 4:
                 continue
             strip_cost = 0.03 * head + 0.03 * tail
             if head and not all(c in BAND_LETTERS for c in text[:head]):
                 strip_cost += 0.10 * head  # not a band letter: stripping is a guess
-            options = _french_options(core, french, tail) + _foreign_options(core, french, tail)
+            options = (_french_options(core, french, tail, alts)
+                       + _foreign_options(core, french, tail, alts))
             for plate, fmt, cost in options:
                 if plate not in found or found[plate][1] > strip_cost + cost:
                     found[plate] = (fmt, strip_cost + cost)
     return sorted(((p, f, c) for p, (f, c) in found.items()), key=lambda x: x[2])
 
 
-def _french_options(core: str, french: bool | None, tail: int
-                    ) -> list[tuple[str, str, float]]:
+def _french_options(core: str, french: bool | None, tail: int,
+                    alternatives: Alternatives | None = None) -> list[tuple[str, str, float]]:
     """`core` fixed onto each French layout of its length: (plate, format, cost). `tail`:
     characters stripped behind it, as a department band; an FNI plate has none (its
     department is part of the text), so there they were a guess."""
     out = []
     for template in _french_templates(len(core)):
-        fixed = _fix(core, template, banded=french is True)
+        fixed = _fix(core, template, banded=french is True, alternatives=alternatives)
         if fixed is None:
             continue
         fmt = plate_format(fixed[0])
@@ -226,8 +290,8 @@ def _french_options(core: str, french: bool | None, tail: int
     return out
 
 
-def _foreign_options(core: str, french: bool | None, tail: int
-                     ) -> list[tuple[str, str, float]]:
+def _foreign_options(core: str, french: bool | None, tail: int,
+                     alternatives: Alternatives | None = None) -> list[tuple[str, str, float]]:
     """`core` as a foreign plate, as read and fixed onto each known European layout."""
     if len(core) < 5:
         return []
@@ -238,9 +302,12 @@ def _foreign_options(core: str, french: bool | None, tail: int
         out.append((core, "generic", extra + UNKNOWN_LAYOUT_COST + SHORT_COST.get(len(core), 0.0)))
     for template, slot in EU_TEMPLATES.items():
         if len(core) == len(template):
-            fixed, cost = _fix(core, template, french=False), 0.0
+            fixed, cost = _fix(core, template, french=False, alternatives=alternatives), 0.0
         elif len(core) == len(template) + 1 and slot is not None:
-            fixed, cost = _fix(core[:slot] + core[slot + 1:], template, french=False), STICKER_COST
+            skipped = alternatives[:slot] + alternatives[slot + 1:] if alternatives else None
+            fixed = _fix(core[:slot] + core[slot + 1:], template, french=False,
+                         alternatives=skipped)
+            cost = STICKER_COST
         else:
             continue
         if fixed and plate_format(fixed[0]) == "generic":
@@ -248,11 +315,14 @@ def _foreign_options(core: str, french: bool | None, tail: int
     return out
 
 
-def best_interpretation(text: str, french: bool | None = None) -> tuple[str, str, float] | None:
+def best_interpretation(text: str, french: bool | None = None,
+                        alternatives: Alternatives | None = None
+                        ) -> tuple[str, str, float] | None:
     """The best (plate, format, score factor) of an OCR text, or None when nothing fits;
-    `french` as in `interpret`."""
+    `french` and `alternatives` (one per character of the normalised text) as in
+    `interpret`."""
     options = [(p, f, FORMAT_WEIGHT[f] - c)
-               for p, f, c in interpret(normalise_plate(text), french)]
+               for p, f, c in interpret(normalise_plate(text), french, alternatives)]
     return max(options, key=lambda o: o[2], default=None)
 
 

@@ -228,3 +228,30 @@ def test_bands_are_checked_around_text_platedet_missed():
     ocr = _FakeOCR(whole=[("YS452346", 0.81, *plain), ("DH-605-TO", 0.77, *french)])
     reader = _reader(_FakeDetector([]), ocr, whole_image=True)
     assert reader.read(image)[0].text == "DH605TQ"
+
+
+def test_ocr_keeps_the_recognisers_second_choices_per_character():
+    from rapidocr_onnxruntime.ch_ppocr_rec.utils import CTCLabelDecode
+
+    from relecture.indexer.plate_models import CharacterAlternatives
+
+    decode = CharacterAlternatives(CTCLabelDecode(character=["A", "O", "D", "o", "-"]))
+    # classes: 0 blank, 1 A, 2 O, 3 D, 4 o (an O too), 5 -, 6 space
+    steps = np.zeros((1, 7, 7), np.float32)
+    best = [1, 1, 0, 2, 2, 5, 0]  # A A _ O O - _  ->  "AO-"
+    for t, k in enumerate(best):
+        steps[0, t, k] = 0.7
+    steps[0, 3, 3], steps[0, 4, 3] = 0.1, 0.25  # the O's steps also saw a D
+    steps[0, 4, 4] = 0.2  # and a lower-case o, which is the same plate character
+    (text, conf), = decode(steps)
+    assert text == "AO-" and conf == pytest.approx(0.7)
+    a, o, dash = text.alternatives
+    assert a == {"A": pytest.approx(0.7)}
+    assert o == {"O": pytest.approx(0.7), "D": pytest.approx(0.25)}  # highest over its steps
+    assert dash == {}  # no plate character there
+    # and the plate grammar sees them aligned with the normalised text
+    from relecture.indexer.plate_text import TextBox, joined_candidate
+
+    box = TextBox("AB123C" + "O", 0.9, np.float32([[0, 0], [70, 0], [70, 10], [0, 10]]),
+                  tuple({c: 0.9} for c in "AB123C") + (o,))
+    assert joined_candidate([box], "test", 1.0)[1].text == "AB123CD"

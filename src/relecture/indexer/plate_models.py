@@ -103,6 +103,8 @@ class RapidPlateOCR:
                                print_verbose=False, det_limit_type="max",
                                det_limit_side_len=self.DET_MAX_SIDE,
                                intra_op_num_threads=threads, inter_op_num_threads=1)
+        rec_stage = self.engine.text_rec
+        rec_stage.postprocess_op = CharacterAlternatives(rec_stage.postprocess_op)
 
     def text_boxes(self, image_bgr: np.ndarray, scale: float = 1.0) -> list[TextBox]:
         """Text lines found and read by RapidOCR in the image (resized by `scale` first),
@@ -116,8 +118,58 @@ class RapidPlateOCR:
             img = cv2.resize(image_bgr, None, fx=scale, fy=scale,
                              interpolation=cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA)
         result, _ = self.engine(img, use_cls=False)
-        return [TextBox(str(text), float(conf), np.asarray(quad, np.float32) / scale)
+        return [TextBox(str(text), float(conf), np.asarray(quad, np.float32) / scale,
+                        getattr(text, "alternatives", None))
                 for quad, text, conf in (result or [])]
+
+
+class RecognisedText(str):
+    """A recognised line of text that also carries, for each of its characters, the
+    recogniser's probability of every plate character there (`alternatives`)."""
+
+    alternatives: tuple[dict[str, float], ...]
+
+
+class CharacterAlternatives:
+    """RapidOCR's CTC decoding, keeping what greedy decoding throws away: for each character
+    read, the probability the recogniser gave every plate character (A-Z, 0-9) over the time
+    steps of that character. The plate grammar uses it to choose a fix (an `O` where a letter
+    other than O must be: `D` or `Q`?) from the recogniser's own second choices."""
+
+    MIN_P = 0.001  # smaller probabilities are noise, and not kept
+
+    def __init__(self, decode) -> None:
+        from relecture.plate_grammar import normalise_plate
+
+        self.decode = decode
+        classes: dict[str, list[int]] = {}
+        for index, char in enumerate(decode.character):
+            name = normalise_plate(char) if index else ""  # index 0 is CTC's blank
+            if len(name) == 1:
+                classes.setdefault(name, []).append(index)
+        self.classes = classes
+
+    def __call__(self, preds: np.ndarray, return_word_box: bool = False, **kwargs):
+        results = self.decode(preds, return_word_box, **kwargs)
+        best = preds.argmax(axis=2)
+        for b, result in enumerate(results):
+            text = RecognisedText(result[0])
+            text.alternatives = tuple(self._per_character(preds[b], best[b]))
+            results[b] = (text, *result[1:])
+        return results
+
+    def _per_character(self, steps: np.ndarray, best: np.ndarray):
+        """One {plate character: probability} per character greedy decoding emits (a run of
+        equal, non-blank best classes), each probability the highest over the run."""
+        start = 0
+        for t in range(1, len(best) + 1):
+            if t < len(best) and best[t] == best[start]:
+                continue
+            if best[start] != 0:
+                run = steps[start:t]
+                found = {name: float(run[:, idx].max()) for name, idx in self.classes.items()}
+                yield {name: p for name, p in found.items() if p >= self.MIN_P}
+            start = t
 
 
 def pad(box, w: int, h: int, px: float, py: float) -> tuple[int, int, int, int]:

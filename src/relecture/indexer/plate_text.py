@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from relecture.plate_grammar import best_interpretation, normalise_plate
+from relecture.plate_grammar import best_interpretation, normalise_with_alternatives
+
 
 @dataclass(frozen=True)
 class PlateCandidate:
@@ -27,6 +28,9 @@ class TextBox:
     text: str
     confidence: float
     quad: np.ndarray  # 4x2 points in image pixels
+    # per character of `text`: the recogniser's probability of each plate character there
+    # (None when the reader gives none)
+    alternatives: tuple[dict[str, float], ...] | None = None
 
     @property
     def xyxy(self) -> tuple[float, float, float, float]:
@@ -103,12 +107,15 @@ def joined_candidate(group: list[TextBox], source: str, support: float,
     """The boxes' texts, joined in order, read as one plate: (score, candidate), or None
     when it is no plate. Each join costs a little (a plate split by the OCR detector is
     less sure than one read whole)."""
-    text = "".join(normalise_plate(b.text) for b in group)
+    read = [normalise_with_alternatives(b.text, b.alternatives) for b in group]
+    text = "".join(t for t, _ in read)
     if not 4 <= len(text) <= 11:
         return None
-    weights = [max(len(normalise_plate(b.text)), 1) for b in group]
+    weights = [max(len(t), 1) for t, _ in read]
     conf = float(np.average([b.confidence for b in group], weights=weights))
-    best = best_interpretation(text, french)
+    alternatives = (None if any(a is None for _, a in read)
+                    else tuple(x for _, a in read for x in a))
+    best = best_interpretation(text, french, alternatives)
     if best is None:
         return None
     plate, fmt, factor = best
