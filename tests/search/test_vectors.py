@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
 from relecture.catalog import Catalog
 from relecture.settings import Home
-from relecture.search.vectors import VectorIndex
+from relecture.search.vectors import VectorIndex, refresh_indexes
+
+
+def _unit(v):
+    v = np.asarray(v, np.float32) + 1.0
+    return v / np.linalg.norm(v)
 
 
 def _add(cat, sid, vector, space="s"):
@@ -113,3 +120,49 @@ def test_a_large_space_is_compressed_and_its_similarities_stay_exact(tmp_path):
         cat.db.execute("DELETE FROM embeddings WHERE sighting_id > 500")  # purged below the bar
         small = VectorIndex.open(cat, "s", compress_from=1_000)
         assert not small.compressed and small.index.ntotal == 500
+
+
+def test_refresh_brings_large_spaces_up_to_date_and_leaves_small_ones(tmp_path):
+    home = Home(tmp_path / "h")
+    with Catalog(home) as cat:
+        _add(cat, 1, [1, 0, 0])
+        _add(cat, 2, [0, 1, 0])
+        _add(cat, 3, [5, 5, 5], space="other")
+        assert refresh_indexes(cat, min_vectors=1) == ["s"]  # "other" holds one: searches read it
+        _add(cat, 4, [0, 0, 1])
+        refresh_indexes(cat, min_vectors=1)
+    state = json.loads((home.vectors_dir / "s.json").read_text())
+    assert state["count"] == 3 and state["max_id"] == 4
+    assert not (home.vectors_dir / "other.faiss").exists()
+
+
+def test_an_index_job_leaves_the_vector_index_current(tmp_path, monkeypatch):
+    # a nightly load ends with the index searches load up to date, so the first large
+    # "like" after it has nothing to add
+    from dataclasses import replace
+
+    from relecture.indexer.job import Archive, JobOptions, run_job
+    from relecture.search import vectors
+    from tests.archive_fakes import fake_components, make_archive
+
+    class MeanColour:  # a crop's mean colour as its vector
+        space = "mean-colour"
+
+        def embed_images(self, crops):
+            return np.stack([_unit(c.reshape(-1, 3).mean(axis=0)) for c in crops])
+
+    def components(config, threads=None):
+        detector, describer = fake_components(config, threads)
+        return detector, replace(describer, embedder=MeanColour())
+
+    monkeypatch.setattr(vectors, "SMALL_SET", 0)  # every space counts as large here
+    home, root = Home(tmp_path / "h"), tmp_path / "nvr"
+    make_archive(root, cameras=1, files=1)
+    run_job(Archive(root), home, "test-operator",
+            JobOptions(settle_s=0, recheck_s=0, factory=components))
+    with Catalog(home, read_only=True) as cat:
+        counts = cat.db.execute("SELECT space, count(*) FROM embeddings GROUP BY space").fetchall()
+    assert counts
+    for space, count in counts:
+        state = json.loads(vectors._files(home.vectors_dir, space)[1].read_text())
+        assert state["count"] == count

@@ -190,9 +190,19 @@ def run_job(selection: Selection, home: Home, actor: str, options: JobOptions = 
                     "recording(s) committed, each whole; nothing partial was written; run "
                     "the same command again to index the rest") from None
             raise
+        if report.indexed:
+            _refresh_vectors(home)
         report.wall_s = time.monotonic() - started
         _end(job, report, reason, "finished")
     return report
+
+
+def _refresh_vectors(home: Home) -> None:
+    """The vector indexes searches load, brought up to date with what the job committed."""
+    from relecture.search.vectors import refresh_indexes
+
+    with Catalog(home, read_only=True) as catalog:
+        refresh_indexes(catalog)
 
 
 def _stopped_by(e: BaseException) -> str:

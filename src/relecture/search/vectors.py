@@ -138,6 +138,22 @@ class VectorIndex:
         return dict(sorted(exact.items(), key=lambda kv: (-kv[1], kv[0]))[:keep])
 
 
+def refresh_indexes(catalog: Catalog, min_vectors: int | None = None) -> list[str]:
+    """Bring the index of every space holding more than `min_vectors` (default SMALL_SET)
+    vectors up to date
+    with DuckDB, and return those spaces. An index job calls it when it ends, so the first
+    large "like" after a nightly load does not wait for the new vectors to be added (or, the
+    first time, for a compressed index to be trained: 12 minutes at 10M); smaller spaces are
+    left, as searches never load their index (`Similarities`)."""
+    least = SMALL_SET if min_vectors is None else min_vectors
+    spaces = [space for space, count in catalog.db.execute(
+        "SELECT space, count(*) FROM embeddings GROUP BY space ORDER BY space").fetchall()
+        if count > least]
+    for space in spaces:
+        VectorIndex.open(catalog, space)
+    return spaces
+
+
 def exact_similarities(catalog: Catalog, space: str, query: np.ndarray, ids) -> dict[int, float]:
     """Cosine similarity of `query` to each of `ids` that has a vector, read from DuckDB."""
     ids = np.asarray(ids, np.int64).tolist()
