@@ -68,11 +68,6 @@ class PlateReader:
     # detector misses lines under ~10 px, as on two-line plates, which platedet does not find
     WHOLE_MIN_SIDE = 640
     CROP_HEIGHTS = (64, 128)
-    # two stacked lines in the whole picture (a two-line plate, which platedet does not find)
-    # are cut out and read again with each line enlarged to about this height, at most 4x
-    STACKED_LINE_PX = 32
-    STACKED_MAX_ZOOM = 4.0
-    MAX_STACKED = 2
 
     def __init__(self, whole_image: bool = True, max_candidates: int = 5,
                  text_first: bool = False, threads: int = 1,
@@ -157,32 +152,7 @@ class PlateReader:
             if whole_boxes is None:
                 whole_boxes = ocr.text_boxes(image_bgr, self._whole_scale(h, w))
             scored += self._score_whole(image_bgr, whole_boxes, plates)
-            if not _sure(scored, self.SURE):
-                scored += self._reread_stacked(image_bgr, whole_boxes, plates)
         return _rank(scored, self.max_candidates)
-
-    def _reread_stacked(self, image_bgr: np.ndarray, boxes: list[TextBox], plates: list
-                        ) -> list[tuple[float, PlateCandidate]]:
-        """Candidates from pairs of stacked text lines cut out of the picture and read again
-        enlarged: on a two-line plate each line is half a plate's height, and the text
-        detector cuts or misses characters that small."""
-        h, w = image_bgr.shape[:2]
-        scored: list[tuple[float, PlateCandidate]] = []
-        for pair in stacked(lines(boxes))[:self.MAX_STACKED]:
-            line_px = float(np.mean([b.height for b in pair]))
-            scale = min(self.STACKED_MAX_ZOOM, self.STACKED_LINE_PX / max(line_px, 1.0))
-            x1, y1, x2, y2 = pad(union(pair), w, h, 0.15, 0.3)
-            if scale <= 1.0 or x2 - x1 < 4 or y2 - y1 < 4:
-                continue
-            found = self.ocr.text_boxes(whiten_colours(image_bgr[y1:y2, x1:x2]), scale)
-            for tb in found:
-                tb.quad[:, 0] += x1
-                tb.quad[:, 1] += y1
-            around = [(c, b) for b, c in plates if _inside(union(pair), b)]
-            c, b = max(around, key=lambda x: x[0]) if around else (0.0, union(pair))
-            french = french_bands(image_bgr, b)
-            scored += candidates_from_text(found, "rapidocr-stacked", _support(c, french), french)
-        return scored
 
     def _recognised(self, image_bgr: np.ndarray, plates: list, bands: list
                     ) -> list[tuple[float, PlateCandidate]]:
