@@ -61,7 +61,7 @@ def test_search_json_understood_as_and_one_audit_record(env):
     home = env["home"]
     r = cli(home, "search", "voiture rouge caméra 12", "-r", REF, "--json", "--strict")
     assert r.exit_code == 0, r.stderr
-    assert "understood as: camera 12 · car · red only (strict)" in r.stderr
+    assert "understood as: camera 12 · car only (strict) · red only (strict)" in r.stderr
     data = json.loads(r.stdout)
     assert data["requisition"] == REF and data["total"] == 1
     assert [h["sighting_id"] for h in data["hits"]] == [env["sid"]]

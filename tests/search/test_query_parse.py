@@ -352,10 +352,11 @@ def test_flags_override_the_text():
 
 def test_describe_says_what_was_understood():
     text = describe(parse_query("camionnette blanche caméra 3 hier 8h-9h AB-1?3-*", NOW))
-    assert text == ("camera 3 · 30/01/2023 08:00-09:00 (Europe/Paris) · van · "
-                    "white (ranked by colour likelihood, not a filter) · plate AB1?3*")
+    assert text == ("camera 3 · 30/01/2023 08:00-09:00 (Europe/Paris) · van first, other "
+                    "types after (not a filter) · white (ranked by colour likelihood, not a "
+                    "filter) · plate AB1?3*")
     strict = merge_flags(parse_query("camionnette blanche", NOW), strict=True)
-    assert describe(strict) == "van · white only (strict)"
+    assert describe(strict) == "van only (strict) · white only (strict)"
 
 
 def test_hours_without_a_day_spread_over_the_days_a_requisition_covers():
@@ -423,8 +424,9 @@ def test_two_directions_are_refused():
 
 def test_describe_says_style_and_direction_rank_unless_strict():
     q = parse_query("break qui s'éloigne", NOW)
-    assert describe(q) == ("car · body estate (ranked by style likelihood, not a filter) · "
-                           "away from the camera (ranked by direction of travel, not a filter)")
+    assert describe(q) == ("car first, other types after (not a filter) · body estate (ranked "
+                           "by style likelihood, not a filter) · away from the camera (ranked "
+                           "by direction of travel, not a filter)")
     strict = merge_flags(q, strict=True)
-    assert describe(strict) == ("car · body estate only (strict) · away from the camera only "
-                                "(strict)")
+    assert describe(strict) == ("car only (strict) · body estate only (strict) · away from the "
+                                "camera only (strict)")

@@ -37,14 +37,14 @@ from relecture.search import attributes
 from relecture.search import colours as colour_evidence
 from relecture.search.plate_index import IndexedSighting, gram_lookup, indexed_reads
 from relecture.search.plates import PlateMatch, PlatePattern
-from relecture.search.filters import lit, rank_sql, scope_sql, where_sql
+from relecture.search.filters import OTHER_TYPE, lit, rank_sql, scope_sql, where_sql
 from relecture.search.query import Query, describe
 from relecture.search.query_time import camera_time
 
 if TYPE_CHECKING:
     from relecture.requisitions.scope import Scope
 
-TYPE_WEIGHT = (1.0, 0.7)  # asked type, neighbour
+TYPE_WEIGHT = (1.0, 0.7, 0.3)  # asked type, neighbour, any other (filters.OTHER_TYPE)
 _LITERAL_IDS = 2000  # up to this many candidate ids are written into the SQL as a list
 _COLS = ("sighting_id", "camera", "first_utc", "last_utc", "vehicle_type", "type_conf", "colour",
          "colour_conf", "colour_alt", "plate", "plate_conf", "thumbnail", "recording_id",
@@ -117,8 +117,8 @@ class _Row:
     attr_p: float = 1.0  # style and direction evidence (1 when neither is asked)
 
     def key(self) -> tuple:
-        return (self.plate.distance if self.plate else 0.0, -self.colour_p, -self.attr_p,
-                self.type_rank,
+        return (self.plate.distance if self.plate else 0.0, self.type_rank == OTHER_TYPE,
+                -self.colour_p, -self.attr_p, self.type_rank,
                 -self.similarity if self.similarity is not None else 2.0,
                 -(self.plate.confidence if self.plate else 0.0), self.values["first_utc"],
                 self.values["sighting_id"])
@@ -189,7 +189,8 @@ def _structured(catalog: Catalog, query: Query, where: str, limit: int) -> tuple
     cur = db.execute(
         f"SELECT s.sighting_id, s.first_utc, {rank_sql(catalog, query)} FROM sightings s "
         f"WHERE {where} "
-        f"ORDER BY colour_p DESC, attr_p DESC, type_rank, s.first_utc, s.sighting_id "
+        f"ORDER BY type_rank = {OTHER_TYPE}, colour_p DESC, attr_p DESC, type_rank, "
+        f"s.first_utc, s.sighting_id "
         f"LIMIT {int(limit)}")
     return [_Row({"sighting_id": r[0], "first_utc": r[1]}, r[2], r[3], attr_p=r[4])
             for r in cur.fetchall()], total
@@ -346,8 +347,9 @@ def _with_vectors(catalog: Catalog, space: str, ids: list[int]) -> list[int]:
 
 def _by_vector(catalog: Catalog, query: Query, where: str, ranking: tuple[str, np.ndarray],
                limit: int) -> tuple[list[_Row], int]:
-    """Rank the whole filtered set by similarity, tier by tier (colour, style and direction,
-    type), so that a tier is never displaced by a more similar sighting of a worse tier."""
+    """Rank the whole filtered set by similarity, tier by tier (types asked or not, colour,
+    style and direction, type), so that a tier is never displaced by a more similar
+    sighting of a worse tier."""
     from relecture.search.vectors import Similarities
 
     space, vector = ranking
@@ -360,7 +362,7 @@ def _by_vector(catalog: Catalog, query: Query, where: str, ranking: tuple[str, n
     out: list[_Row] = []
     tiers = sorted(set(zip(data["colour_p"].tolist(), data["attr_p"].tolist(),
                            data["type_rank"].tolist())),
-                   key=lambda tier: (-tier[0], -tier[1], tier[2]))
+                   key=lambda tier: (tier[2] == OTHER_TYPE, -tier[0], -tier[1], tier[2]))
     for cp, ap, trank in tiers:
         need = limit - len(out)
         if need <= 0:
@@ -413,7 +415,9 @@ def _hit(catalog: Catalog, query: Query, row: _Row, d: dict, vector_ranked: bool
         reasons += attributes.reason(query.styles, query.travel, d["body_p"], d["travel"])
     if query.types:
         score *= TYPE_WEIGHT[row.type_rank]
-        if row.type_rank:
+        if row.type_rank == OTHER_TYPE:
+            reasons.append(f"other type {d['vehicle_type']} (after the types asked)")
+        elif row.type_rank:
             reasons.append(f"neighbouring type {d['vehicle_type']}")
     if vector_ranked:
         score *= (1 + row.similarity) / 2 if row.similarity is not None else 0.5

@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from relecture.requisitions.scope import Scope
 
 
+OTHER_TYPE = 2  # type_rank of a sighting whose type is neither asked nor a neighbour
+
+
 def lit(value) -> str:
     """A SQL literal (the values come from the catalog's vocabulary or the catalog itself)."""
     if isinstance(value, datetime):
@@ -74,7 +77,8 @@ def window_sql(windows: tuple[TimeWindow, ...], query_tz: str, camera_tz: str) -
 
 
 def where_sql(catalog: Catalog, query: Query, notes: list[str]) -> str:
-    """The SQL filter of every structured field (types and colours include neighbours)."""
+    """The SQL filter of every structured field: cameras, times and, when strict, types
+    (with their neighbours), colours, body styles and directions."""
     clauses = []
     if query.cameras or query.windows:
         zones = resolve_cameras(catalog, query, notes)
@@ -88,9 +92,8 @@ def where_sql(catalog: Catalog, query: Query, notes: list[str]) -> str:
                 clauses.append("(" + " OR ".join(
                     f"({sql_in('s.camera', [c for c, z in zones.items() if z == tz])} AND "
                     f"{window_sql(query.windows, query.tz, tz)})" for tz in sorted(tzs)) + ")")
-    if query.types:
-        wanted = with_neighbours(query.types, lx.NEIGHBOUR_TYPES)
-        clauses.append(sql_in("s.vehicle_type", wanted))
+    if query.types and query.strict:
+        clauses.append(sql_in("s.vehicle_type", with_neighbours(query.types, lx.NEIGHBOUR_TYPES)))
     if query.colours and query.strict:
         clauses.append(colour_evidence.strict_sql(query.colours))
     if query.strict:
@@ -120,10 +123,17 @@ def stored_attributes(catalog: Catalog) -> tuple[bool, bool]:
 
 
 def rank_sql(catalog: Catalog, query: Query) -> str:
-    """The ranking columns colour_p, type_rank and attr_p of a query, as SQL select terms."""
+    """The ranking columns colour_p, type_rank and attr_p of a query, as SQL select terms.
+    type_rank: 0 a type asked, 1 a neighbouring type, OTHER_TYPE any other (ranked after
+    every sighting of the types asked or their neighbours, not filtered out: a detector
+    names a pickup car, a minibus van)."""
     colour = (colour_evidence.evidence_sql(query.colours, catalog.has_column("colour_p"))
               if query.colours else "1.0")
     colour = f"CAST({colour} AS DOUBLE)"  # DuckDB reads the literals as DECIMAL
-    vtype = f"CASE WHEN {sql_in('s.vehicle_type', query.types)} THEN 0 ELSE 1 END" if query.types else "0"
+    vtype = "0"
+    if query.types:
+        near = with_neighbours(query.types, lx.NEIGHBOUR_TYPES)
+        vtype = (f"CASE WHEN {sql_in('s.vehicle_type', query.types)} THEN 0 "
+                 f"WHEN {sql_in('s.vehicle_type', near)} THEN 1 ELSE {OTHER_TYPE} END")
     attr = attributes.evidence_sql(query.styles, query.travel, *stored_attributes(catalog))
     return f"{colour} AS colour_p, {vtype} AS type_rank, CAST({attr} AS DOUBLE) AS attr_p"

@@ -63,9 +63,9 @@ NEGATION_SCAN = re.compile(rf"\b({'|'.join(sorted(lx.NEGATIONS))})\b")
 
 @dataclass(frozen=True)
 class Query:
-    """A search as understood: every field is a filter except `text` and `like` (ranking)
-    and `colours`, `styles` and `travel`, which rank by their evidence unless `strict` makes
-    them filters.
+    """A search as understood: cameras, times and plates are filters; `text` and `like`
+    rank; `types`, `colours`, `styles` and `travel` rank by their evidence (other types come
+    after the types asked and their neighbours) unless `strict` makes them filters.
 
     Several values in one field mean any of them; fields combine with AND.
     `windows` are in UTC; `tz` is the zone they were read in (to show them back and to
@@ -278,7 +278,7 @@ def merge_flags(query: Query, cameras: Iterable[str] | None = None, start: datet
                 colours: Iterable[str] | None = None, plate: str | None = None,
                 like: int | None = None, strict: bool = False) -> Query:
     """The query with command-line flags replacing what the text said (None: keep the text's);
-    `strict` makes its colours, body styles and direction of travel filters.
+    `strict` makes its types, colours, body styles and direction of travel filters.
 
     Naive `start`/`end` are local time in the query's zone; giving either replaces every
     time window of the text with [start, end).
@@ -318,7 +318,9 @@ def describe(query: Query) -> str:
     elif query.windows:
         parts.append("; ".join(fmt_window(w, query.tz) for w in query.windows) + f" ({query.tz})")
     if query.types:
-        parts.append(" or ".join(query.types))
+        types = " or ".join(query.types)
+        parts.append(f"{types} only (strict)" if query.strict
+                     else f"{types} first, other types after (not a filter)")
     if query.colours:
         colours = " or ".join(query.colours)
         parts.append(f"{colours} only (strict)" if query.strict

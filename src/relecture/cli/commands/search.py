@@ -51,10 +51,11 @@ def search_cmd(
     like: Optional[int] = typer.Option(
         None, "--like", metavar="SIGHTING_ID", help="Rank by resemblance to this sighting."),
     strict: bool = typer.Option(
-        False, "--strict", help="Keep only sightings named the colour asked (or with it as "
-        "second choice), showing the body style asked, and going the direction asked. "
-        "Without it colour, style and direction rank, they do not filter: every sighting of "
-        "the cameras, times and type asked comes back, most likely first."),
+        False, "--strict", help="Keep only sightings of the type asked (or a neighbouring "
+        "one: car/van, truck/bus), named the colour asked (or with it as second choice), "
+        "showing the body style asked, and going the direction asked. Without it type, "
+        "colour, style and direction rank, they do not filter: every sighting of the cameras "
+        "and times asked comes back, most likely first, other types after the types asked."),
     limit: int = typer.Option(50, "--limit", "-n", min=1, max=10_000, help="Hits shown at most."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
     html: Optional[Path] = typer.Option(
@@ -65,9 +66,11 @@ def search_cmd(
 ) -> None:
     """Search the catalog for vehicles, under an open requisition and inside its scope.
 
-    The query is read into filters (cameras, days and times, type, plate) and ranking
-    hints (colour, free text, "comme #42"); the line **understood as: ...** on stderr says
-    exactly what was searched. A colour is evidence, not a label: hits are ranked by how
+    The query is read into filters (cameras, days and times, plate) and ranking hints
+    (type, colour, free text, "comme #42"); the line **understood as: ...** on stderr says
+    exactly what was searched. A type ranks: the types asked and their neighbours come
+    first, then every other (a detector can name a pickup "car"). A colour is evidence, not
+    a label: hits are ranked by how
     likely each vehicle is that colour (its colour distribution, e.g. "grey 0.41"; a dark
     grey car named black still comes early for "gris"); so are a body style ("break",
     "taxi", "4x4", "dépanneuse": the classifier's probability) and a direction of travel
