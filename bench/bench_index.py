@@ -13,7 +13,8 @@ the same describers. Prints per video and in total:
 
 Usage: python bench/bench_index.py [--data ../shared/data/videos] [--videos a.mp4,b.avi]
        [--threads 1] [--detector nanodet|fast|tiled] [--former fast|none] [--sparse]
-       [--refresh-s 1.0] [--recheck-s 0.3] [--no-regions] [--no-confirm] [--json out.json]
+       [--detect-fps 3] [--refresh-s 1.0] [--recheck-s 0.3] [--no-regions] [--no-confirm]
+       [--json out.json]
 
 `--json` writes `rtf_per_core`, `track_share` (against the dense baseline) and
 `track_share_former` (against the former one), all videos together, then the per-video rows.
@@ -78,6 +79,8 @@ def main() -> int:
     ap.add_argument("--detector", default=IndexConfig().detector)
     ap.add_argument("--sparse", action="store_true",
                     help="sparse detection per track instead of the fixed cadence")
+    ap.add_argument("--detect-fps", type=float, default=ScheduleConfig().detect_fps,
+                    help="the fixed cadence's most detector passes a second")
     ap.add_argument("--refresh-s", type=float, default=ScheduleConfig().refresh_s,
                     help="a live vehicle track is detected again at least this often")
     ap.add_argument("--recheck-s", type=float, default=ScheduleConfig().recheck_s,
@@ -94,7 +97,8 @@ def main() -> int:
         print(f"skipped: no videos at {args.data}", file=sys.stderr)
         return 0
     limit_threads(args.threads)
-    schedule = ScheduleConfig(sparse=args.sparse, refresh_s=args.refresh_s, recheck_s=args.recheck_s,
+    schedule = ScheduleConfig(sparse=args.sparse, detect_fps=args.detect_fps,
+                              refresh_s=args.refresh_s, recheck_s=args.recheck_s,
                               regions=not args.no_regions, confirm_new_tracks=not args.no_confirm)
     gated_cfg = IndexConfig(detector=args.detector, schedule=schedule)
     dense_cfg = IndexConfig(detector=args.detector, dense=True)

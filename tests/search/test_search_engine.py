@@ -188,6 +188,9 @@ def test_van_query_offers_cars_after_vans(cat):
     van = cat.add(vtype="van", utc=(2023, 1, 30, 7, 5))
     bus = cat.add(vtype="bus", utc=(2023, 1, 30, 6, 0))  # earlier, but of another type
     assert ids(run(cat, "utilitaire")) == [van, car, bus]
+    page = run(cat, "utilitaire", limit=2)  # a page the types asked fill: no other type read
+    assert ids(page) == [van, car] and page.total == 3
+    assert ids(run(cat, "utilitaire", limit=3)) == [van, car, bus]
     strict = search(cat.cat, merge_flags(parse_query("utilitaire", NOW), strict=True), 50)
     assert ids(strict) == [van, car]  # --strict: the type asked and its neighbour only
 

@@ -37,7 +37,7 @@ from relecture.search import attributes
 from relecture.search import colours as colour_evidence
 from relecture.search.plate_index import IndexedSighting, gram_lookup, indexed_reads
 from relecture.search.plates import PlateMatch, PlatePattern
-from relecture.search.filters import OTHER_TYPE, lit, rank_sql, scope_sql, where_sql
+from relecture.search.filters import OTHER_TYPE, lit, rank_sql, scope_sql, types_sql, where_sql
 from relecture.search.query import Query, describe
 from relecture.search.query_time import camera_time
 
@@ -184,16 +184,30 @@ def search(catalog: Catalog, query: Query, limit: int = 50,
 
 
 def _structured(catalog: Catalog, query: Query, where: str, limit: int) -> tuple[list[_Row], int]:
-    db = catalog.db
-    total = db.execute(f"SELECT count(*) FROM sightings s WHERE {where}").fetchone()[0]
-    cur = db.execute(
+    """The first `limit` rows in rank order, and how many passed `where`. Other types come
+    after every sighting of the types asked (`filters.OTHER_TYPE`), so they are read only
+    when those do not fill the page: a type + colour query over the whole catalog ranks
+    the sightings of its types, not every sighting."""
+    total = catalog.db.execute(f"SELECT count(*) FROM sightings s WHERE {where}").fetchone()[0]
+    if not query.types or query.strict:
+        return _first_page(catalog, query, where, limit), total
+    rows = _first_page(catalog, query, f"({where}) AND {types_sql(query)}", limit)
+    if len(rows) < limit:
+        rows += _first_page(catalog, query, f"({where}) AND NOT {types_sql(query)}",
+                            limit - len(rows))
+    return rows, total
+
+
+def _first_page(catalog: Catalog, query: Query, where: str, limit: int) -> list[_Row]:
+    """The first `limit` sightings passing `where`, in rank order."""
+    cur = catalog.db.execute(
         f"SELECT s.sighting_id, s.first_utc, {rank_sql(catalog, query)} FROM sightings s "
         f"WHERE {where} "
         f"ORDER BY type_rank = {OTHER_TYPE}, colour_p DESC, attr_p DESC, type_rank, "
         f"s.first_utc, s.sighting_id "
         f"LIMIT {int(limit)}")
     return [_Row({"sighting_id": r[0], "first_utc": r[1]}, r[2], r[3], attr_p=r[4])
-            for r in cur.fetchall()], total
+            for r in cur.fetchall()]
 
 
 def _plate_candidates(catalog: Catalog, query: Query, where: str, own: str, keep: int | None

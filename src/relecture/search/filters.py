@@ -117,6 +117,12 @@ def with_neighbours(values: tuple[str, ...], neighbours: dict) -> list[str]:
     return list(dict.fromkeys([*values, *(n for v in values for n in neighbours.get(v, ()))]))
 
 
+def types_sql(query: Query) -> str:
+    """SQL true when `s` is of a type asked or a neighbouring one (never NULL)."""
+    near = with_neighbours(query.types, lx.NEIGHBOUR_TYPES)
+    return f"coalesce({sql_in('s.vehicle_type', near)}, FALSE)"
+
+
 def stored_attributes(catalog: Catalog) -> tuple[bool, bool]:
     """Whether the catalog has the body_p and travel columns (older ones opened read-only)."""
     return catalog.has_column("body_p"), catalog.has_column("travel")
