@@ -1,13 +1,15 @@
 """Run a `Query` on the catalog: filter in DuckDB first, then rank what passed.
 
-Every filter (cameras, time windows overlapping [first_utc, last_utc], types, a plate
-prefilter, colours, body styles and direction when strict) is SQL over the whole catalog;
+Every filter (cameras, time windows overlapping [first_utc, last_utc], a plate prefilter,
+and types, colours, body styles and direction when strict) is SQL over the whole catalog;
 ranking only ever orders rows that passed, so no match is lost behind a top-k taken too
-early. A colour, a body style or a direction of travel is evidence, not a filter, unless
-the query is strict (`search/colours.py`, `search/attributes.py`).
+early. A type, a colour, a body style or a direction of travel is evidence, not a filter,
+unless the query is strict (`search/colours.py`, `search/attributes.py`). Plate searches:
+`search/plate_candidates.py`.
 
-Order of hits (the sort key, most significant first):
+Order of hits (the sort key, `ranked.RankedRow.key`, most significant first):
 1. plate distance (exact 0 first: an exact read never ranks below an approximate one);
+1b. the types asked and their neighbours before every other type;
 2. colour evidence: the probability of the colour asked, plus a share of its neighbours'
    (white/silver/grey, red/orange, brown/beige), to 0.01;
 2b. body style and direction evidence (`attributes.evidence_sql`), to 0.01;
@@ -19,25 +21,22 @@ Order of hits (the sort key, most significant first):
 
 from __future__ import annotations
 
-import heapq
 import time as clock
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-import duckdb
 import numpy as np
 
 from relecture.catalog import Catalog
-from relecture.catalog_plates import covered_to
 from relecture.errors import NotFound
 from relecture.indexer.body_style import shown
 from relecture.search import attributes
 from relecture.search import colours as colour_evidence
-from relecture.search.plate_index import IndexedSighting, gram_lookup, indexed_reads
-from relecture.search.plates import PlateMatch, PlatePattern
 from relecture.search.filters import OTHER_TYPE, lit, rank_sql, scope_sql, types_sql, where_sql
+from relecture.search.plate_candidates import plate_candidates
+from relecture.search.ranked import RankedRow
 from relecture.search.query import Query, describe
 from relecture.search.query_time import camera_time
 
@@ -45,7 +44,6 @@ if TYPE_CHECKING:
     from relecture.requisitions.scope import Scope
 
 TYPE_WEIGHT = (1.0, 0.7, 0.3)  # asked type, neighbour, any other (filters.OTHER_TYPE)
-_LITERAL_IDS = 2000  # up to this many candidate ids are written into the SQL as a list
 _COLS = ("sighting_id", "camera", "first_utc", "last_utc", "vehicle_type", "type_conf", "colour",
          "colour_conf", "colour_alt", "plate", "plate_conf", "thumbnail", "recording_id",
          "first_t", "last_t", "best_t", "embedding_space")
@@ -107,23 +105,6 @@ class SearchResult:
     elapsed_ms: float
 
 
-@dataclass
-class _Row:
-    values: dict
-    colour_p: float = 1.0  # colour evidence (1 when no colour is asked)
-    type_rank: int = 0
-    plate: PlateMatch | None = None
-    similarity: float | None = None
-    attr_p: float = 1.0  # style and direction evidence (1 when neither is asked)
-
-    def key(self) -> tuple:
-        return (self.plate.distance if self.plate else 0.0, self.type_rank == OTHER_TYPE,
-                -self.colour_p, -self.attr_p, self.type_rank,
-                -self.similarity if self.similarity is not None else 2.0,
-                -(self.plate.confidence if self.plate else 0.0), self.values["first_utc"],
-                self.values["sighting_id"])
-
-
 def _ranking_vector(catalog: Catalog, query: Query, encoder: TextEncoder | None,
                     notes: list[str]) -> tuple[str, np.ndarray] | None:
     """(space, vector) to rank by, from the like-sighting or the free text; None with a note."""
@@ -169,11 +150,11 @@ def search(catalog: Catalog, query: Query, limit: int = 50,
         where = f"({where}) AND {scope_sql(scope)}"
     ranking = _ranking_vector(catalog, query, text_encoder, notes)
     if query.plate is not None:
-        rows, total = _plate_candidates(catalog, query, where, own,
+        rows, total = plate_candidates(catalog, query, where, own,
                                         keep=None if ranking is not None else limit)
         if ranking is not None:
             _add_similarities(catalog, ranking, rows, keep=len(rows))
-        rows = sorted(rows, key=_Row.key)[:limit]
+        rows = sorted(rows, key=RankedRow.key)[:limit]
     elif ranking is not None:
         rows, total = _by_vector(catalog, query, where, ranking, limit)
     else:
@@ -183,7 +164,7 @@ def search(catalog: Catalog, query: Query, limit: int = 50,
                         notes=tuple(notes), elapsed_ms=(clock.perf_counter() - started) * 1000)
 
 
-def _structured(catalog: Catalog, query: Query, where: str, limit: int) -> tuple[list[_Row], int]:
+def _structured(catalog: Catalog, query: Query, where: str, limit: int) -> tuple[list[RankedRow], int]:
     """The first `limit` rows in rank order, and how many passed `where`. Other types come
     after every sighting of the types asked (`filters.OTHER_TYPE`), so they are read only
     when those do not fill the page: a type + colour query over the whole catalog ranks
@@ -198,7 +179,7 @@ def _structured(catalog: Catalog, query: Query, where: str, limit: int) -> tuple
     return rows, total
 
 
-def _first_page(catalog: Catalog, query: Query, where: str, limit: int) -> list[_Row]:
+def _first_page(catalog: Catalog, query: Query, where: str, limit: int) -> list[RankedRow]:
     """The first `limit` sightings passing `where`, in rank order."""
     cur = catalog.db.execute(
         f"SELECT s.sighting_id, s.first_utc, {rank_sql(catalog, query)} FROM sightings s "
@@ -206,140 +187,11 @@ def _first_page(catalog: Catalog, query: Query, where: str, limit: int) -> list[
         f"ORDER BY type_rank = {OTHER_TYPE}, colour_p DESC, attr_p DESC, type_rank, "
         f"s.first_utc, s.sighting_id "
         f"LIMIT {int(limit)}")
-    return [_Row({"sighting_id": r[0], "first_utc": r[1]}, r[2], r[3], attr_p=r[4])
+    return [RankedRow({"sighting_id": r[0], "first_utc": r[1]}, r[2], r[3], attr_p=r[4])
             for r in cur.fetchall()]
 
 
-def _plate_candidates(catalog: Catalog, query: Query, where: str, own: str, keep: int | None
-                      ) -> tuple[list[_Row], int]:
-    """The sightings passing `where` whose voted plate or a read is within the pattern's
-    tolerance, scored exactly in Python (`PlatePattern.best`), and how many; rows beyond it
-    are dropped, and when `keep` is given the rows returned need only hold the best `keep`.
-
-    Sightings the plate index covers are read from it (`plate_index`: the rows of a few
-    grams, with the read texts scoring needs); the others are scanned: all of them when the
-    pattern has no lookup (`*AB*`) or the catalog has no index (opened read-only before its
-    first writable open built it), else only those written after the index's coverage mark.
-    In the scan each text is tested with the cheap LIKE/length prefilter first and the
-    confusion-class regular expression only on what passes, within the sighting ids that
-    passed the structured filters (sightings and their reads are written in id order, so a
-    camera or time filter skips most of plate_reads); then every read of each candidate is
-    scored.
-
-    The id range comes from the query's `own` filters only: a requisition's scope (in
-    `where`, applied to the candidates) usually spans most of the catalog, and finding its
-    range would cost a scan of every sighting.
-    """
-    db = catalog.db
-    lo, hi = (None, None) if own == "TRUE" else db.execute(
-        f"SELECT min(s.sighting_id), max(s.sighting_id) FROM sightings s WHERE {own}").fetchone()
-    if own != "TRUE" and lo is None:
-        return [], 0
-    lookup = gram_lookup(query.plate)
-    covered = _plate_index_coverage(catalog) if lookup is not None else None
-    rows: list[_Row] = []
-    total = 0
-    scan_from = lo if lo is not None else 0
-    if covered is not None and (lo is None or covered >= lo):
-        found = indexed_reads(db, query.plate, lookup, covered, None if lo is None else (lo, hi))
-        rows, total = _score_indexed(catalog, query, where, found, keep)
-        scan_from = covered + 1
-    if hi is None:
-        hi = db.execute("SELECT max(sighting_id) FROM sightings").fetchone()[0] or 0
-    if scan_from <= hi:
-        ids = _scanned_ids(catalog, query.plate, where, scan_from, hi)
-        if len(ids):
-            scanned = _score_plates(catalog, query, where, ids)
-            rows, total = rows + scanned, total + len(scanned)
-    return rows, total
-
-
-def _scanned_ids(catalog: Catalog, pattern: PlatePattern, where: str, lo: int, hi: int
-                 ) -> np.ndarray:
-    """Ids of the sightings lo..hi passing `where` whose voted plate or a read passes the
-    pattern's SQL prefilter and regular expression (see `_plate_candidates`)."""
-    regex = lit(pattern.sql_regex())
-
-    def passes(column: str) -> str:
-        return f"{pattern.sql_prefilter(column)} AND regexp_full_match({column}, {regex})"
-
-    return catalog.db.execute(
-        f"SELECT DISTINCT p.sighting_id FROM plate_reads p WHERE p.sighting_id "
-        f"BETWEEN {int(lo)} AND {int(hi)} AND {passes('p.text')} UNION "
-        f"SELECT s.sighting_id FROM sightings s WHERE ({where}) AND s.sighting_id "
-        f"BETWEEN {int(lo)} AND {int(hi)} AND {passes('s.plate')}").fetchnumpy()["sighting_id"]
-
-
-def _score_indexed(catalog: Catalog, query: Query, where: str, found: dict[int, IndexedSighting],
-                   keep: int | None) -> tuple[list[_Row], int]:
-    """The sightings found through the plate index scored on their reads, and how many
-    matched; their ranking columns (and `where`) are read from the catalog only when the
-    query has any, and without any only the first `keep` rows are built (None: all)."""
-    pattern = query.plate
-    best = {sid: (f.first_utc, m) for sid, f in found.items()
-            if (m := pattern.best(f.reads)) is not None}
-    if where == "TRUE" and not (query.colours or query.types or query.styles or query.travel):
-        count = len(best)
-        if keep is not None:  # the order is the plate's alone (`_Row.key`): the first page only
-            best = dict(heapq.nsmallest(keep, best.items(), key=lambda kv: (
-                kv[1][1].distance, -kv[1][1].confidence, kv[1][0], kv[0])))
-        return [_Row({"sighting_id": sid, "first_utc": first}, plate=m)
-                for sid, (first, m) in best.items()], count
-    if not best:
-        return [], 0
-    ids = list(best)
-    listed = (", ".join(str(int(i)) for i in ids) if len(ids) <= _LITERAL_IDS
-              else "SELECT unnest($ids::BIGINT[])")
-    # the candidates first, then `where` on them: with a requisition's scope in the same
-    # WHERE, DuckDB scans every sighting instead of looking the ids up (222 against 16 ms
-    # for 128 candidates at 10M)
-    cur = catalog.db.execute(
-        f"WITH c AS MATERIALIZED (SELECT * EXCLUDE (boxes) FROM sightings "
-        f"WHERE sighting_id IN ({listed})) "
-        f"SELECT s.sighting_id, {rank_sql(catalog, query)} FROM c s WHERE {where}",
-        {"ids": ids} if len(ids) > _LITERAL_IDS else None)
-    rows = [_Row({"sighting_id": sid, "first_utc": best[sid][0]}, cp, trank, best[sid][1],
-                 attr_p=ap) for sid, cp, trank, ap in cur.fetchall()]
-    return rows, len(rows)
-
-
-def _score_plates(catalog: Catalog, query: Query, where: str, ids: np.ndarray) -> list[_Row]:
-    """The candidates scored exactly on every read; those beyond the tolerance dropped."""
-    pattern = query.plate
-    db = catalog.db
-    # a literal list lets DuckDB look the few candidates up (several times faster at 10M
-    # sightings than a semi-join on unnest, which reads both tables); many ids stay a parameter
-    listed = (", ".join(str(int(i)) for i in ids) if len(ids) <= _LITERAL_IDS
-              else "SELECT unnest($ids::BIGINT[])")
-    cur = db.execute(f"""
-        WITH f AS (
-            SELECT s.sighting_id, s.first_utc, s.plate, s.plate_conf, {rank_sql(catalog, query)}
-            FROM sightings s
-            WHERE s.sighting_id IN ({listed}) AND ({where}))
-        SELECT f.sighting_id, f.first_utc, f.plate, f.plate_conf, f.colour_p, f.type_rank,
-               f.attr_p, list(r.text) FILTER (WHERE r.text IS NOT NULL),
-               list(r.confidence) FILTER (WHERE r.text IS NOT NULL)
-        FROM f LEFT JOIN plate_reads r ON r.sighting_id = f.sighting_id
-             AND r.sighting_id IN ({listed})
-        GROUP BY ALL""", {"ids": ids.tolist()} if len(ids) > _LITERAL_IDS else None)
-    rows = []
-    for sid, first, plate, conf, cp, trank, ap, texts, confs in cur.fetchall():
-        reads = [(plate, conf)] + list(zip(texts or [], confs or []))
-        best = pattern.best(reads)
-        if best is not None:
-            rows.append(_Row({"sighting_id": sid, "first_utc": first}, cp, trank, best, attr_p=ap))
-    return rows
-
-
-def _plate_index_coverage(catalog: Catalog) -> int | None:
-    """The highest sighting id the plate index covers; None when the catalog has none."""
-    try:
-        return covered_to(catalog.db)
-    except duckdb.CatalogException:
-        return None
-
-
-def _add_similarities(catalog: Catalog, ranking: tuple[str, np.ndarray], rows: list[_Row],
+def _add_similarities(catalog: Catalog, ranking: tuple[str, np.ndarray], rows: list[RankedRow],
                       keep: int) -> None:
     from relecture.search.vectors import Similarities
 
@@ -360,7 +212,7 @@ def _with_vectors(catalog: Catalog, space: str, ids: list[int]) -> list[int]:
 
 
 def _by_vector(catalog: Catalog, query: Query, where: str, ranking: tuple[str, np.ndarray],
-               limit: int) -> tuple[list[_Row], int]:
+               limit: int) -> tuple[list[RankedRow], int]:
     """Rank the whole filtered set by similarity, tier by tier (types asked or not, colour,
     style and direction, type), so that a tier is never displaced by a more similar
     sighting of a worse tier."""
@@ -373,7 +225,7 @@ def _by_vector(catalog: Catalog, query: Query, where: str, ranking: tuple[str, n
         f"FROM sightings s WHERE {where}").fetchnumpy()
     total = len(data["sighting_id"])
     similarities = Similarities(catalog, space)
-    out: list[_Row] = []
+    out: list[RankedRow] = []
     tiers = sorted(set(zip(data["colour_p"].tolist(), data["attr_p"].tolist(),
                            data["type_rank"].tolist())),
                    key=lambda tier: (tier[2] == OTHER_TYPE, -tier[0], -tier[1], tier[2]))
@@ -387,16 +239,16 @@ def _by_vector(catalog: Catalog, query: Query, where: str, ranking: tuple[str, n
         sims = similarities(vector, data["sighting_id"][with_vec], keep=need)
         best = sorted(sims.items(), key=lambda kv: (-kv[1], kv[0]))[:need]
         first_of = dict(zip(data["sighting_id"][with_vec].tolist(), data["first_utc"][with_vec].tolist()))
-        out += [_Row({"sighting_id": i, "first_utc": first_of[i]}, cp, trank, None, s, ap)
+        out += [RankedRow({"sighting_id": i, "first_utc": first_of[i]}, cp, trank, None, s, ap)
                 for i, s in best]
         rest = np.flatnonzero(in_tier & ~data["has_vector"])
         rest = rest[np.argsort(data["first_utc"][rest], kind="stable")][: limit - len(out)]
-        out += [_Row({"sighting_id": int(data["sighting_id"][i]), "first_utc": data["first_utc"][i]},
+        out += [RankedRow({"sighting_id": int(data["sighting_id"][i]), "first_utc": data["first_utc"][i]},
                      cp, trank, attr_p=ap) for i in rest]
     return out, total
 
 
-def _hits(catalog: Catalog, query: Query, rows: list[_Row], vector_ranked: bool) -> tuple[Hit, ...]:
+def _hits(catalog: Catalog, query: Query, rows: list[RankedRow], vector_ranked: bool) -> tuple[Hit, ...]:
     if not rows:
         return ()
     ids = [int(r.values["sighting_id"]) for r in rows]
@@ -412,7 +264,7 @@ def _hits(catalog: Catalog, query: Query, rows: list[_Row], vector_ranked: bool)
                  for r in rows)
 
 
-def _hit(catalog: Catalog, query: Query, row: _Row, d: dict, vector_ranked: bool) -> Hit:
+def _hit(catalog: Catalog, query: Query, row: RankedRow, d: dict, vector_ranked: bool) -> Hit:
     tz = d["tz"] or query.tz
     score, reasons = 1.0, []
     if row.plate is not None:
