@@ -7,6 +7,8 @@ import signal
 import time
 from pathlib import Path
 
+import pytest
+
 from relecture.catalog import Catalog
 from relecture.errors import NotFound
 from relecture.indexer import shards
@@ -118,6 +120,31 @@ def test_every_state_a_kill_can_leave_is_recovered_exactly(tmp_path):
     assert [(e["objects"]["index_job"], e["result"]) for e in ends] == [
         (killed, "interrupted"), (report.job_id, "done")]
     assert len(ends[0]["objects"]["recordings"]) == 2  # both of the killed job's recordings
+
+
+def test_a_kill_while_a_committed_shard_is_deleted_leaves_nothing_behind(tmp_path, monkeypatch):
+    # the delete stops after removing the payload, as a SIGKILL inside it would: what is
+    # left is a temporary, which the next job removes with the shard directory
+    root, home = tmp_path / "nvr", tmp_path / "home"
+    (clip,) = make_archive(root, 1, 1, n=20)
+    with Catalog(Home(home)) as cat:
+        killed = cat.start_job(USER, {"mode": "archive", "role": "operator"}, {})
+    killed_dir = shards.job_dir(Home(home), killed)
+    shard = make_shard(clip.resolve(), killed_dir)
+
+    def killed_inside(path, ignore_errors=False):
+        (Path(path) / shards.PAYLOAD).unlink()
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(shards.shutil, "rmtree", killed_inside)
+    with pytest.raises(KeyboardInterrupt):
+        shards.load_shard(Home(home), shard, killed)
+    monkeypatch.undo()
+    assert not shard.exists()  # renamed away before the delete began
+    report = run_job(Archive(root), Home(home), USER, FAST)
+    assert report.temporaries_removed == 1
+    assert report.skipped_by_reason() == {"already indexed": 1}
+    assert not list(shards.shards_dir(Home(home)).iterdir())
 
 
 def test_a_shard_keeps_body_styles_colour_distribution_and_direction(tmp_path):

@@ -177,6 +177,18 @@ def remove_if_empty(directory: Path) -> None:
         pass
 
 
+def discard(shard: Path) -> None:
+    """Delete a committed shard. It is first renamed (atomically) to a temporary's name, so
+    a kill during the delete leaves a temporary, which the next job removes, never a shard
+    directory that has lost its payload but not its thumbnails (no later job would touch it)."""
+    doomed = shard.with_name(f"{TMP_PREFIX}{shard.name[:16]}-{uuid.uuid4().hex[:12]}")
+    try:
+        os.rename(shard, doomed)
+    except OSError:  # already gone, or another process's: delete it where it is
+        doomed = shard
+    shutil.rmtree(doomed, ignore_errors=True)
+
+
 def read_payload(shard: Path) -> dict:
     """The shard's payload.json, parsed."""
     return json.loads((shard / PAYLOAD).read_text(encoding="utf-8"))
@@ -202,7 +214,7 @@ def load_shard(home: Home, shard: Path, job_id: str, wait_s: float | None = None
             catalog.add_recording(rec, sightings, persons, job_id, decoded,
                                   payload["frames_detected"])
             loaded = True
-    shutil.rmtree(shard, ignore_errors=True)
+    discard(shard)
     return LoadResult(rec.sha256, loaded, len(sightings), len(persons),
                       sum(s.plate.text is not None for s in sightings), rec.duration_s,
                       rec.camera, str(rec.path))
