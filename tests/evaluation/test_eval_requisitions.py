@@ -62,3 +62,6 @@ def test_eval_requisitions_on_the_sample_footage(tmp_path):
     # nothing is filtered by colour: each search returns every car of its clip
     assert m["per_video"]["CAM12_20230130T140000"]["mean_hits"] == 3.0
     assert m["per_video"]["CAM03_20230130T140215"]["mean_hits"] == 3.0
+    # the halves thresholds are chosen and checked on: one clip each, in name order
+    assert m["halves"]["even"]["n"] == m["per_video"]["CAM03_20230130T140215"]["n"]
+    assert m["halves"]["odd"]["n"] == m["per_video"]["CAM12_20230130T140000"]["n"]

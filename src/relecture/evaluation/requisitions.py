@@ -141,7 +141,8 @@ def evaluate_requisitions(
     home: Path | None = None,
 ) -> dict:
     """Index, catalogue and ask for every labelled passage (see the module docstring);
-    returns `summarise_asked` overall, with per_video {stem: the same}, `missed_at_k` (the
+    returns `summarise_asked` overall, with per_video {stem: the same}, halves {"even",
+    "odd": the same over the even and odd videos in name order}, `missed_at_k` (the
     passages not among the first k hits) and `ranks` {passage: rank or None}. `home`: the
     catalog home to fill (a fresh temporary one when None)."""
     with tempfile.TemporaryDirectory(prefix="relecture-eval-") as tmp:
@@ -154,6 +155,10 @@ def evaluate_requisitions(
     videos = list(dict.fromkeys(a.video for a in asked))
     metrics["per_video"] = {name: summarise_asked([a for a in asked if a.video == name], k)
                             for name in videos}
+    # the halves rules are chosen and checked on: even and odd videos in name order
+    ordered = sorted(videos)
+    metrics["halves"] = {half: summarise_asked([a for a in asked if a.video in ordered[first::2]], k)
+                         for half, first in (("even", 0), ("odd", 1))}
     metrics["missed_at_k"] = [a.passage_id for a in asked if a.rank is None or a.rank > k]
     metrics["ranks"] = {a.passage_id: a.rank for a in asked}
     return metrics
