@@ -3,17 +3,36 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 
 from relecture.catalog import Catalog
+from relecture.indexer.job import Archive, JobOptions, run_job
+from relecture.search import vectors
 from relecture.settings import Home
 from relecture.search.vectors import VectorIndex, refresh_indexes
+from tests.archive_fakes import fake_components, make_archive
 
 
 def _unit(v):
     v = np.asarray(v, np.float32) + 1.0
     return v / np.linalg.norm(v)
+
+
+class _MeanColour:
+    """An embedder for the fake pipeline: a crop's mean colour as its vector."""
+
+    space = "mean-colour"
+
+    def embed_images(self, crops):
+        return np.stack([_unit(c.reshape(-1, 3).mean(axis=0)) for c in crops])
+
+
+def _with_embedder(config, threads=None):
+    """The fake components, embedding every sighting."""
+    detector, describer = fake_components(config, threads)
+    return detector, replace(describer, embedder=_MeanColour())
 
 
 def _add(cat, sid, vector, space="s"):
@@ -139,30 +158,33 @@ def test_refresh_brings_large_spaces_up_to_date_and_leaves_small_ones(tmp_path):
 def test_an_index_job_leaves_the_vector_index_current(tmp_path, monkeypatch):
     # a nightly load ends with the index searches load up to date, so the first large
     # "like" after it has nothing to add
-    from dataclasses import replace
-
-    from relecture.indexer.job import Archive, JobOptions, run_job
-    from relecture.search import vectors
-    from tests.archive_fakes import fake_components, make_archive
-
-    class MeanColour:  # a crop's mean colour as its vector
-        space = "mean-colour"
-
-        def embed_images(self, crops):
-            return np.stack([_unit(c.reshape(-1, 3).mean(axis=0)) for c in crops])
-
-    def components(config, threads=None):
-        detector, describer = fake_components(config, threads)
-        return detector, replace(describer, embedder=MeanColour())
-
     monkeypatch.setattr(vectors, "SMALL_SET", 0)  # every space counts as large here
     home, root = Home(tmp_path / "h"), tmp_path / "nvr"
-    make_archive(root, cameras=1, files=1)
-    run_job(Archive(root), home, "test-operator",
-            JobOptions(settle_s=0, recheck_s=0, factory=components))
+    make_archive(root, cameras=1, files=2)
+    report = run_job(Archive(root), home, "test-operator",
+                     JobOptions(settle_s=0, recheck_s=0, factory=_with_embedder))
+    assert report.vectors == "vector indexes up to date: mean-colour"
     with Catalog(home, read_only=True) as cat:
         counts = cat.db.execute("SELECT space, count(*) FROM embeddings GROUP BY space").fetchall()
     assert counts
     for space, count in counts:
         state = json.loads(vectors._files(home.vectors_dir, space)[1].read_text())
         assert state["count"] == count
+
+
+def test_a_vector_index_that_cannot_be_written_leaves_the_index_job_whole(tmp_path, monkeypatch):
+    # the indexes are a cache: a disk full while writing one is reported, and the job
+    # that committed every file still ends as finished
+    def disk_full(catalog, space, compress_from=None):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(vectors, "SMALL_SET", 0)
+    monkeypatch.setattr(vectors.VectorIndex, "open", disk_full)
+    home, root = Home(tmp_path / "h"), tmp_path / "nvr"
+    make_archive(root, cameras=1, files=1)
+    report = run_job(Archive(root), home, "test-operator",
+                     JobOptions(settle_s=0, recheck_s=0, factory=_with_embedder))
+    assert report.count("indexed") == 1 and "not refreshed" in report.vectors
+    assert "next large search rebuilds them" in report.as_dict()["vectors"]
+    with Catalog(home, read_only=True) as cat:  # the job ended as finished, not interrupted
+        assert cat.db.execute("SELECT status FROM index_jobs").fetchone() == ("finished",)

@@ -92,6 +92,8 @@ def print_index_report(console: Console, report: IndexReport) -> None:
         f"{report.count('failed')} failed; {report.video_s:.1f} s of footage in "
         f"{report.wall_s:.1f} s ({rtf:.1f}x real time, {report.cpu_s:.1f} CPU-s)"
     )
+    if report.vectors:
+        console.print(report.vectors, soft_wrap=True, highlight=False)
     print_policy(console, report)
 
 

@@ -191,18 +191,25 @@ def run_job(selection: Selection, home: Home, actor: str, options: JobOptions = 
                     "the same command again to index the rest") from None
             raise
         if report.indexed:
-            _refresh_vectors(home)
+            report.vectors = _refresh_vectors(home)
         report.wall_s = time.monotonic() - started
         _end(job, report, reason, "finished")
     return report
 
 
-def _refresh_vectors(home: Home) -> None:
-    """The vector indexes searches load, brought up to date with what the job committed."""
+def _refresh_vectors(home: Home) -> str:
+    """The vector indexes searches load, brought up to date with what the job committed;
+    what was done, for the report. They are a cache derived from the catalog, so a failure
+    here (disk full...) is reported and leaves the job whole: the next large search
+    rebuilds them."""
     from relecture.search.vectors import refresh_indexes
 
-    with Catalog(home, read_only=True) as catalog:
-        refresh_indexes(catalog)
+    try:
+        with Catalog(home, read_only=True) as catalog:
+            spaces = refresh_indexes(catalog)
+    except (OSError, RuntimeError) as e:  # FAISS raises RuntimeError for its I/O errors
+        return f"vector indexes not refreshed ({e}); the next large search rebuilds them"
+    return f"vector indexes up to date: {', '.join(spaces)}" if spaces else ""
 
 
 def _stopped_by(e: BaseException) -> str:

@@ -31,6 +31,9 @@ class IndexReport:
     peak_rss_kb: dict[str, int] = field(default_factory=dict)  # per worker (host:pid)
     wall_s: float = 0.0
     audit_seq: int | None = None
+    # the vector indexes searches load, as the job left them: the spaces brought up to date,
+    # or why they were not (a derived cache: the next large search rebuilds it)
+    vectors: str = ""
 
     def add(self, outcome: FileOutcome) -> None:
         """Count one file's outcome (and its worker's peak memory)."""
@@ -90,6 +93,7 @@ class IndexReport:
             "peak_rss_mb": {k: round(v / 1024, 1) for k, v in self.peak_rss_kb.items()},
             "failures": [{"file": str(o.path), "message": o.message} for o in self.failed],
             "temporaries_removed": self.temporaries_removed, "audit_seq": self.audit_seq,
+            "vectors": self.vectors,
         }
 
 
