@@ -206,6 +206,8 @@ def test_eval_passages_cli_on_a_real_clip(shared_data, tmp_path):
     m = json.loads(result.stdout)
     assert m["detector"] == IndexConfig().detector  # what `relecture index` runs
     assert m["n"] == len(labelled) == m["per_video"][name]["n"]
+    # one video: it is the even half (name order), the odd half is empty
+    assert (m["halves"]["even"]["n"], m["halves"]["odd"]["n"]) == (m["n"], 0)
     assert 0 < m["found"] <= m["n"]
     # what the report says must add up: recall is the share of labelled passages found, and
     # the motorway clip's passages are mostly found (BENCHMARKS: eval passages)
