@@ -24,6 +24,13 @@ def read_labels(data_dir: Path) -> dict[str, list[dict[str, str]]]:
     return dict(grouped)
 
 
+def video_halves(names) -> dict[str, list[str]]:
+    """The halves rules are chosen on and checked on: "even" and "odd" videos (or files)
+    in name order."""
+    ordered = sorted(names)
+    return {"even": ordered[0::2], "odd": ordered[1::2]}
+
+
 def row_box(row: dict[str, str]) -> tuple[float, float, float, float]:
     """The xmin, ymin, xmax, ymax box of a labels.csv row."""
     return (float(row["xmin"]), float(row["ymin"]), float(row["xmax"]), float(row["ymax"]))

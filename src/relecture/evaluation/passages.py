@@ -52,7 +52,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from relecture.evaluation.assignment import max_weight_assignment
-from relecture.evaluation.common import ratio
+from relecture.evaluation.common import ratio, video_halves
 from relecture.evaluation.labelled import Passage, index_labelled
 from relecture.sightings import Sighting
 
@@ -279,9 +279,8 @@ def evaluate_passages(
         "video_s": round(video_s, 2), "cpu_s": round(cpu_total, 2),
         "wall_s": round(wall_total, 2), "rtf": ratio(video_s, cpu_total),
         "tolerance_s": TOLERANCE_S, "min_iou": MIN_IOU, "per_video": per_video,
-        # the halves rules are chosen and checked on: even and odd videos in name order
-        "halves": {half: summarise([by_name[n] for n in sorted(by_name)[first::2]])
-                   for half, first in (("even", 0), ("odd", 1))},
+        "halves": {half: summarise([by_name[n] for n in names])
+                   for half, names in video_halves(by_name).items()},
     })
     return metrics
 

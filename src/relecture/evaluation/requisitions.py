@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from relecture.evaluation.common import ratio
+from relecture.evaluation.common import ratio, video_halves
 from relecture.evaluation.labelled import (IndexedVideo, Passage, index_labelled,
                                            labelled_videos)
 from relecture.evaluation.passages import SURE, score_video
@@ -155,10 +155,8 @@ def evaluate_requisitions(
     videos = list(dict.fromkeys(a.video for a in asked))
     metrics["per_video"] = {name: summarise_asked([a for a in asked if a.video == name], k)
                             for name in videos}
-    # the halves rules are chosen and checked on: even and odd videos in name order
-    ordered = sorted(videos)
-    metrics["halves"] = {half: summarise_asked([a for a in asked if a.video in ordered[first::2]], k)
-                         for half, first in (("even", 0), ("odd", 1))}
+    metrics["halves"] = {half: summarise_asked([a for a in asked if a.video in names], k)
+                         for half, names in video_halves(videos).items()}
     metrics["missed_at_k"] = [a.passage_id for a in asked if a.rank is None or a.rank > k]
     metrics["ranks"] = {a.passage_id: a.rank for a in asked}
     return metrics

@@ -93,7 +93,7 @@ def where_sql(catalog: Catalog, query: Query, notes: list[str]) -> str:
                     f"({sql_in('s.camera', [c for c, z in zones.items() if z == tz])} AND "
                     f"{window_sql(query.windows, query.tz, tz)})" for tz in sorted(tzs)) + ")")
     if query.types and query.strict:
-        clauses.append(sql_in("s.vehicle_type", with_neighbours(query.types, lx.NEIGHBOUR_TYPES)))
+        clauses.append(types_sql(query))
     if query.colours and query.strict:
         clauses.append(colour_evidence.strict_sql(query.colours))
     if query.strict:
