@@ -40,8 +40,9 @@ def fold_infinite_pads(model) -> int:
             consumers.setdefault(name, []).append(node)
     folded = 0
     for pad in [n for n in graph.node if n.op_type == "Pad"]:
+        mode = next((a.s for a in pad.attribute if a.name == "mode"), b"constant")
         value = consts.get(pad.input[2]) if len(pad.input) > 2 else None
-        if value is None or not np.isneginf(value).all():
+        if mode != b"constant" or value is None or not np.isneginf(value).all():
             continue
         pool, perm = _pool_behind(pad.output[0], consumers)
         if pool is None or any(a.name in ("pads", "auto_pad") for a in pool.attribute):
@@ -59,7 +60,7 @@ def fold_infinite_pads(model) -> int:
         folded += 1
     used = {name for node in graph.node for name in node.input}
     unused = [i for i in graph.initializer if i.name not in used]
-    for init in unused:  # the pads' amounts and values: ONNX Runtime warns of each otherwise
+    for init in unused:  # what nothing reads now (the pads' amounts and values): ORT warns of each
         graph.initializer.remove(init)
     return folded
 
