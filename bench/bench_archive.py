@@ -9,7 +9,7 @@ wall seconds, real-time factor (footage seconds per wall second, model loading i
 peak RSS per worker; then the scaling ratio (real-time factor with N workers / with 1).
 
 Usage: python bench/bench_archive.py [--data ../shared/data/videos] [--workers 1 2]
-       [--detector nanodet] [--sample-fps 5] [--repeat 1] [--limit N] [--json out.json]
+       [--detector nanodet-int8] [--sample-fps 5] [--repeat 1] [--limit N] [--json out.json]
 Skips (exit 0, with a reason) when the videos are absent.
 """
 

@@ -12,7 +12,7 @@ the same describers. Prints per video and in total:
   baseline track is found when a gated track overlaps it, IoU >= 0.3, at a common moment).
 
 Usage: python bench/bench_index.py [--data ../shared/data/videos] [--videos a.mp4,b.avi]
-       [--threads 1] [--detector nanodet|fast|tiled] [--former fast|none] [--sparse]
+       [--threads 1] [--detector nanodet-int8|nanodet|fast|tiled] [--former fast|none] [--sparse]
        [--detect-fps 3] [--refresh-s 1.0] [--recheck-s 0.3] [--no-regions] [--no-confirm]
        [--json out.json]
 

@@ -72,10 +72,10 @@ def index_cmd(
     sample_fps: float = typer.Option(5.0, "--sample-fps", min=0.5, max=30,
                                      help="Frames per second the motion gate looks at."),
     no_plates: bool = typer.Option(False, "--no-plates", help="Do not read licence plates."),
-    detector: str = typer.Option(
-        "nanodet-int8", "--detector", help="nanodet-int8 (NanoDet-g quantized to int8, one pass "
-        "a frame), nanodet (the same network in float, twice the cost), fast (the older SSD, one "
-        "pass) or tiled (the SSD on tiles, 7 passes a frame). See BENCHMARKS.md."),
+    detector: Optional[str] = typer.Option(
+        None, "--detector", help="nanodet-int8 (NanoDet-g quantized to int8, one pass a "
+        "frame: the default), nanodet (the same network in float, twice the cost), fast (the "
+        "older SSD, one pass) or tiled (the SSD on tiles, 7 passes a frame). See BENCHMARKS.md."),
     requisition: Optional[str] = RequisitionOption,
     home: Optional[Path] = HomeOption,
 ) -> None:
@@ -107,8 +107,9 @@ def index_cmd(
     from relecture.cli.render_index import IndexProgressBars, print_index_report
 
     hints = _run(lambda: flag_hints(camera, start, tz, clock_offset))
-    from relecture.indexer.detect import KINDS
+    from relecture.indexer.detect import DEFAULT, KINDS
 
+    detector = detector or DEFAULT  # resolved here: the detector module imports numpy
     if detector not in KINDS:
         err.print(f"[bold red]error:[/] unknown detector {detector!r}; choose from {', '.join(KINDS)}")
         raise typer.Exit(2)

@@ -122,6 +122,7 @@ def build_int8(fp32_path: Path, out: Path, ranges_path: Path = RANGES) -> None:
 
 def measure_ranges(prepared_path: Path, blobs: list[np.ndarray]) -> dict[str, list[float]]:
     """Every float tensor's [lowest, highest] over the input `blobs` (MinMax calibration)."""
+    import onnx
     from onnxruntime.quantization import CalibrationDataReader, create_calibrator
 
     class Blobs(CalibrationDataReader):
@@ -130,8 +131,6 @@ def measure_ranges(prepared_path: Path, blobs: list[np.ndarray]) -> dict[str, li
 
         def get_next(self):
             return next(self._feeds, None)
-
-    import onnx
 
     name = onnx.load(str(prepared_path)).graph.input[0].name
     with tempfile.TemporaryDirectory(prefix="calib-") as tmp:
