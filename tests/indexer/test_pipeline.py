@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from relecture.detections import Frame
+from relecture.detections import Detections, Frame
 from relecture.indexer.schedule import ScheduleConfig
 from relecture.indexer.pipeline import IndexConfig, index_frames
 from tests.fakes import ColourBlobDetector, fake_describer, moving_square_frames
@@ -56,6 +56,30 @@ def test_a_vehicle_detected_once_and_unsure_gets_a_second_look():
     once = index_frames(frames(), UnsureDetector(), fake_describer(),
                         IndexConfig(schedule=ScheduleConfig(confirm_new_tracks=False)))
     assert once.sightings == ()
+
+
+def test_a_vehicle_first_seen_weak_at_the_edge_gets_a_second_look():
+    # a car crosses the top edge in 0.4 s (frames 2 and 3); on the cadence's pass (frame 2)
+    # the detector scores it below its threshold (cut by the edge): a weak box starts no
+    # track, so without a second look on frame 3 it would never be found
+    def frames():
+        for i in range(10):
+            img = np.full((120, 320, 3), 90, np.uint8)
+            if i in (2, 3):
+                img[0:30, 60 * i:60 * i + 40] = (0, 0, 255)
+            yield Frame(index=i, t=i / 5, image=img)
+
+    class WeakAtFirstDetector(ColourBlobDetector):
+        def detect(self, image, frame_shape=None):
+            dets = super().detect(image, frame_shape)
+            if len(dets) and self.calls <= 2:  # the first call is the heartbeat at t=0
+                return Detections(xyxy=dets.xyxy, confidence=np.full(1, 0.3, np.float32),
+                                  class_id=dets.class_id, weak=np.ones(1, bool))
+            return dets
+
+    detector = WeakAtFirstDetector()
+    result = index_frames(frames(), detector, fake_describer())
+    assert [b.t for s in result.sightings for b in s.boxes] == [0.6]
 
 
 def test_dense_mode_runs_the_detector_on_every_sampled_frame():

@@ -165,3 +165,35 @@ def test_the_fixed_cadence_looks_at_the_whole_frame_while_anything_moves():
     assert look(s, 1.0, mask_with(car), [unsure]) == full
     assert look(s, 1.2, mask_with(car), [unsure]) is None
     assert s.reasons == {"heartbeat": 1, "cadence": 2, "confirm": 1}
+
+
+def test_the_fixed_cadence_looks_again_at_a_new_weak_box_that_moves():
+    s = started(ScheduleConfig())
+    car = (100, 0, 160, 40)  # entering at the top edge
+    assert look(s, 0.4, mask_with(car)).full  # cadence: the detector finds only a weak box
+    s.unsure(0.4, [car])
+    second = look(s, 0.6, mask_with(car))
+    assert second is not None and not second.full and contains(second, car)
+    assert s.reasons["confirm"] == 1
+
+
+def test_a_weak_box_that_stays_put_or_was_there_already_gets_no_second_look():
+    s = started(ScheduleConfig())
+    parked, car = (300, 200, 360, 240), (100, 0, 160, 40)
+    look(s, 0.4, mask_with(car))
+    s.unsure(0.4, [parked])
+    assert look(s, 0.6, mask_with(car)) is None  # nothing moves where the weak box is
+    assert look(s, 0.8, mask_with(car)).full  # cadence
+    s.unsure(0.8, [car])
+    assert look(s, 1.0, mask_with(car)) is not None  # new, and moving: looked at
+    s.unsure(1.0, [car])  # weak again where it was 0.2 s ago: a car never scored high
+    assert look(s, 1.2, mask_with(car)) is None
+
+
+def test_a_weak_box_on_a_tracked_vehicle_gets_no_second_look():
+    s = started(ScheduleConfig())
+    car = (100, 100, 160, 140)
+    tracked = live(car, 0.4)
+    look(s, 0.4, mask_with(car), [tracked])
+    s.unsure(0.4, [(110, 105, 150, 135)])  # a part of the tracked car, scored weak
+    assert look(s, 0.6, mask_with(car), [tracked]) is None

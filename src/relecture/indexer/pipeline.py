@@ -104,6 +104,9 @@ def index_frames(
                              config.schedule.detector_long_side,
                              max_share=config.schedule.max_region_share)
         ids, done = tracker.update(frame.t, dets)
+        if not config.dense:
+            scheduler.unsure(frame.t, [tuple(dets.xyxy[j]) for j, track_id in enumerate(ids)
+                                       if not track_id and dets.is_vehicle[j] and dets.weak[j]])
         for j, track_id in enumerate(ids):
             # Views come from sure boxes only: a weak box (often a partial or blurred
             # vehicle) places the track but describes it badly.

@@ -2,7 +2,11 @@
 
 By default (`sparse=False`), at a fixed cadence: the whole frame at most `detect_fps` times
 a second while anything moves, at once again for a second look at a new unsure track, and
-every `heartbeat_s` regardless.
+every `heartbeat_s` regardless. A weak box that continued no track (a vehicle entering at
+the frame's edge, far or dark, scored below the threshold: it starts no track) is looked at
+again on the next sampled frame, in a crop around it, when it moves, lies outside every
+track's expected region, and no weak box was there in the last second (a parked car, a far
+car the detector never scores high).
 
 The detector is the largest cost of indexing, and on busy CCTV something moves in nearly
 every frame. Most of that motion is a vehicle already tracked, so with `sparse=True`, as
@@ -41,6 +45,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from relecture.detections import box_iou
 from relecture.indexer.track import LiveBox
 
 # Why a pass runs, most urgent first (counted in `DetectScheduler.reasons`).
@@ -71,6 +76,10 @@ class ScheduleConfig:
     heartbeat_s: float = 10.0  # the whole frame at least this often, motion or not
     confirm_new_tracks: bool = True  # look again at once when a new track is unsure...
     confirm_within_s: float = 0.3  # ...on the next sampled frame (5 fps) only
+    unsure_memory_s: float = 1.0  # a weak box where one was this recently is not new...
+    unsure_same_iou: float = 0.3  # ...when it overlaps it this much
+    unsure_explained: float = 0.5  # a weak box this much inside a track's expected region is
+    # a part of that vehicle (or the vehicle the track lost), not a new one
     motion_fraction: float = 0.002  # share of the frame's pixels that counts as motion
     cover_margin: float = 0.3  # a track's expected region, grown by this share of its size
     regions: bool = True  # crop the detector's input to what is due when it is small
@@ -108,6 +117,9 @@ class DetectScheduler:
         self._last_new_motion_t = float("-inf")
         self._looked: dict[int, float] = {}  # track id -> last time the detector looked for it
         self._tracks: list[LiveBox] = []  # the live tracks of the last plan
+        self._unsure: list[tuple[float, ...]] = []  # weak vehicle boxes no track took...
+        self._unsure_t = float("-inf")  # ...on the pass at this time
+        self._unsure_seen: list[tuple[float, tuple[float, ...]]] = []  # (t, box), recent
 
     def plan(self, t: float, mask: np.ndarray, shape: tuple[int, ...],
              tracks: list[LiveBox]) -> Region | None:
@@ -123,7 +135,7 @@ class DetectScheduler:
             return Region(0, 0, width, height, full=True)
         moving = mask.mean() >= c.motion_fraction
         if not c.sparse:
-            return self._cadence(t, moving, tracks, width, height)
+            return self._cadence(t, moving, mask, tracks, shape)
         waits = [self._wait(t, tr, moving) for tr in tracks]
         due = [(tr, why) for tr, (wait, why) in zip(tracks, waits) if wait <= 0]
         if due:
@@ -160,11 +172,26 @@ class DetectScheduler:
             if region.full or _inside(tr.swept, region):
                 self._looked[tr.track_id] = t
 
-    def _cadence(self, t: float, moving: bool, tracks: list[LiveBox], width: int,
-                 height: int) -> Region | None:
-        """The fixed cadence: the whole frame while anything moves, at most `detect_fps`
-        times a second, and at once for a second look at a new unsure track."""
+    def unsure(self, t: float, boxes: list[tuple[float, ...]]) -> None:
+        """The weak vehicle boxes of the pass at time t that continued no track. A vehicle
+        the detector is unsure of where it enters (cut by the frame edge, far, dark) starts
+        no track, so the cadence looks there again on the next sampled frame; a weak box
+        where one was in the last second (a parked car, a far car always weak) is not new."""
         c = self.config
+        recent = [b for bt, b in self._unsure_seen if t - bt <= c.unsure_memory_s]
+        self._unsure = [b for b in boxes if not recent
+                        or box_iou([b], recent).max() < c.unsure_same_iou]
+        self._unsure_t = t
+        self._unsure_seen = [(bt, b) for bt, b in self._unsure_seen
+                             if t - bt <= c.unsure_memory_s] + [(t, b) for b in boxes]
+
+    def _cadence(self, t: float, moving: bool, mask: np.ndarray, tracks: list[LiveBox],
+                 shape: tuple[int, ...]) -> Region | None:
+        """The fixed cadence: the whole frame while anything moves, at most `detect_fps`
+        times a second, and at once for a second look at a new unsure track (the whole frame)
+        or at a new weak box that moves (a crop around it: see `unsure`)."""
+        c = self.config
+        height, width = shape[:2]
         if not moving:
             return None
         if c.confirm_new_tracks and any(not tr.confirmed and tr.last_t >= self._last_pass_t
@@ -172,9 +199,22 @@ class DetectScheduler:
             self.reasons["confirm"] += 1
         elif t - self._last_pass_t >= 1.0 / c.detect_fps - 1e-6:
             self.reasons["cadence"] += 1
+        elif (c.confirm_new_tracks and t - self._unsure_t <= c.confirm_within_s
+              and (new := self._new_unsure(mask, shape, tracks))):
+            self.reasons["confirm"] += 1
+            return self._region([_grow(b, 1.0) for b in new], width, height)
         else:
             return None
         return Region(0, 0, width, height, full=True)
+
+    def _new_unsure(self, mask: np.ndarray, shape: tuple[int, ...],
+                    tracks: list[LiveBox]) -> list[tuple[float, ...]]:
+        """The last pass's new weak boxes that move and lie mostly outside every track's
+        expected region (a weak box on a tracked vehicle is a part of it, not another)."""
+        c = self.config
+        expected = [_grow(tr.swept, c.cover_margin) for tr in tracks]
+        return [b for b in self._unsure if _moves(mask, shape, b)
+                and max((_share_inside(b, e) for e in expected), default=0.0) < c.unsure_explained]
 
     def _wait(self, t: float, tr: LiveBox, moving: bool) -> tuple[float, str]:
         """(seconds until the track is due, why it will be); inf when it will not be."""
@@ -239,6 +279,22 @@ def _to_mask(box: tuple[float, ...], scale: tuple[float, float],
     x2 = int(np.clip(np.ceil(box[2] * scale[0]), 0, mw))
     y2 = int(np.clip(np.ceil(box[3] * scale[1]), 0, mh))
     return x1, y1, x2, y2
+
+
+def _moves(mask: np.ndarray, shape: tuple[int, ...], box: tuple[float, ...]) -> bool:
+    """Whether something moves around the frame box, where a second look would search (at
+    least a tenth of the box's area: a fast car may have left the box itself)."""
+    scale = (mask.shape[1] / shape[1], mask.shape[0] / shape[0])
+    x1, y1, x2, y2 = _to_mask(_grow(box, 1.0), scale, mask.shape)
+    area = (box[2] - box[0]) * (box[3] - box[1]) * scale[0] * scale[1]
+    return mask[y1:y2, x1:x2].sum() >= 0.1 * max(area, 1.0)
+
+
+def _share_inside(box: tuple[float, ...], other: tuple[float, ...]) -> float:
+    """The share of `box`'s area that lies inside `other`."""
+    w = min(box[2], other[2]) - max(box[0], other[0])
+    h = min(box[3], other[3]) - max(box[1], other[1])
+    return max(w, 0.0) * max(h, 0.0) / max((box[2] - box[0]) * (box[3] - box[1]), 1e-9)
 
 
 def _inside(box: tuple[float, ...], region: Region) -> bool:
