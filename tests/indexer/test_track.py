@@ -132,3 +132,12 @@ def test_a_lone_weak_box_is_no_track():
     tracker = Tracker()
     ids, _ = tracker.update(0.0, _frame([[0, 0, 50, 50]], [0.3], [True]))
     assert ids == [0] and tracker.flush() == []
+
+
+def test_a_car_coming_close_to_the_camera_stays_one_track_across_a_skipped_frame():
+    # it grows 1.4x in 0.2 s, then the detector skips a frame: 0.4 s later it is twice as
+    # large, and a linear extrapolation of its sides puts it neither there nor that large
+    frames = [(0.0, [[600, 160, 673, 230]], ["car"]), (0.2, [[613, 203, 716, 297]], ["car"]),
+              (0.6, [[718, 385, 910, 539]], ["car"])]
+    tracks, ids = run(frames)
+    assert len(tracks) == 1 and len(tracks[0].boxes) == 3

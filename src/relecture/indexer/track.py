@@ -92,6 +92,7 @@ class _Live:
     boxes: list[TrackBox] = field(default_factory=list)
     votes: Counter = field(default_factory=Counter)
     velocity: np.ndarray = field(default_factory=lambda: np.zeros(4, np.float32))
+    growth: float = 0.0  # d(log size)/dt: a vehicle's size changes geometrically
     last_sure_t: float = float("-inf")
 
     def predict(self, t: float, horizon_s: float) -> np.ndarray:
@@ -100,6 +101,13 @@ class _Live:
         last = self.boxes[-1]
         return np.asarray(last.xyxy, np.float32) + self.velocity * min(t - last.t, horizon_s)
 
+    def predicted_size(self, t: float, horizon_s: float) -> float:
+        """The box's larger side at time t, its growth extrapolated geometrically (a car
+        coming towards the camera grows ever faster, one driving away never shrinks to
+        nothing), up to `horizon_s`."""
+        last = self.boxes[-1]
+        return _size(last.xyxy) * float(np.exp(self.growth * min(t - last.t, horizon_s)))
+
     def add(self, t: float, box: np.ndarray, conf: float, label: int, vote: bool = True) -> None:
         if self.boxes:
             prev = self.boxes[-1]
@@ -107,10 +115,17 @@ class _Live:
             if dt > 0:
                 v = (box - np.asarray(prev.xyxy, np.float32)) / dt
                 self.velocity = v if len(self.boxes) == 1 else 0.5 * self.velocity + 0.5 * v
+                g = float(np.log(_size(box) / _size(prev.xyxy))) / dt
+                self.growth = g if len(self.boxes) == 1 else 0.5 * self.growth + 0.5 * g
         self.boxes.append(TrackBox(t=t, xyxy=tuple(float(x) for x in box), confidence=conf))
         if vote:  # a weak box's label is a guess: it places the vehicle, it does not name it
             self.votes[label] += conf
             self.last_sure_t = t
+
+
+def _size(xyxy) -> float:
+    """A box's larger side (at least one pixel)."""
+    return max(float(xyxy[2] - xyxy[0]), float(xyxy[3] - xyxy[1]), 1.0)
 
 
 class Tracker:
@@ -188,10 +203,16 @@ class Tracker:
         cb = (boxes[:, None, :2] + boxes[:, None, 2:]) / 2
         cp = (pred[None, :, :2] + pred[None, :, 2:]) / 2
         size_b = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])[:, None]
-        # Sizes compare with the last seen box: a car driving away shrinks geometrically,
-        # and a linear extrapolation of its size soon undershoots.
+        # Sizes compare with the last seen box (a linear extrapolation of the sides soon
+        # undershoots a car driving away) and with the size extrapolated geometrically (a
+        # car coming close to the camera grows ever faster): a box similar to either fits.
+        h = self.config.predict_horizon_s
         last = np.asarray([tr.boxes[-1].xyxy for tr in live], np.float32)
-        size_p = np.maximum(last[:, 2] - last[:, 0], last[:, 3] - last[:, 1])[None, :]
+        size_l = np.maximum(last[:, 2] - last[:, 0], last[:, 3] - last[:, 1])[None, :]
+        size_g = np.asarray([tr.predicted_size(t, h) for tr in live], np.float32)[None, :]
+        fit = np.maximum(size_b, 1.0)
+        size_p = np.where(np.abs(np.log(fit / size_g)) < np.abs(np.log(fit / size_l)),
+                          size_g, size_l)
         small = np.maximum(np.minimum(size_b, size_p), 1.0)
         # Distance in units of the smaller box: a car entering near the camera is large, and
         # the car it follows, far up the street, must not be matched to it by that size.
