@@ -141,3 +141,20 @@ def test_a_car_coming_close_to_the_camera_stays_one_track_across_a_skipped_frame
               (0.6, [[718, 385, 910, 539]], ["car"])]
     tracks, ids = run(frames)
     assert len(tracks) == 1 and len(tracks[0].boxes) == 3
+
+
+def test_a_car_hidden_for_a_while_is_found_again_where_its_motion_puts_it():
+    # 200 px/s; hidden behind a pole from 0.8 to 1.8 s, then seen again 280 px further
+    # on: further than the prediction's horizon (0.7 s) reaches
+    visible = [0.0, 0.2, 0.4, 0.6, 2.0, 2.2, 2.4]
+    frames = [(t, [moving_box(t, 0, 200)], ["car"]) for t in visible]
+    tracks, ids = run(frames)
+    assert len(tracks) == 1 and len(tracks[0].boxes) == 7
+
+
+def test_a_car_seen_twice_and_hidden_is_not_looked_for_far_away():
+    # two boxes give no reliable velocity: a car appearing far off later is another one
+    frames = [(0.0, [moving_box(0.0, 0, 200)], ["car"]), (0.2, [moving_box(0.2, 0, 200)], ["car"]),
+              (1.4, [moving_box(1.4, 0, 200)], ["car"])]
+    tracks, _ = run(frames)
+    assert len(tracks) == 2

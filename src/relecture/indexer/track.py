@@ -156,6 +156,15 @@ class Tracker:
             carried = [tr for tr in live if tr.track_id not in seen
                        and t - tr.last_sure_t <= self.config.weak_carry_s]
             self._assign(t, dets, np.flatnonzero(kind & dets.weak), carried, ids, weak=True)
+            # A vehicle hidden for a while (behind a pole, a barrier arm, another vehicle)
+            # has driven on: a track with a known velocity, unseen past the prediction's
+            # horizon, is looked for where its full motion puts it.
+            seen = set(ids)
+            lost = [tr for tr in live if tr.track_id not in seen and len(tr.boxes) >= 3
+                    and t - tr.boxes[-1].t > self.config.predict_horizon_s]
+            unmatched = np.asarray([j for j in sure if ids[j] == 0], np.int64)
+            self._assign(t, dets, unmatched, lost, ids, weak=False,
+                         horizon_s=self.config.max_gap_s)
             for j in sure:
                 if ids[j] == 0:
                     tr = _Live(track_id=self._next_id, is_person=is_person)
@@ -166,8 +175,8 @@ class Tracker:
         return ids, finished
 
     def _assign(self, t: float, dets: Detections, idx: np.ndarray, live: list[_Live],
-                ids: list[int], weak: bool) -> None:
-        for det_i, tr in self._match(t, dets.xyxy[idx], live, weak):
+                ids: list[int], weak: bool, horizon_s: float | None = None) -> None:
+        for det_i, tr in self._match(t, dets.xyxy[idx], live, weak, horizon_s):
             j = idx[det_i]
             tr.add(t, dets.xyxy[j], float(dets.confidence[j]), int(dets.class_id[j]),
                    vote=not dets.weak[j])
@@ -195,10 +204,12 @@ class Tracker:
         self._live = []
         return [tr for tr in done if tr is not None]
 
-    def _match(self, t: float, boxes: np.ndarray, live: list[_Live], weak: bool = False):
+    def _match(self, t: float, boxes: np.ndarray, live: list[_Live], weak: bool = False,
+               horizon_s: float | None = None):
         if not len(boxes) or not live:
             return []
-        pred = np.stack([tr.predict(t, self.config.predict_horizon_s) for tr in live])
+        h = self.config.predict_horizon_s if horizon_s is None else horizon_s
+        pred = np.stack([tr.predict(t, h) for tr in live])
         iou = box_iou(boxes, pred)
         cb = (boxes[:, None, :2] + boxes[:, None, 2:]) / 2
         cp = (pred[None, :, :2] + pred[None, :, 2:]) / 2
@@ -206,7 +217,6 @@ class Tracker:
         # Sizes compare with the last seen box (a linear extrapolation of the sides soon
         # undershoots a car driving away) and with the size extrapolated geometrically (a
         # car coming close to the camera grows ever faster): a box similar to either fits.
-        h = self.config.predict_horizon_s
         last = np.asarray([tr.boxes[-1].xyxy for tr in live], np.float32)
         size_l = np.maximum(last[:, 2] - last[:, 0], last[:, 3] - last[:, 1])[None, :]
         size_g = np.asarray([tr.predicted_size(t, h) for tr in live], np.float32)[None, :]
