@@ -5,8 +5,10 @@ predicts each track's box with its velocity and accepts a match on overlap or on
 close enough for the box size. Sure detections are matched first and start tracks; weak
 ones (below the detector's threshold) then only continue tracks left unmatched, so a
 vehicle the detector is unsure of for a few frames (seen from above, half hidden, cut by
-the frame edge) stays one track. Persons and vehicles never share a track; a vehicle track
-may see its label flip (car/truck) and keeps the majority.
+the frame edge) stays one track. A sure box that no track took is then tried against the
+tracks unseen for longer than the prediction's horizon (a vehicle hidden behind a pole or
+another vehicle), predicted over the whole gap. Persons and vehicles never share a track;
+a vehicle track may see its label flip (car/truck) and keeps the majority.
 """
 
 from __future__ import annotations
