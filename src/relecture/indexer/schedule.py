@@ -80,6 +80,7 @@ class ScheduleConfig:
     unsure_same_iou: float = 0.3  # ...when it overlaps it this much
     unsure_explained: float = 0.5  # a weak box this much inside a track's expected region is
     # a part of that vehicle (or the vehicle the track lost), not a new one
+    unsure_motion: float = 0.1  # motion around a weak box, in shares of its area, to look again
     motion_fraction: float = 0.002  # share of the frame's pixels that counts as motion
     cover_margin: float = 0.3  # a track's expected region, grown by this share of its size
     regions: bool = True  # crop the detector's input to what is due when it is small
@@ -213,7 +214,7 @@ class DetectScheduler:
         expected region (a weak box on a tracked vehicle is a part of it, not another)."""
         c = self.config
         expected = [_grow(tr.swept, c.cover_margin) for tr in tracks]
-        return [b for b in self._unsure if _moves(mask, shape, b)
+        return [b for b in self._unsure if _moves(mask, shape, b, c.unsure_motion)
                 and max((_share_inside(b, e) for e in expected), default=0.0) < c.unsure_explained]
 
     def _wait(self, t: float, tr: LiveBox, moving: bool) -> tuple[float, str]:
@@ -281,13 +282,14 @@ def _to_mask(box: tuple[float, ...], scale: tuple[float, float],
     return x1, y1, x2, y2
 
 
-def _moves(mask: np.ndarray, shape: tuple[int, ...], box: tuple[float, ...]) -> bool:
+def _moves(mask: np.ndarray, shape: tuple[int, ...], box: tuple[float, ...],
+           share: float) -> bool:
     """Whether something moves around the frame box, where a second look would search (at
-    least a tenth of the box's area: a fast car may have left the box itself)."""
+    least `share` of the box's area: a fast car may have left the box itself)."""
     scale = (mask.shape[1] / shape[1], mask.shape[0] / shape[0])
     x1, y1, x2, y2 = _to_mask(_grow(box, 1.0), scale, mask.shape)
     area = (box[2] - box[0]) * (box[3] - box[1]) * scale[0] * scale[1]
-    return mask[y1:y2, x1:x2].sum() >= 0.1 * max(area, 1.0)
+    return mask[y1:y2, x1:x2].sum() >= share * max(area, 1.0)
 
 
 def _share_inside(box: tuple[float, ...], other: tuple[float, ...]) -> float:

@@ -35,6 +35,9 @@ class TrackerConfig:
     # not carry a track over to the next vehicle in a queue.
     weak_match_iou: float = 0.3
     weak_carry_s: float = 1.0  # weak boxes carry a track this long after its last sure box
+    # a track unseen past predict_horizon_s is looked for over the whole gap when it has this
+    # many boxes (its velocity is then known)
+    recover_min_boxes: int = 3
 
 
 @dataclass(frozen=True)
@@ -162,7 +165,8 @@ class Tracker:
             # has driven on: a track with a known velocity, unseen past the prediction's
             # horizon, is looked for where its full motion puts it.
             seen = set(ids)
-            lost = [tr for tr in live if tr.track_id not in seen and len(tr.boxes) >= 3
+            lost = [tr for tr in live if tr.track_id not in seen
+                    and len(tr.boxes) >= self.config.recover_min_boxes
                     and t - tr.boxes[-1].t > self.config.predict_horizon_s]
             unmatched = np.asarray([j for j in sure if ids[j] == 0], np.int64)
             self._assign(t, dets, unmatched, lost, ids, weak=False,
