@@ -6,7 +6,9 @@
 The catalog is generated inside DuckDB (range(), no Python loops): N sightings over 300
 cameras and 30 days, in the order a nightly load writes them (day by day, each camera's
 file of the day in turn, in time order within it), random SIV plates, two OCR reads per
-sighting (one with a confusion), and the plate index (plate_grams). It is built once per
+sighting (one with a confusion), the plate index (plate_grams), and what the indexer stores
+beside them: colour and body-style distributions shaped like the indexer's (three names
+carry the mass, to 0.001, the rest 0) and a direction of travel. It is built once per
 size under --home and reused (an older one is opened for writing first, which migrates it
 and brings its plate index up to date). --json writes one object per query and size
 (name, sightings, query, p50_ms, p95_ms, matches).
@@ -23,12 +25,42 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from relecture.catalog import Catalog
+from relecture.indexer.body_style import STYLES
+from relecture.indexer.colour import COLOURS
 from relecture.search import parse_query, search
 from relecture.settings import Home
 
 DAYS, CAMERAS = 30, 300
 LETTER = "chr(65 + ((hash(sighting_id * {k}) % 26)::INTEGER))"
 DIGIT = "chr(48 + ((hash(sighting_id * {k}) % 10)::INTEGER))"
+
+
+def _draw(k: int) -> str:
+    """SQL for a pseudo-random number in [0, 1) drawn from the sighting id (seed `k`)."""
+    return f"((hash(sighting_id * {k}) % 1000) / 1000.0)"
+
+
+def distribution_sql(names, first: str, k: int) -> str:
+    """SQL for a probability distribution over `names` shaped like the indexer's (values
+    rounded to 0.001, most names 0): `first` (an index SQL expression) holds 0.35-0.95, a
+    second name 60% of the rest, a third what is left."""
+    n = len(names)
+    second = f"(({first}) + 1 + hash(sighting_id * {k + 1}) % {n - 1}) % {n}"
+    third = f"(({first}) + 1 + hash(sighting_id * {k + 2}) % {n - 1}) % {n}"
+    p0 = f"round(0.35 + 0.6 * {_draw(k + 3)}, 3)"
+    p1 = f"round((1 - {p0}) * 0.6, 3)"
+    p2 = f"round(1 - {p0} - {p1}, 3)"
+    fields = [f"{name} := (CASE WHEN ({first}) = {i} THEN {p0} ELSE 0 END + CASE WHEN "
+              f"{second} = {i} THEN {p1} ELSE 0 END + CASE WHEN {third} = {i} THEN {p2} "
+              f"ELSE 0 END)::DOUBLE" for i, name in enumerate(names)]
+    return f"struct_pack({', '.join(fields)})"
+
+
+COLOUR_INDEX = f"(hash(sighting_id * 29) % {len(COLOURS)})::INTEGER"
+TRAVEL = ("struct_pack(entry := ['top','bottom','left','right'][1 + (hash(sighting_id * 43) % 4)::INTEGER], "
+          "exit := ['top','bottom','left','right'][1 + (hash(sighting_id * 47) % 4)::INTEGER], "
+          "motion := ['away','towards'][1 + (hash(sighting_id * 53) % 2)::INTEGER], "
+          "motion_conf := round(0.5 + 0.5 * ((hash(sighting_id * 59) % 1000) / 1000.0), 3)::DOUBLE)")
 
 
 def limited(cat: Catalog, memory_limit: str | None) -> Catalog:
@@ -55,12 +87,15 @@ def build(home: Home, n: int, memory_limit: str | None = None) -> None:
         db.execute(f"""
             INSERT INTO sightings (sighting_id, recording_id, camera, track_id, first_t, last_t,
                 first_utc, last_utc, vehicle_type, type_conf, colour, colour_conf, colour_alt,
-                plate, plate_conf, best_t, thumbnail, embedding_space)
+                plate, plate_conf, best_t, thumbnail, embedding_space, colour_p, body_p, travel)
             SELECT sighting_id, 'rec' || cam, cam::VARCHAR, sighting_id, 0, 8, t, t + INTERVAL 8 SECOND,
                    ['car','car','car','van','truck','bus','motorcycle','bicycle'][1 + (hash(sighting_id * 23) % 8)::INTEGER],
                    0.8,
-                   ['white','black','grey','silver','red','blue','green','yellow','orange','brown','beige','pink','purple'][1 + (hash(sighting_id * 29) % 13)::INTEGER],
-                   0.7, NULL, plate, 0.9, 4, NULL, NULL
+                   {list(COLOURS)}[1 + {COLOUR_INDEX}],
+                   0.7, NULL, plate, 0.9, 4, NULL, NULL,
+                   {distribution_sql(COLOURS, COLOUR_INDEX, 61)},
+                   {distribution_sql(list(STYLES), f"(hash(sighting_id * 71) % {len(STYLES)})::INTEGER", 73)},
+                   {TRAVEL}
             FROM (SELECT i AS sighting_id, ((i - 1) % {per_day}) // {per_file} AS cam,
                          TIMESTAMP '2023-01-01' + to_microseconds(((i - 1) // {per_day}) * 86400000000
                              + (((i - 1) % {per_day}) % {per_file}) * (86400000000 // {per_file})) AS t,

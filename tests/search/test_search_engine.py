@@ -205,6 +205,30 @@ def test_a_match_is_not_lost_behind_top_k(cat):
     assert ids(run(cat, "rouge", limit=1)) == [red]
 
 
+def test_a_large_colour_ranking_gives_the_same_page_as_ranking_every_sighting(cat, monkeypatch):
+    # a whole-catalog colour query first ranks only the strongly red sightings (engine.
+    # BOUNDED_ASKED); the page must be the one ranking every sighting gives, whichever
+    # sightings fill it: named red without a distribution, red with an orange share (more
+    # evidence than red alone), red just under the bound, or too few strong reds at all
+    from relecture.search import engine
+
+    for minute, dist in enumerate([{"red": 0.95, "orange": 0.05}, {"red": 0.97}, {"red": 0.89, "orange": 0.11},
+                                   {"red": 0.6, "grey": 0.4}, {"red": 0.92, "black": 0.08},
+                                   {"grey": 0.9, "red": 0.1}, {"red": 0.99}, {"red": 0.94}]):
+        cat.add(colour=max(dist, key=dist.get), colour_p=dist, utc=(2023, 1, 30, 7, minute))
+    cat.add(colour="red", utc=(2023, 1, 30, 8, 0))  # no distribution: evidence 1.0 by name
+    cat.add(colour="red", alt="orange", utc=(2023, 1, 30, 8, 1))  # 0.7 + 0.25 x 0.3
+    cat.add(colour="red", colour_p={"red": 0.98}, vtype="bus", utc=(2023, 1, 30, 6, 0))
+    for limit in (1, 3, 5, 6, 8, 20):
+        monkeypatch.setattr(engine, "BOUNDED_FROM", 10**9)
+        everything = run(cat, "voiture rouge", limit=limit)
+        monkeypatch.setattr(engine, "BOUNDED_FROM", 0)
+        bounded = run(cat, "voiture rouge", limit=limit)
+        assert ids(bounded) == ids(everything), limit
+        assert [h.colour_p for h in bounded.hits] == [h.colour_p for h in everything.hits]
+    assert [h.colour_p for h in everything.hits][:4] == [1.0, 0.99, 0.97, 0.96]
+
+
 class Encoder:
     space = "clip-test"
 

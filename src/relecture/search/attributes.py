@@ -18,6 +18,7 @@ Style and direction evidence multiply into one figure, `attr_p`, ranked after co
 from __future__ import annotations
 
 from relecture.indexer.body_style import SHOWN_AT
+from relecture.search.colours import hundredths_sql
 from relecture.search.query_travel import TravelAsk
 from relecture.sightings import INSIDE
 
@@ -61,7 +62,7 @@ def evidence_sql(styles: tuple[str, ...], ask: TravelAsk, body_stored: bool,
     terms = [style_sql(styles, body_stored)] if styles else []
     if ask:
         terms += _travel_parts(ask) if travel_stored else [str(UNKNOWN ** len(_travel_parts(ask)))]
-    return f"round({' * '.join(terms) or '1.0'}, 2)"
+    return hundredths_sql(' * '.join(terms) or '1.0')
 
 
 def strict_sql(styles: tuple[str, ...], ask: TravelAsk, body_stored: bool,

@@ -34,7 +34,8 @@ from relecture.errors import NotFound
 from relecture.indexer.body_style import shown
 from relecture.search import attributes
 from relecture.search import colours as colour_evidence
-from relecture.search.filters import OTHER_TYPE, lit, rank_sql, scope_sql, types_sql, where_sql
+from relecture.search.filters import (OTHER_TYPE, lit, other_types_sql, rank_sql, scope_sql,
+                                      types_sql, where_sql)
 from relecture.search.plate_candidates import plate_candidates
 from relecture.search.ranked import RankedRow
 from relecture.search.query import Query, describe
@@ -43,6 +44,11 @@ from relecture.search.query_time import camera_time
 if TYPE_CHECKING:
     from relecture.requisitions.scope import Scope
 
+# A colour ranking over at least BOUNDED_FROM sightings first ranks those whose colours
+# asked hold BOUNDED_ASKED of their distribution (see `_first_page`): the page is the same,
+# and at 100M sightings it is read in a fraction of the time. Speed only, never the order.
+BOUNDED_FROM = 100_000
+BOUNDED_ASKED = 0.9
 TYPE_WEIGHT = (1.0, 0.7, 0.3)  # asked type, neighbour, any other (filters.OTHER_TYPE)
 _COLS = ("sighting_id", "camera", "first_utc", "last_utc", "vehicle_type", "type_conf", "colour",
          "colour_conf", "colour_alt", "plate", "plate_conf", "thumbnail", "recording_id",
@@ -170,17 +176,32 @@ def _structured(catalog: Catalog, query: Query, where: str, limit: int) -> tuple
     when those do not fill the page: a type + colour query over the whole catalog ranks
     the sightings of its types, not every sighting."""
     total = catalog.db.execute(f"SELECT count(*) FROM sightings s WHERE {where}").fetchone()[0]
+    bounded = total >= BOUNDED_FROM
     if not query.types or query.strict:
-        return _first_page(catalog, query, where, limit), total
-    rows = _first_page(catalog, query, f"({where}) AND {types_sql(query)}", limit)
+        return _first_page(catalog, query, where, limit, bounded), total
+    rows = _first_page(catalog, query, f"({where}) AND {types_sql(query)}", limit, bounded)
     if len(rows) < limit:
-        rows += _first_page(catalog, query, f"({where}) AND NOT {types_sql(query)}",
-                            limit - len(rows))
+        rows += _first_page(catalog, query, f"({where}) AND {other_types_sql(query)}",
+                            limit - len(rows), bounded)
     return rows, total
 
 
-def _first_page(catalog: Catalog, query: Query, where: str, limit: int) -> list[RankedRow]:
-    """The first `limit` sightings passing `where`, in rank order."""
+def _first_page(catalog: Catalog, query: Query, where: str, limit: int,
+                bounded: bool = False) -> list[RankedRow]:
+    """The first `limit` sightings passing `where`, in rank order. When `bounded` and a
+    colour is asked, the sightings holding `BOUNDED_ASKED` of the colours asked are ranked
+    first, alone; their page is kept when every row of it ranks above what the others can
+    reach (`colours.EvidenceBound`), else every sighting is ranked."""
+    bound = (colour_evidence.evidence_bound(query.colours, catalog.has_column("colour_p"),
+                                            BOUNDED_ASKED) if bounded and query.colours else None)
+    if bound is not None:
+        rows = _ranked_page(catalog, query, f"({where}) AND {bound.sql}", limit)
+        if len(rows) == limit and rows[-1].colour_p > bound.above:
+            return rows
+    return _ranked_page(catalog, query, where, limit)
+
+
+def _ranked_page(catalog: Catalog, query: Query, where: str, limit: int) -> list[RankedRow]:
     cur = catalog.db.execute(
         f"SELECT s.sighting_id, s.first_utc, {rank_sql(catalog, query)} FROM sightings s "
         f"WHERE {where} "

@@ -118,9 +118,14 @@ def with_neighbours(values: tuple[str, ...], neighbours: dict) -> list[str]:
 
 
 def types_sql(query: Query) -> str:
-    """SQL true when `s` is of a type asked or a neighbouring one (never NULL)."""
-    near = with_neighbours(query.types, lx.NEIGHBOUR_TYPES)
-    return f"coalesce({sql_in('s.vehicle_type', near)}, FALSE)"
+    """SQL true when `s` is of a type asked or a neighbouring one (NULL when it has no type:
+    false in a WHERE; a bare IN is a filter DuckDB runs in the scan itself)."""
+    return sql_in("s.vehicle_type", with_neighbours(query.types, lx.NEIGHBOUR_TYPES))
+
+
+def other_types_sql(query: Query) -> str:
+    """SQL true exactly when `types_sql` is not: another type, or none."""
+    return f"(s.vehicle_type IS NULL OR NOT {types_sql(query)})"
 
 
 def stored_attributes(catalog: Catalog) -> tuple[bool, bool]:
