@@ -97,6 +97,21 @@ def test_index_and_scan_agree(cat, typed):
     assert after.total == before.total
 
 
+@pytest.mark.parametrize("typed", ["*123*", "AB*", "AB-1?3-CD", "AB-123-CD"])
+def test_a_short_first_page_from_the_index_is_the_scans(cat, typed):
+    # exact reads counted and ranked in SQL (confidence, then time: the ties here), the
+    # approximate ones scored in Python: the first page and the count must be the scan's
+    for minute, conf in enumerate([0.95, 0.6, 0.95, 0.99, 0.3, None, 0.95]):
+        cat.add(utc=(2023, 1, 30, 6, 50 - minute), reads=[("AB123CD", conf), ("A8123CD", 0.97)])
+    before = [search(cat.cat, parse_query(f"plaque {typed}", NOW), n) for n in (1, 2, 5, 9)]
+    cat.cat.sync_plate_grams()
+    after = [search(cat.cat, parse_query(f"plaque {typed}", NOW), n) for n in (1, 2, 5, 9)]
+    for b, a in zip(before, after):
+        assert [(h.sighting_id, h.matched_read, h.plate_distance, h.reasons) for h in a.hits] == \
+            [(h.sighting_id, h.matched_read, h.plate_distance, h.reasons) for h in b.hits]
+        assert a.total == b.total > len(a.hits)
+
+
 def test_a_fragment_open_at_both_ends_returns_exactly_the_plates_holding_it(cat):
     cat.cat.sync_plate_grams()
     result = run(cat, "plaque *012*")

@@ -12,7 +12,7 @@ import numpy as np
 from relecture.catalog import Catalog
 from relecture.catalog_plates import covered_to
 from relecture.search.filters import lit, rank_sql
-from relecture.search.plate_index import IndexedSighting, gram_lookup, indexed_reads
+from relecture.search.plate_index import IndexedMatches, gram_lookup, indexed_matches
 from relecture.search.plates import PlatePattern
 from relecture.search.query import Query
 from relecture.search.ranked import RankedRow
@@ -51,8 +51,10 @@ def plate_candidates(catalog: Catalog, query: Query, where: str, own: str, keep:
     total = 0
     scan_from = lo if lo is not None else 0
     if covered is not None and (lo is None or covered >= lo):
-        found = indexed_reads(db, query.plate, lookup, covered, None if lo is None else (lo, hi))
-        rows, total = _score_indexed(catalog, query, where, found, keep)
+        plain = _plate_order_only(query, where)
+        found = indexed_matches(db, query.plate, lookup, covered,
+                                None if lo is None else (lo, hi), keep if plain else None)
+        rows, total = _score_indexed(catalog, query, where, found, keep if plain else None)
         scan_from = covered + 1
     if hi is None:
         hi = db.execute("SELECT max(sighting_id) FROM sightings").fetchone()[0] or 0
@@ -80,17 +82,25 @@ def _scanned_ids(catalog: Catalog, pattern: PlatePattern, where: str, lo: int, h
         f"BETWEEN {int(lo)} AND {int(hi)} AND {passes('s.plate')}").fetchnumpy()["sighting_id"]
 
 
-def _score_indexed(catalog: Catalog, query: Query, where: str, found: dict[int, IndexedSighting],
+def _plate_order_only(query: Query, where: str) -> bool:
+    """Whether hits are ordered by the plate alone (`RankedRow.key`): no filter to apply to
+    the candidates and no colour, type, style or direction to rank them by."""
+    return where == "TRUE" and not (query.colours or query.types or query.styles or query.travel)
+
+
+def _score_indexed(catalog: Catalog, query: Query, where: str, found: IndexedMatches,
                    keep: int | None) -> tuple[list[RankedRow], int]:
-    """The sightings found through the plate index scored on their reads, and how many
-    matched; their ranking columns (and `where`) are read from the catalog only when the
-    query has any, and without any only the first `keep` rows are built (None: all)."""
+    """The sightings found through the plate index (the approximate ones scored on their
+    reads), and how many matched. Ordered by the plate alone, only the first `keep` rows
+    are built (None: all); else their ranking columns (and `where`) are read from the
+    catalog."""
     pattern = query.plate
-    best = {sid: (f.first_utc, m) for sid, f in found.items()
-            if (m := pattern.best(f.reads)) is not None}
-    if where == "TRUE" and not (query.colours or query.types or query.styles or query.travel):
-        count = len(best)
-        if keep is not None:  # the order is the plate's alone (`RankedRow.key`): the first page only
+    best = {sid: (first, m) for sid, first, m in found.exact}
+    best.update((sid, (f.first_utc, m)) for sid, f in found.approximate.items()
+                if (m := pattern.best(f.reads)) is not None)
+    if _plate_order_only(query, where):
+        count = found.exact_total + len(best) - len(found.exact)
+        if keep is not None:
             best = dict(heapq.nsmallest(keep, best.items(), key=lambda kv: (
                 kv[1][1].distance, -kv[1][1].confidence, kv[1][0], kv[0])))
         return [RankedRow({"sighting_id": sid, "first_utc": first}, plate=m)

@@ -92,6 +92,11 @@ class PlatePattern:
             "".join("." if c == "?" else ".*" if c == "*" else c for c in self.pattern)
         )
 
+    def sql_like(self) -> str:
+        """The pattern as a LIKE pattern: what `matches_exactly` accepts (patterns hold only
+        A-Z, 0-9, `?` and `*`, none of them special to LIKE)."""
+        return "".join(map(_like, self.pattern))
+
     def matches_exactly(self, text: str) -> bool:
         """True when `text` fits the pattern with no OCR tolerance."""
         return self._exact_re.fullmatch(text) is not None
