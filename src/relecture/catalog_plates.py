@@ -1,11 +1,11 @@
 """The catalog's plate index, `plate_grams`: derived from plate_reads and sightings.plate.
 
-One row per (3-character gram, read): the gram is taken from the read's canonical text
-(OCR confusion classes folded, `plate_grammar.canonical_plate`) written between the anchors
-`^` and `$`, so `^AB`, `AB1` ... `CD$`; the row also carries what scoring a candidate needs
-(the read's own text and confidence, the sighting's id and first_utc), so a plate search
-reads only the rows of a few grams and fetches nothing per candidate
-(`search/plate_index.py`). The voted plate counts as one more read.
+One row per (3-character gram, text a sighting was read as): the gram is taken from the
+text's canonical form (OCR confusion classes folded, `plate_grammar.canonical_plate`) written
+between the anchors `^` and `$`, so `^AB`, `AB1` ... `CD$`; the row also carries what scoring
+a candidate needs (the text, its best confidence, the sighting's id and first_utc to the
+second), so a plate search reads only the rows of a few grams and fetches nothing per
+candidate (`search/plate_index.py`). The voted plate counts as one more read.
 
 Rows are inserted in batches sorted by gram: DuckDB's zone maps (min/max per row group)
 then skip every row group of a batch but the few holding the grams asked, with no ART index
@@ -25,9 +25,13 @@ SYNC_BATCH = 2_000_000  # sightings per sorted batch: bounds the memory of each 
 COMPACT_AFTER = 1_000_000
 
 SCHEMA = """
+-- first_utc to the second (TIMESTAMP_S): it only orders candidates, which the search then
+-- reorders on the sighting's own time where seconds tie; at microseconds the rows of a gram,
+-- in id order, carry unsorted times that take a third of the table (older catalogs keep
+-- TIMESTAMP until their index is rebuilt: the search reads both alike)
 CREATE TABLE IF NOT EXISTS plate_grams (
     gram VARCHAR NOT NULL, sighting_id BIGINT NOT NULL, text VARCHAR NOT NULL,
-    confidence REAL, first_utc TIMESTAMP
+    confidence REAL, first_utc TIMESTAMP_S
 );
 -- plate_grams holds every sighting with sighting_id <= covered_to (no row: never built);
 -- the rows of sighting_id <= sorted_to lie in runs sorted by gram of SYNC_BATCH sightings or
@@ -93,13 +97,16 @@ def _insert_batch(db, after: int, upto: int) -> None:
         INSERT INTO plate_grams
         SELECT substr(a, i, {GRAM}) AS gram, sighting_id, text, confidence, first_utc
         FROM (SELECT *, unnest(range(1, length(a) - {GRAM - 2})) AS i FROM (
-            SELECT sighting_id, text, confidence::REAL AS confidence, first_utc,
-                   '^' || {canonical_sql('text')} || '$' AS a
+            SELECT sighting_id, text, max(confidence)::REAL AS confidence,
+                   any_value(first_utc) AS first_utc, '^' || {canonical_sql('text')} || '$' AS a
             FROM (SELECT r.sighting_id, r.text, r.confidence, s.first_utc
                   FROM plate_reads r JOIN sightings s ON s.sighting_id = r.sighting_id
                   WHERE r.sighting_id {ids} AND s.sighting_id {ids} AND r.text IS NOT NULL
                       AND r.text <> ''
-                  UNION
+                  UNION ALL
                   SELECT sighting_id, plate, plate_conf, first_utc FROM sightings
-                  WHERE sighting_id {ids} AND plate IS NOT NULL AND plate <> '')))
+                  WHERE sighting_id {ids} AND plate IS NOT NULL AND plate <> '')
+            -- one row per text a sighting was read as, at its best confidence: scoring
+            -- keeps a sighting's closest read at its highest confidence, so nothing is lost
+            GROUP BY sighting_id, text))
         ORDER BY gram, sighting_id""")

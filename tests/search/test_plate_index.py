@@ -103,9 +103,11 @@ def test_a_short_first_page_from_the_index_is_the_scans(cat, typed):
     # approximate ones scored in Python: the first page and the count must be the scan's
     for minute, conf in enumerate([0.95, 0.6, 0.95, 0.99, 0.3, None, 0.95]):
         cat.add(utc=(2023, 1, 30, 6, 50 - minute), reads=[("AB123CD", conf), ("A8123CD", 0.97)])
-    before = [search(cat.cat, parse_query(f"plaque {typed}", NOW), n) for n in (1, 2, 5, 9)]
+    for micro in (900_000, 100_000, 500_000):  # one second, one confidence: the index's times
+        cat.add(utc=(2023, 1, 30, 6, 40, 7, micro), reads=[("AB123CD", 0.95)])  # tie there
+    before = [search(cat.cat, parse_query(f"plaque {typed}", NOW), n) for n in (1, 2, 5, 6, 7, 9)]
     cat.cat.sync_plate_grams()
-    after = [search(cat.cat, parse_query(f"plaque {typed}", NOW), n) for n in (1, 2, 5, 9)]
+    after = [search(cat.cat, parse_query(f"plaque {typed}", NOW), n) for n in (1, 2, 5, 6, 7, 9)]
     for b, a in zip(before, after):
         assert [(h.sighting_id, h.matched_read, h.plate_distance, h.reasons) for h in a.hits] == \
             [(h.sighting_id, h.matched_read, h.plate_distance, h.reasons) for h in b.hits]

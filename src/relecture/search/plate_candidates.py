@@ -4,8 +4,6 @@ tolerance, found through the plate index (`plate_index`) or by a scan, and score
 
 from __future__ import annotations
 
-import heapq
-
 import duckdb
 import numpy as np
 
@@ -98,13 +96,12 @@ def _score_indexed(catalog: Catalog, query: Query, where: str, found: IndexedMat
     best = {sid: (first, m) for sid, first, m in found.exact}
     best.update((sid, (f.first_utc, m)) for sid, f in found.approximate.items()
                 if (m := pattern.best(f.reads)) is not None)
-    if _plate_order_only(query, where):
+    plain = _plate_order_only(query, where)
+    if plain:
         count = found.exact_total + len(best) - len(found.exact)
         if keep is not None:
-            best = dict(heapq.nsmallest(keep, best.items(), key=lambda kv: (
-                kv[1][1].distance, -kv[1][1].confidence, kv[1][0], kv[0])))
-        return [RankedRow({"sighting_id": sid, "first_utc": first}, plate=m)
-                for sid, (first, m) in best.items()], count
+            best = dict(_first_with_ties(best, keep))
+    ranked = "1.0 AS colour_p, 0 AS type_rank, 1.0 AS attr_p" if plain else rank_sql(catalog, query)
     if not best:
         return [], 0
     ids = list(best)
@@ -112,15 +109,29 @@ def _score_indexed(catalog: Catalog, query: Query, where: str, found: IndexedMat
               else "SELECT unnest($ids::BIGINT[])")
     # the candidates first, then `where` on them: with a requisition's scope in the same
     # WHERE, DuckDB scans every sighting instead of looking the ids up (222 against 16 ms
-    # for 128 candidates at 10M)
+    # for 128 candidates at 10M); their own first_utc orders them (the index's is to the second)
     cur = catalog.db.execute(
         f"WITH c AS MATERIALIZED (SELECT * EXCLUDE (boxes) FROM sightings "
         f"WHERE sighting_id IN ({listed})) "
-        f"SELECT s.sighting_id, {rank_sql(catalog, query)} FROM c s WHERE {where}",
+        f"SELECT s.sighting_id, s.first_utc, {ranked} FROM c s WHERE {where}",
         {"ids": ids} if len(ids) > _LITERAL_IDS else None)
-    rows = [RankedRow({"sighting_id": sid, "first_utc": best[sid][0]}, cp, trank, best[sid][1],
-                 attr_p=ap) for sid, cp, trank, ap in cur.fetchall()]
-    return rows, len(rows)
+    rows = [RankedRow({"sighting_id": sid, "first_utc": first}, cp, trank, best[sid][1],
+                 attr_p=ap) for sid, first, cp, trank, ap in cur.fetchall()]
+    return rows, count if plain else len(rows)
+
+
+def _first_with_ties(best: dict, keep: int) -> list:
+    """The first `keep` of {sighting id: (time to the second, PlateMatch)} in plate order
+    (distance, confidence, time), and every other tied with the last of them: their times
+    to the microsecond decide among those."""
+    def key(kv):
+        return kv[1][1].distance, -kv[1][1].confidence, kv[1][0]
+
+    ordered = sorted(best.items(), key=key)
+    if len(ordered) <= keep:
+        return ordered
+    last = key(ordered[keep - 1])
+    return [kv for kv in ordered if key(kv) <= last]
 
 
 def _score_plates(catalog: Catalog, query: Query, where: str, ids: np.ndarray) -> list[RankedRow]:
