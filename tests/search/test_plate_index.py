@@ -115,6 +115,25 @@ def test_a_short_first_page_from_the_index_is_the_scans(cat, typed):
         assert a.total == b.total > len(a.hits)
 
 
+def test_many_candidates_ranked_by_colour_are_read_alike(cat, monkeypatch):
+    # past plate_candidates._LITERAL_IDS candidates, `where` and the ranking columns are
+    # read in one semi-join over the sightings instead of a lookup by literal ids
+    from relecture.search import plate_candidates
+
+    for _ in range(3):  # another camera, within camera 3's ids: `where` must leave them out
+        cat.add(camera="12", reads=[("ZZ123ZZ", 0.99)])
+    cat.add(camera="3", reads=[("ZZ123ZZ", 0.99)])
+    cat.cat.sync_plate_grams()
+    text = "voiture rouge caméra 3 plaque *123*"
+    by_literals = run(cat, text)
+    monkeypatch.setattr(plate_candidates, "_LITERAL_IDS", 0)
+    by_join = run(cat, text)
+    assert by_join.total == by_literals.total > 5
+    assert [(h.sighting_id, h.matched_read, h.colour_p) for h in by_join.hits] == \
+        [(h.sighting_id, h.matched_read, h.colour_p) for h in by_literals.hits]
+    assert {h.camera for h in by_join.hits} == {"3"}
+
+
 def test_a_fragment_open_at_both_ends_returns_exactly_the_plates_holding_it(cat):
     cat.cat.sync_plate_grams()
     result = run(cat, "plaque *012*")

@@ -105,16 +105,19 @@ def _score_indexed(catalog: Catalog, query: Query, where: str, found: IndexedMat
     if not best:
         return [], 0
     ids = list(best)
-    listed = (", ".join(str(int(i)) for i in ids) if len(ids) <= _LITERAL_IDS
-              else "SELECT unnest($ids::BIGINT[])")
-    # the candidates first, then `where` on them: with a requisition's scope in the same
-    # WHERE, DuckDB scans every sighting instead of looking the ids up (222 against 16 ms
-    # for 128 candidates at 10M); their own first_utc orders them (the index's is to the second)
-    cur = catalog.db.execute(
-        f"WITH c AS MATERIALIZED (SELECT * EXCLUDE (boxes) FROM sightings "
-        f"WHERE sighting_id IN ({listed})) "
-        f"SELECT s.sighting_id, s.first_utc, {ranked} FROM c s WHERE {where}",
-        {"ids": ids} if len(ids) > _LITERAL_IDS else None)
+    # their own first_utc orders them (the index's is to the second)
+    if len(ids) <= _LITERAL_IDS:
+        # the candidates first, then `where` on them: with a requisition's scope in the same
+        # WHERE, DuckDB scans every sighting instead of looking the ids up (222 against 16 ms
+        # for 128 candidates at 10M)
+        cur = catalog.db.execute(
+            f"WITH c AS MATERIALIZED (SELECT * EXCLUDE (boxes) FROM sightings "
+            f"WHERE sighting_id IN ({', '.join(str(int(i)) for i in ids)})) "
+            f"SELECT s.sighting_id, s.first_utc, {ranked} FROM c s WHERE {where}")
+    else:  # a semi-join scans the sightings anyway: `where` then prunes what it reads
+        cur = catalog.db.execute(
+            f"SELECT s.sighting_id, s.first_utc, {ranked} FROM sightings s WHERE ({where}) "
+            f"AND s.sighting_id IN (SELECT unnest($ids::BIGINT[]))", {"ids": ids})
     rows = [RankedRow({"sighting_id": sid, "first_utc": first}, cp, trank, best[sid][1],
                  attr_p=ap) for sid, first, cp, trank, ap in cur.fetchall()]
     return rows, count if plain else len(rows)
