@@ -215,6 +215,7 @@ class Catalog:
         if not read_only:
             try:
                 self.db.execute(SCHEMA)
+                catalog_plates.drop_outdated(self.db)
                 self.db.execute(MIGRATIONS)
                 self.sync_plate_grams()
             except BaseException:
@@ -222,6 +223,7 @@ class Catalog:
                 raise
         # read once: the search asks several times per query, and asking DuckDB costs ms
         self._sighting_columns = sighting_columns(self.db)
+        self.plate_index_current = catalog_plates.current(self.db)
 
     def has_column(self, column: str) -> bool:
         """Whether `sightings` has `column` as of this open (see `sighting_columns`)."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from relecture.catalog import Catalog
+from relecture.catalog_plates import gram_code
 from relecture.search import parse_query, search
 from relecture.search.plate_index import gram_lookup
 from relecture.search.plates import PlatePattern, canonical_plate
@@ -73,8 +74,8 @@ def test_every_kind_of_misread_is_found_through_the_index(cat):
     cat.cat.sync_plate_grams()
     spy.sql.clear()
     indexed = run(cat, "plaque AB-123-CD")
-    assert not scanned(spy) and any(all(f"WHERE gram = '{g}'" in s for g in ("^A8", "123", "C0$"))
-                                    for s in spy.sql)
+    assert not scanned(spy) and any(all(f"WHERE gram = {gram_code(g)} " in s
+                                        for g in ("^A8", "123", "C0$")) for s in spy.sql)
     assert set(found(indexed)) >= {PLATE, *READS} - {"A8I23CO"}
     assert not set(found(indexed)) & set(FAR)
     assert [(h.sighting_id, h.matched_read, h.plate_distance) for h in indexed.hits] == \
@@ -196,7 +197,7 @@ def test_add_recording_fills_the_index_in_its_transaction(tmp_path):
         texts = cat.db.execute(
             "SELECT text, sighting_id FROM plate_reads UNION SELECT plate, sighting_id "
             "FROM sightings WHERE plate IS NOT NULL").fetchall()
-        want = {(key[i:i + 3], t, sid) for t, sid in texts
+        want = {(gram_code(key[i:i + 3]), t, sid) for t, sid in texts
                 for key in ["^" + canonical_plate(t) + "$"] for i in range(len(key) - 2)}
         got = set(cat.db.execute("SELECT gram, text, sighting_id FROM plate_grams").fetchall())
         covered = cat.db.execute("SELECT covered_to FROM plate_grams_coverage").fetchall()
@@ -241,6 +242,37 @@ def test_a_catalog_from_before_the_gram_index_is_migrated_on_first_writable_open
         new = [search(cat, parse_query(f"plaque {p}", NOW), 50) for p in ("AB-123-CD", "*512*")]
     assert [[h.sighting_id for h in r.hits] for r in new] == \
         [[h.sighting_id for h in r.hits] for r in old] == [[1, 2], [3]]
+
+
+def test_an_index_of_text_grams_is_scanned_past_then_rebuilt_on_first_writable_open(tmp_path):
+    c = Catalogue(tmp_path / "home")
+    c.add(plate=PLATE, reads=[("AB123C0", 0.8)])
+    c.add(plate=None, reads=[("QQ512ZZ", 0.7)])
+    db = c.cat.db
+    db.execute("DROP TABLE plate_grams")  # the layout of 4 December 2026 and before
+    db.execute("CREATE TABLE plate_grams (gram VARCHAR NOT NULL, sighting_id BIGINT NOT NULL, "
+               "text VARCHAR NOT NULL, confidence REAL, first_utc TIMESTAMP)")
+    db.execute("INSERT INTO plate_grams VALUES ('^A8', 1, 'AB123C0', 0.8, NULL)")
+    db.execute("DELETE FROM plate_grams_coverage")
+    db.execute("INSERT INTO plate_grams_coverage VALUES (2, 2)")
+    c.cat.close()
+    home = Home(tmp_path / "home")
+    with Catalog(home, read_only=True) as cat:  # its grams cannot be looked up: scanned
+        spy = Spy(cat.db)
+        cat.db = spy
+        old = [search(cat, parse_query(f"plaque {p}", NOW), 50) for p in ("AB-123-CD", "*512*")]
+        assert scanned(spy)
+    with Catalog(home) as cat:
+        assert cat.db.execute("SELECT DISTINCT typeof(gram) FROM plate_grams").fetchall() == \
+            [("USMALLINT",)]
+        assert cat.db.execute("SELECT count(DISTINCT sighting_id) FROM plate_grams").fetchone() == (2,)
+    with Catalog(home, read_only=True) as cat:
+        spy = Spy(cat.db)
+        cat.db = spy
+        new = [search(cat, parse_query(f"plaque {p}", NOW), 50) for p in ("AB-123-CD", "*512*")]
+        assert not scanned(spy)
+    assert [[h.sighting_id for h in r.hits] for r in new] == \
+        [[h.sighting_id for h in r.hits] for r in old] == [[1], [2]]
 
 
 def test_small_syncs_are_rewritten_sorted_and_answer_the_same(tmp_path, monkeypatch):

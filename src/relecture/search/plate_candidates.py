@@ -166,7 +166,10 @@ def _score_plates(catalog: Catalog, query: Query, where: str, ids: np.ndarray) -
 
 
 def _plate_index_coverage(catalog: Catalog) -> int | None:
-    """The highest sighting id the plate index covers; None when the catalog has none."""
+    """The highest sighting id the plate index covers; None when the catalog has none, or
+    one of an older layout (opened read-only before a writable open rebuilt it)."""
+    if not catalog.plate_index_current:
+        return None
     try:
         return covered_to(catalog.db)
     except duckdb.CatalogException:

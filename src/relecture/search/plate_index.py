@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from relecture.catalog_plates import GRAM
+from relecture.catalog_plates import GRAM, gram_code
 from relecture.plate_grammar import canonical_plate
 from relecture.search.plates import PlateMatch, PlatePattern
 
@@ -76,12 +76,12 @@ def indexed_matches(db, pattern: PlatePattern, lookup: GramLookup, covered: int,
     # the regular expression's classes hold every character of a confusion class, so it
     # finds on the read itself what the canonical expression finds on its canonical form
     regex = pattern.sql_regex().replace("'", "''")
-    # one scan per gram: DuckDB runs `gram = 'X'` inside the scan, reading the other columns
+    # one scan per gram: DuckDB runs `gram = X` inside the scan, reading the other columns
     # only where it holds, while `gram IN (...)` prunes row groups but then reads every
     # column of them before filtering (three times slower for three grams)
     rows = " UNION ALL ".join(
-        f"SELECT sighting_id, text, confidence, first_utc FROM plate_grams WHERE gram = '{g}' "
-        f"AND sighting_id <= {int(covered)}{within}"  # grams: A-Z, 0-9, ^ and $ only
+        f"SELECT sighting_id, text, confidence, first_utc FROM plate_grams "
+        f"WHERE gram = {gram_code(g)} AND sighting_id <= {int(covered)}{within}"
         for g in lookup.grams)
     if lookup.need == 1:  # any row will do; a read met twice is scored twice, harmlessly
         rows_sql = rows
