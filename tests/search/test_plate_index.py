@@ -74,8 +74,10 @@ def test_every_kind_of_misread_is_found_through_the_index(cat):
     cat.cat.sync_plate_grams()
     spy.sql.clear()
     indexed = run(cat, "plaque AB-123-CD")
+    lookup = gram_lookup(PlatePattern.parse("AB-123-CD"))
+    assert lookup.grams == ("123", "^A8")  # one edit: two of ^A8 123 C0$, unanchored first
     assert not scanned(spy) and any(all(f"WHERE gram = {gram_code(g)} " in s
-                                        for g in ("^A8", "123", "C0$")) for s in spy.sql)
+                                        for g in lookup.grams) for s in spy.sql)
     assert set(found(indexed)) >= {PLATE, *READS} - {"A8I23CO"}
     assert not set(found(indexed)) & set(FAR)
     assert [(h.sighting_id, h.matched_read, h.plate_distance) for h in indexed.hits] == \
@@ -187,7 +189,7 @@ def test_lookups_are_sound_on_random_reads():
         if pattern.match(text, 0.5) is None:
             continue
         key = "^" + canonical_plate(text) + "$"
-        assert sum(g in key for g in lookup.grams) >= lookup.need, (pattern.pattern, text, lookup)
+        assert any(g in key for g in lookup.grams), (pattern.pattern, text, lookup)
 
 
 def test_add_recording_fills_the_index_in_its_transaction(tmp_path):

@@ -1,13 +1,17 @@
 """A plate pattern answered from the catalog's `plate_grams` (`relecture.catalog_plates`).
 
-Which grams every read within the pattern's tolerance must contain: the pattern is taken in
+Which grams a read within the pattern's tolerance must contain: the pattern is taken in
 canonical form (confusions folded, so a confusion costs nothing there and every other
 difference stays a whole edit), written between the anchors `^` and `$` where it has no `*`
 at that end, and cut into disjoint 3-character grams inside its literal runs (no `?` or `*`).
-A read matching without a real edit contains all of them; one real edit (substitution,
-insertion or deletion) breaks at most one of them, since they share no position, so the
-read still contains all but one. A pattern whose runs give too few grams (`*AB*`, a plate
-with a wildcard every other character) has no lookup and is scanned.
+A read matching without a real edit contains all of them; each real edit (substitution,
+insertion or deletion) breaks at most one of them, since they share no position. So with
+`e` edits allowed a read still holds at least one of any `e + 1` of them: the lookup reads
+the rows of `e + 1` grams only (those without an anchor first: they carry three of the
+plate's characters, an anchored one two, so fewer plates share them), and the pattern's
+regular expression, which every read within the tolerance passes, sorts them. A pattern
+whose runs give too few grams (`*AB*`, a plate with a wildcard every other character) has
+no lookup and is scanned.
 """
 
 from __future__ import annotations
@@ -23,10 +27,9 @@ from relecture.search.plates import PlateMatch, PlatePattern
 
 @dataclass(frozen=True)
 class GramLookup:
-    """The grams to read and how many of them a read within the tolerance contains."""
+    """The grams to read: a read within the tolerance contains at least one of them."""
 
     grams: tuple[str, ...]
-    need: int
 
 
 @dataclass(frozen=True)
@@ -55,16 +58,21 @@ def gram_lookup(pattern: PlatePattern) -> GramLookup | None:
     anchored = ("" if canon.startswith("*") else "^") + canon + ("" if canon.endswith("*") else "$")
     grams = [run[i:i + GRAM] for run in re.split(r"[?*]", anchored)
              for i in range(0, len(run) - GRAM + 1, GRAM)]
-    need = len(grams) - int(pattern.max_distance)
-    if need < 1:
+    edits = int(pattern.max_distance)
+    if len(grams) <= edits:
         return None
-    return GramLookup(tuple(dict.fromkeys(grams)), need)
+    chosen: list[str] = []  # distinct grams until they hold edits + 1 of the pattern's grams
+    for gram in sorted(dict.fromkeys(grams), key=lambda g: "^" in g or "$" in g):
+        chosen.append(gram)
+        if sum(grams.count(g) for g in chosen) > edits:
+            break
+    return GramLookup(tuple(chosen))
 
 
 def indexed_matches(db, pattern: PlatePattern, lookup: GramLookup, covered: int,
                     ids: tuple[int, int] | None, keep: int | None) -> IndexedMatches:
     """Every sighting up to `covered` (and within the id range `ids`, when given) with a read
-    holding at least `lookup.need` of the grams and passing the pattern's regular expression.
+    holding one of the lookup's grams and passing the pattern's regular expression.
 
     Those with a read matching the pattern exactly (distance 0) are counted, and ranked
     (best read's confidence, then time, as `RankedRow.key` orders them) in SQL, with only
@@ -79,16 +87,11 @@ def indexed_matches(db, pattern: PlatePattern, lookup: GramLookup, covered: int,
     # one scan per gram: DuckDB runs `gram = X` inside the scan, reading the other columns
     # only where it holds, while `gram IN (...)` prunes row groups but then reads every
     # column of them before filtering (three times slower for three grams)
-    rows = " UNION ALL ".join(
+    # (a read met through two grams is scored twice, harmlessly)
+    rows_sql = " UNION ALL ".join(
         f"SELECT sighting_id, text, confidence, first_utc FROM plate_grams "
         f"WHERE gram = {gram_code(g)} AND sighting_id <= {int(covered)}{within}"
         for g in lookup.grams)
-    if lookup.need == 1:  # any row will do; a read met twice is scored twice, harmlessly
-        rows_sql = rows
-    else:  # a gram repeated in a read counts twice: a few more candidates to drop, no fewer
-        rows_sql = (f"SELECT sighting_id, text, confidence, any_value(first_utc) AS first_utc "
-                    f"FROM ({rows}) GROUP BY sighting_id, text, confidence "
-                    f"HAVING count(*) >= {lookup.need}")
     # the first `keep` in (confidence, time) order, and every row tied with the last of them:
     # plate_grams keeps times to the second, and the caller orders ties on the sighting's own
     limit = (f"QUALIFY rank() OVER (ORDER BY confidence DESC, first_utc) <= {int(keep)}"
