@@ -26,8 +26,10 @@ GRAM_ALPHABET = "^$0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 GRAM_TYPE = "USMALLINT"
 SYNC_BATCH = 2_000_000  # sightings per sorted batch: bounds the memory of each sort
 # Small syncs (one per file loaded) append small sorted runs that zone maps cannot prune:
-# once this many sightings sit past the sorted mark, their rows are rewritten sorted.
-COMPACT_AFTER = 1_000_000
+# once this many sightings sit past the sorted mark, their rows are rewritten sorted, so a
+# catalog loaded file by file has the runs of one loaded at once (each lookup reads a row
+# group per run). The rewrite holds the write lock 6 s at 10M (readers wait 30 s).
+COMPACT_AFTER = SYNC_BATCH
 
 SCHEMA = f"""
 -- gram: `gram_code`; first_utc to the second (TIMESTAMP_S): it only orders candidates,
