@@ -120,3 +120,19 @@ def test_alternatives_follow_the_characters_normalisation_keeps():
     text, alts = normalise_with_alternatives("ab-1", ({"A": 0.9}, {"B": 0.8}, {}, {"1": 0.7}))
     assert text == "AB1" and alts == ({"A": 0.9}, {"B": 0.8}, {"1": 0.7})
     assert normalise_with_alternatives("ab-1", ({"A": 0.9},)) == ("AB1", None)  # misaligned
+
+
+@pytest.mark.parametrize("raw, plate", [("E972DY", "EE972DY"), ("AL33SM", "AL333SM"),
+                                        ("AB123CD", "AB123CD")])
+def test_a_repeated_character_the_recogniser_merged_is_restored(raw, plate):
+    # CTC decoding merges a doubled character it sees no gap in: one more of it makes the
+    # read a French plate; a read that already fits a layout (a W garage plate, an SIV
+    # plate) is left as read
+    assert best_interpretation(raw)[0] == plate
+    assert best_interpretation("W238BB")[0] == "W238BB"
+
+
+def test_no_character_is_doubled_on_a_plate_showing_a_foreign_band():
+    assert best_interpretation("E972DY", french=False)[:2] == ("E972DY", "generic")
+    # nor when a known EU layout fits after a stripped character: the repair costs more
+    assert best_interpretation("RK101A0")[0] == "RK101AO"

@@ -149,6 +149,7 @@ EU_TEMPLATES = {"LLDDDLL": 2, "DLDDDDD": 3, "DLLDDDD": 3, "LLLDDDD": 3, "LLDDLLL
 EU_BONUS = 0.02
 STICKER_COST = 0.02
 UNKNOWN_LAYOUT_COST = 0.05  # a generic read that fits no layout we know
+COLLAPSE_COST = 0.2  # a repeated character the recogniser merged (`_collapse_options`)
 # a 0 or 1 glyph where SIV wants a letter: OCR tells D, T or L from 0 and 1 well, while an
 # O or I read as 0 or 1 is common, and SIV has neither: more likely a foreign plate
 UNLIKELY_AS_LETTER = "01"
@@ -264,7 +265,9 @@ def interpret(text: str, french: bool | None = None, alternatives: Alternatives 
             if head and not all(c in BAND_LETTERS for c in text[:head]):
                 strip_cost += 0.10 * head  # not a band letter: stripping is a guess
             options = (_french_options(core, french, tail, alts)
-                       + _foreign_options(core, french, tail, alts))
+                       + _foreign_options(core, french, tail, alts)
+                       + (_collapse_options(core, french, tail, alts) if french is not False
+                          else []))
             for plate, fmt, cost in options:
                 if plate not in found or found[plate][1] > strip_cost + cost:
                     found[plate] = (fmt, strip_cost + cost)
@@ -287,6 +290,24 @@ def _french_options(core: str, french: bool | None, tail: int,
         elif fmt in ("siv", "fni"):  # W garage (either system) or FNI
             guess = FNI_TAIL_COST * tail if fmt == "fni" else 0.0
             out.append((fixed[0], fmt, fixed[1] + guess + SHORT_COST.get(len(core), 0.0)))
+    return out
+
+
+def _collapse_options(core: str, french: bool | None, tail: int,
+                      alternatives: Alternatives | None = None) -> list[tuple[str, str, float]]:
+    """`core` with one character doubled, onto each French layout: a recogniser decoding
+    CTC merges a repeated character unless it sees a gap between the two (`EE-972-DY` read
+    `E972DY`, `AL-333-SM` read `AL33SM`). The repair costs COLLAPSE_COST, more than an
+    unexplained substitution (0.15), so it never beats the text as read when that fits a
+    layout, nor a known EU layout one stripped character away. Not tried on a plate showing
+    a foreign EU band (`interpret`): a foreign layout may be what the text is."""
+    out = []
+    for i in range(len(core)):
+        if i and core[i] == core[i - 1]:
+            continue  # doubling either of a pair gives the same text
+        doubled = core[:i + 1] + core[i:]
+        alts = alternatives[:i + 1] + alternatives[i:] if alternatives else None
+        out += [(p, f, c + COLLAPSE_COST) for p, f, c in _french_options(doubled, french, tail, alts)]
     return out
 
 
