@@ -118,6 +118,29 @@ def test_a_short_first_page_from_the_index_is_the_scans(cat, typed):
         assert a.total == b.total > len(a.hits)
 
 
+@pytest.mark.parametrize("literal_ids", [2000, 0])
+@pytest.mark.parametrize("typed", ["*123*", "AB*", "AB-123-CD"])
+def test_a_filtered_first_page_from_the_index_is_the_scans(cat, typed, literal_ids, monkeypatch):
+    # a camera (as a requisition's scope would) filters the candidates: looked up by id when
+    # few, else joined inside the index's SQL (exact ones) and checked after scoring (the
+    # others): page and count must be the scan's either way
+    from relecture.search import plate_candidates
+
+    monkeypatch.setattr(plate_candidates, "_LITERAL_IDS", literal_ids)
+    for minute in range(6):
+        cat.add(camera="12" if minute % 2 else "3", utc=(2023, 1, 30, 6, 50 - minute),
+                reads=[("AB123CD", 0.9), ("A8I23CD", 0.95)])
+    texts = [f"caméra 3 plaque {typed}", f"caméra 12 plaque {typed}"]
+    before = [search(cat.cat, parse_query(t, NOW), n) for t in texts for n in (1, 3, 50)]
+    cat.cat.sync_plate_grams()
+    after = [search(cat.cat, parse_query(t, NOW), n) for t in texts for n in (1, 3, 50)]
+    for b, a in zip(before, after):
+        assert [(h.sighting_id, h.matched_read, h.plate_distance, h.reasons) for h in a.hits] == \
+            [(h.sighting_id, h.matched_read, h.plate_distance, h.reasons) for h in b.hits]
+        assert a.total == b.total
+    assert {h.camera for h in after[-1].hits} == {"12"} and after[-1].total == 3
+
+
 def test_many_candidates_ranked_by_colour_are_read_alike(cat, monkeypatch):
     # past plate_candidates._LITERAL_IDS candidates, `where` and the ranking columns are
     # read in one semi-join over the sightings instead of a lookup by literal ids

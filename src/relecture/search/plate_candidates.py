@@ -49,9 +49,13 @@ def plate_candidates(catalog: Catalog, query: Query, where: str, own: str, keep:
     total = 0
     scan_from = lo if lo is not None else 0
     if covered is not None and (lo is None or covered >= lo):
-        plain = _plate_order_only(query, where)
-        found = indexed_matches(db, query.plate, lookup, covered,
-                                None if lo is None else (lo, hi), keep if plain else None)
+        plain = _plate_order_only(query)
+        span = None if lo is None else (lo, hi)
+        found = indexed_matches(db, query.plate, lookup, covered, span,
+                                _LITERAL_IDS if plain and where != "TRUE" else keep if plain else None)
+        if plain and where != "TRUE" and found.exact_total > _LITERAL_IDS:
+            # too many to look up by id: `where` joined in the index's own SQL instead
+            found = indexed_matches(db, query.plate, lookup, covered, span, keep, where)
         rows, total = _score_indexed(catalog, query, where, found, keep if plain else None)
         scan_from = covered + 1
     if hi is None:
@@ -80,30 +84,28 @@ def _scanned_ids(catalog: Catalog, pattern: PlatePattern, where: str, lo: int, h
         f"BETWEEN {int(lo)} AND {int(hi)} AND {passes('s.plate')}").fetchnumpy()["sighting_id"]
 
 
-def _plate_order_only(query: Query, where: str) -> bool:
-    """Whether hits are ordered by the plate alone (`RankedRow.key`): no filter to apply to
-    the candidates and no colour, type, style or direction to rank them by."""
-    return where == "TRUE" and not (query.colours or query.types or query.styles or query.travel)
+def _plate_order_only(query: Query) -> bool:
+    """Whether hits are ordered by the plate alone (`RankedRow.key`): no colour, type, style
+    or direction to rank them by."""
+    return not (query.colours or query.types or query.styles or query.travel)
 
 
 def _score_indexed(catalog: Catalog, query: Query, where: str, found: IndexedMatches,
                    keep: int | None) -> tuple[list[RankedRow], int]:
-    """The sightings found through the plate index (the approximate ones scored on their
-    reads), and how many matched. Ordered by the plate alone, only the first `keep` rows
-    are built (None: all); else their ranking columns (and `where`) are read from the
-    catalog."""
+    """The sightings found through the plate index that pass `where` (the approximate ones
+    scored on their reads), and how many. Ordered by the plate alone, the exact ones came
+    counted, filtered and ranked (`indexed_matches`), and only the first `keep` rows are
+    built; else every candidate's ranking columns are read from the catalog."""
     pattern = query.plate
-    best = {sid: (first, m) for sid, first, m in found.exact}
-    best.update((sid, (f.first_utc, m)) for sid, f in found.approximate.items()
-                if (m := pattern.best(f.reads)) is not None)
-    plain = _plate_order_only(query, where)
-    if plain:
-        count = found.exact_total + len(best) - len(found.exact)
-        if keep is not None:
-            best = dict(_first_with_ties(best, keep))
+    approximate = {sid: (f.first_utc, m) for sid, f in found.approximate.items()
+                   if (m := pattern.best(f.reads)) is not None}
+    best = {sid: (first, m) for sid, first, m in found.exact} | approximate
+    plain = _plate_order_only(query)
+    if plain and keep is not None and where == "TRUE":  # else every candidate is checked
+        best = dict(_first_with_ties(best, keep))
     ranked = "1.0 AS colour_p, 0 AS type_rank, 1.0 AS attr_p" if plain else rank_sql(catalog, query)
     if not best:
-        return [], 0
+        return [], found.exact_total if found.filtered else 0
     ids = list(best)
     # their own first_utc orders them (the index's is to the second)
     if len(ids) <= _LITERAL_IDS:
@@ -120,7 +122,11 @@ def _score_indexed(catalog: Catalog, query: Query, where: str, found: IndexedMat
             f"AND s.sighting_id IN (SELECT unnest($ids::BIGINT[]))", {"ids": ids})
     rows = [RankedRow({"sighting_id": sid, "first_utc": first}, cp, trank, best[sid][1],
                  attr_p=ap) for sid, first, cp, trank, ap in cur.fetchall()]
-    return rows, count if plain else len(rows)
+    if plain and where == "TRUE":
+        return rows, found.exact_total + len(approximate)
+    if found.filtered:
+        return rows, found.exact_total + sum(r.values["sighting_id"] in approximate for r in rows)
+    return rows, len(rows)
 
 
 def _first_with_ties(best: dict, keep: int) -> list:
