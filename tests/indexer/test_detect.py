@@ -120,6 +120,19 @@ def test_per_class_thresholds_keep_a_weak_motorcycle_and_drop_an_equally_weak_ca
     assert dets.labels == ["motorcycle"]
 
 
+def test_a_low_scored_bus_is_kept_as_a_sure_vehicle_but_named_car():
+    from relecture.indexer.detect import MergeConfig, refine
+
+    boxes = np.array([[0, 0, 100, 100], [200, 0, 300, 100], [0, 200, 100, 300]], np.float32)
+    merge = MergeConfig(confidence=0.4, class_confidence=(("bus", 0.35),),
+                        class_naming=(("bus", 0.55, "car"),), min_side=0)
+    dets = refine(boxes, np.array([0.45, 0.6, 0.36], np.float32),
+                  np.array(["bus"] * 3, dtype=object), (400, 400, 3), merge)
+    # the 0.36 box passes the bus threshold (0.35) though a car needs 0.4: still seen, sure
+    assert dets.labels == ["bus", "car", "car"] and not dets.weak.any()
+    assert dets.confidence.tolist() == pytest.approx([0.6, 0.45, 0.36])
+
+
 def test_weak_boxes_are_kept_apart_and_never_unseat_a_sure_vehicle():
     from relecture.indexer.detect import MergeConfig, refine
 
