@@ -177,6 +177,19 @@ def test_the_fixed_cadence_looks_again_at_a_new_weak_box_that_moves():
     assert s.reasons["confirm"] == 1
 
 
+def test_a_second_look_does_not_put_off_the_next_whole_frame_pass():
+    # A crop around a weak box is not the frame: a car approaching fast that the whole-frame
+    # pass misses for 0.8 s instead of 0.4 s is lost by its track (degirum_motorway_nl).
+    s = started(ScheduleConfig())
+    car, entering = (500, 200, 560, 240), (100, 0, 160, 40)
+    assert look(s, 0.4, mask_with(car, entering)).full
+    s.unsure(0.4, [entering])
+    second = look(s, 0.6, mask_with(car, entering))
+    assert second is not None and not second.full
+    s.unsure(0.6, [])
+    assert look(s, 0.8, mask_with(car, entering)).full  # 0.4 s after the last whole frame
+
+
 def test_a_weak_box_that_stays_put_or_was_there_already_gets_no_second_look():
     s = started(ScheduleConfig())
     parked, car = (300, 200, 360, 240), (100, 0, 160, 40)
@@ -187,7 +200,8 @@ def test_a_weak_box_that_stays_put_or_was_there_already_gets_no_second_look():
     s.unsure(0.8, [car])
     assert look(s, 1.0, mask_with(car)) is not None  # new, and moving: looked at
     s.unsure(1.0, [car])  # weak again where it was 0.2 s ago: a car never scored high
-    assert look(s, 1.2, mask_with(car)) is None
+    assert look(s, 1.2, mask_with(car)).full  # the cadence's pass, no second look
+    assert s.reasons["confirm"] == 1
 
 
 def test_a_weak_box_on_a_tracked_vehicle_gets_no_second_look():

@@ -198,7 +198,9 @@ class DetectScheduler:
         if c.confirm_new_tracks and any(not tr.confirmed and tr.last_t >= self._last_pass_t
                                         for tr in tracks):
             self.reasons["confirm"] += 1
-        elif t - self._last_pass_t >= 1.0 / c.detect_fps - 1e-6:
+        elif t - self._last_full_t >= 1.0 / c.detect_fps - 1e-6:
+            # the cadence counts whole-frame passes only: a second look's crop (a weak box's
+            # surroundings) does not stand for the frame, nor put off its next pass
             self.reasons["cadence"] += 1
         elif (c.confirm_new_tracks and t - self._unsure_t <= c.confirm_within_s
               and (new := self._new_unsure(mask, shape, tracks))):
