@@ -176,11 +176,23 @@ def test_a_grey_query_ranks_a_dark_grey_named_black_above_a_white_car(cat):
     red = cat.add(colour="red", colour_p={"red": 0.9, "grey": 0.1}, utc=(2023, 1, 30, 6, 0))
     res = run(cat, "voiture grise")
     assert ids(res) == [dark, white, red]
-    assert res.hits[0].reasons == ("colour grey 0.40",)
+    assert res.hits[0].reasons == ("colour grey 0.40 (+ 0.25 x black 0.50) = 0.53",)
     assert "grey 0.00 (+ 0.25 x silver 0.20, white 0.80) = 0.25" in res.hits[1].reasons[0]
-    assert table_rows(res)[0][4] == "black: grey 0.40"  # the table says why it ranks there
+    assert table_rows(res)[0][4] == "black: grey 0.40 (+ 0.25 x black 0.50) = 0.53"  # why
     strict = search(cat.cat, merge_flags(parse_query("voiture grise", NOW), strict=True), 50)
     assert ids(strict) == []  # none is named grey
+
+
+def test_grey_and_black_reach_each_other_as_neighbours(cat):
+    """Dark grey is named black and glossy black grey under CCTV light: each query offers
+    the other after its own colour, before unrelated colours."""
+    black = cat.add(colour="black", colour_p={"black": 1.0}, utc=(2023, 1, 30, 7, 0))
+    grey = cat.add(colour="grey", colour_p={"grey": 1.0}, utc=(2023, 1, 30, 7, 1))
+    red = cat.add(colour="red", colour_p={"red": 1.0}, utc=(2023, 1, 30, 7, 2))
+    assert ids(run(cat, "voiture grise")) == [grey, black, red]
+    res = run(cat, "voiture noire")
+    assert ids(res) == [black, grey, red]
+    assert res.hits[1].reasons == ("colour black 0.00 (+ 0.25 x grey 1.00) = 0.25",)
 
 
 def test_van_query_offers_cars_after_vans(cat):

@@ -11,7 +11,7 @@ Order of hits (the sort key, `ranked.RankedRow.key`, most significant first):
 1. plate distance (exact 0 first: an exact read never ranks below an approximate one);
 1b. the types asked and their neighbours before every other type;
 2. colour evidence: the probability of the colour asked, plus a share of its neighbours'
-   (white/silver/grey, red/orange, brown/beige), to 0.01;
+   (white/silver/grey, grey/black, red/orange, brown/beige), to 0.01;
 2b. body style and direction evidence (`attributes.evidence_sql`), to 0.01;
 3. type: the type asked for, then its neighbour (van/car, truck/bus);
 4. embedding similarity to the free text or to the like-sighting (when it can be used);

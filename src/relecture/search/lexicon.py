@@ -134,9 +134,12 @@ STOP_WORDS = frozenset(
 
 NEGATIONS = frozenset("pas not sauf except excepte sans without hors non excluding exclure".split())
 
-# Colours an estimator easily mistakes for one another: offered below exact matches.
+# Colours an estimator easily mistakes for one another: offered below exact matches. Grey and
+# black: dark grey is named black and glossy black grey under CCTV light (chosen on half of
+# the labelled videos, BENCHMARKS.md "Requisitions").
 NEIGHBOUR_COLOURS: dict[str, tuple[str, ...]] = {
-    "white": ("silver", "grey"), "silver": ("white", "grey"), "grey": ("silver", "white"),
+    "white": ("silver", "grey"), "silver": ("white", "grey"), "grey": ("silver", "white", "black"),
+    "black": ("grey",),
     "red": ("orange",), "orange": ("red",), "brown": ("beige",), "beige": ("brown",),
 }
 NEIGHBOUR_TYPES: dict[str, tuple[str, ...]] = {
