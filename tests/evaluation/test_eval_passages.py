@@ -109,6 +109,18 @@ def test_duplicates_and_unmatched_sightings():
     assert (m["sightings"], m["duplicates"], m["unmatched"], m["fragmented"]) == (5, 1, 2, 1)
 
 
+def test_a_sighting_going_the_other_way_is_no_duplicate_of_a_long_passage():
+    # kraten's 24 s "scooter pushed along the kerb, towards the camera" matched a car: the
+    # cars driving away meanwhile are other vehicles, not fragments of it
+    passages = [passage("slow", 0, 24, direction="towards")]
+    sightings = [sighting(0, 22, sizes=(40, 80)),          # towards: matches
+                 sighting(5, 7, sizes=(80, 40)),           # away: not the same vehicle
+                 sighting(10, 11, sizes=(50, 60))]         # direction unknown: a fragment
+    score = score_video(passages, sightings)
+    assert [(m.passage, m.sighting) for m in score.matches] == [(0, 0)]
+    assert score.duplicates == {2: 0} and score.unmatched == (1,)
+
+
 def test_type_and_colour_do_not_choose_the_match():
     # The red car's label overlaps the white van's sighting best: time wins, and the
     # accuracies count the disagreement instead of hiding it.

@@ -20,7 +20,8 @@ Matching rule (time only: the labels have no boxes):
   otherwise the type and colour accuracies below would be inflated.
 - A sighting left out of the assignment is a *duplicate* of a matched passage when most of
   it (>= half of its widened interval) lies within that passage's widened interval and its
-  type is the type of the sighting already matched there (the track was split in two);
+  type is the type of the sighting already matched there (the track was split in two),
+  and its direction does not contradict the passage's (as for matching);
   a passage with duplicates is *fragmented*. The other left-out sightings are *unmatched*:
   no passage explains them (a false detection, a vehicle nobody labelled, or a fragment
   whose type changed).
@@ -137,9 +138,12 @@ def find_duplicates(
     sighting_types: Sequence[str],
     matches: Sequence[Match],
     tolerance_s: float = TOLERANCE_S,
+    compatible: Callable[[int, int], bool] = lambda p, s: True,
 ) -> dict[int, int]:
     """Sightings left out of `matches` that repeat a matched passage: at least half of the
-    sighting lies within the passage and its type is that of the passage's matched sighting.
+    sighting lies within the passage, its type is that of the passage's matched sighting,
+    and `compatible(passage, sighting)` (its direction does not contradict the passage's:
+    a car driving away is no fragment of one coming towards the camera).
     Returns {sighting index: passage index}, the passage it lies most within."""
     taken = {m.sighting for m in matches}
     duplicates: dict[int, int] = {}
@@ -147,7 +151,8 @@ def find_duplicates(
         if s in taken:
             continue
         candidates = [(within(interval, passages[m.passage], tolerance_s), m.passage)
-                      for m in matches if sighting_types[m.sighting] == sighting_types[s]]
+                      for m in matches if sighting_types[m.sighting] == sighting_types[s]
+                      and compatible(m.passage, s)]
         share, passage = max(candidates, default=(0.0, -1))
         if share >= 0.5:
             duplicates[s] = passage
@@ -171,7 +176,7 @@ def score_video(
 
     matches = match_intervals(p_int, s_int, tolerance_s, min_iou, compatible)
     types = [s.vehicle_type.name for s in sightings]
-    duplicates = find_duplicates(p_int, s_int, types, matches, tolerance_s)
+    duplicates = find_duplicates(p_int, s_int, types, matches, tolerance_s, compatible)
     taken = {m.sighting for m in matches} | set(duplicates)
     return VideoScore(tuple(passages), tuple(sightings), tuple(matches), duplicates,
                       tuple(s for s in range(len(sightings)) if s not in taken),
