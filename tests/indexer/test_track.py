@@ -134,6 +134,35 @@ def test_a_lone_weak_box_is_no_track():
     assert ids == [0] and tracker.flush() == []
 
 
+def test_weak_boxes_leading_into_a_first_sure_box_join_its_track():
+    # seen from above, a car is scored weak as it enters and sure once, as it leaves: the
+    # weak boxes behind its one sure box make it a passage (alone, 0.48 is a false alarm)
+    tracker = Tracker()
+    for t, y in ((0.0, 100), (0.2, 160), (0.4, 220)):
+        assert tracker.update(t, _frame([[100, y, 300, y + 200]], [0.25], [True])) == ([0], [])
+    tracker.update(0.6, _frame([[100, 280, 300, 480]], [0.48], [False]))
+    tracks = tracker.flush()
+    assert len(tracks) == 1 and [b.t for b in tracks[0].boxes] == [0.0, 0.2, 0.4, 0.6]
+
+
+def test_weak_boxes_standing_still_or_on_a_tracked_vehicle_lead_into_nothing():
+    tracker = Tracker()
+    parked = [500, 100, 540, 140]  # scenery the detector is never sure of
+    tracked = moving_box(0, 0, 40)
+    for k in range(3):
+        t = k * 0.2
+        car = moving_box(t, 0, 40)
+        part = [car[2] - 30, car[1], car[2] + 5, car[3]]  # its front, mostly inside it
+        tracker.update(t, _frame([car, parked, part], [0.9, 0.25, 0.25], [False, True, True]))
+    # a sure box where the weak ones stood, and one beside the car where its part was seen
+    t = 0.6
+    car = moving_box(t, 0, 40)
+    beside = [car[2] - 20, car[1], car[2] + 15, car[3]]
+    tracker.update(t, _frame([car, parked, beside], [0.9, 0.45, 0.45], [False, False, False]))
+    tracks = tracker.flush()
+    assert len(tracks) == 1 and tracks[0].boxes[0].xyxy == tuple(map(float, tracked))
+
+
 def test_a_car_coming_close_to_the_camera_stays_one_track_across_a_skipped_frame():
     # it grows 1.4x in 0.2 s, then the detector skips a frame: 0.4 s later it is twice as
     # large, and a linear extrapolation of its sides puts it neither there nor that large

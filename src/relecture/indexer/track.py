@@ -5,9 +5,10 @@ predicts each track's box with its velocity and accepts a match on overlap or on
 close enough for the box size. Sure detections are matched first and start tracks; weak
 ones (below the detector's threshold) then only continue tracks left unmatched, so a
 vehicle the detector is unsure of for a few frames (seen from above, half hidden, cut by
-the frame edge) stays one track. A sure box that no track took is then tried against the
-tracks unseen for longer than the prediction's horizon (a vehicle hidden behind a pole or
-another vehicle), predicted over the whole gap. Persons and vehicles never share a track;
+the frame edge) stays one track, and weak boxes no track took that lead into a new track's
+first sure box join it (a vehicle entering unsure). A sure box that no track took is then
+tried against the tracks unseen for longer than the prediction's horizon (a vehicle hidden
+behind a pole or another vehicle), predicted over the whole gap. Persons and vehicles never share a track;
 a vehicle track may see its label flip (car/truck) and keeps the majority.
 """
 
@@ -35,6 +36,12 @@ class TrackerConfig:
     # not carry a track over to the next vehicle in a queue.
     weak_match_iou: float = 0.3
     weak_carry_s: float = 1.0  # weak boxes carry a track this long after its last sure box
+    # A new track takes the weak boxes that no track took in this long before its first sure
+    # box, when they lead into it (each overlapping the next by `weak_match_iou`): a vehicle
+    # entering unsure (seen from above, dark, far) is scored sure only once, as it leaves.
+    lead_in_s: float = 1.0
+    lead_in_motion: float = 0.25  # ...and moved by this share of its size to reach it;
+    lead_in_inside: float = 0.5  # a weak box this much inside a live track's is a part of it
     # a track unseen past predict_horizon_s is looked for over the whole gap when it has this
     # many boxes (its velocity is then known)
     recover_min_boxes: int = 3
@@ -128,6 +135,18 @@ class _Live:
             self.last_sure_t = t
 
 
+def _share_inside(box, other) -> float:
+    """The share of `box`'s area that lies inside `other`."""
+    w = min(box[2], other[2]) - max(box[0], other[0])
+    h = min(box[3], other[3]) - max(box[1], other[1])
+    return max(w, 0.0) * max(h, 0.0) / max((box[2] - box[0]) * (box[3] - box[1]), 1e-9)
+
+
+def _centre_shift(a, b) -> float:
+    """How far apart the centres of boxes a and b are, in pixels."""
+    return float(np.hypot((a[0] + a[2] - b[0] - b[2]) / 2, (a[1] + a[3] - b[1] - b[3]) / 2))
+
+
 def _size(xyxy) -> float:
     """A box's larger side (at least one pixel)."""
     return max(float(xyxy[2] - xyxy[0]), float(xyxy[3] - xyxy[1]), 1.0)
@@ -141,6 +160,7 @@ class Tracker:
         self._live: list[_Live] = []
         self._next_id = 1
         self._last_t = float("nan")  # time of the last update
+        self._spare_weak: list[tuple[float, bool, np.ndarray, float]] = []  # see lead_in_s
 
     def update(self, t: float, dets: Detections) -> tuple[list[int], list[Track]]:
         """Match `dets` (taken at time t) to tracks.
@@ -175,10 +195,45 @@ class Tracker:
                 if ids[j] == 0:
                     tr = _Live(track_id=self._next_id, is_person=is_person)
                     self._next_id += 1
+                    for bt, box, conf in self._lead_in(t, dets.xyxy[j], is_person):
+                        tr.add(bt, box, conf, int(dets.class_id[j]), vote=False)
                     tr.add(t, dets.xyxy[j], float(dets.confidence[j]), int(dets.class_id[j]))
                     self._live.append(tr)
                     ids[j] = tr.track_id
+        self._keep_spare_weak(t, dets, ids)
         return ids, finished
+
+    def _keep_spare_weak(self, t: float, dets: Detections, ids: list[int]) -> None:
+        """Remember the weak boxes no track took, for `_lead_in`, except those lying mostly
+        inside a live track's box (a part of a tracked vehicle, not another one)."""
+        c = self.config
+        placed = [tr.predict(t, c.predict_horizon_s) for tr in self._live]
+        spare = [(t, bool(dets.class_id[j] == PERSON), dets.xyxy[j].copy(),
+                  float(dets.confidence[j]))
+                 for j in np.flatnonzero(dets.weak) if ids[j] == 0 and max(
+                     (_share_inside(dets.xyxy[j], p) for p in placed), default=0.0)
+                 < c.lead_in_inside]
+        self._spare_weak = [w for w in self._spare_weak if t - w[0] <= c.lead_in_s] + spare
+
+    def _lead_in(self, t: float, box: np.ndarray, is_person: bool):
+        """The spare weak boxes leading into a new track's first sure `box` at time t, in
+        time order (taken: each serves one track), going back at most `lead_in_s`."""
+        chain, taken, current = [], set(), box
+        for i in sorted(range(len(self._spare_weak)), key=lambda i: -self._spare_weak[i][0]):
+            bt, person, wbox, conf = self._spare_weak[i]
+            if person != is_person or t - bt > self.config.lead_in_s or (
+                    chain and bt >= chain[-1][0]):  # one box a moment, going back in time
+                continue
+            if box_iou(wbox[None], current[None])[0, 0] >= self.config.weak_match_iou:
+                chain.append((bt, wbox, conf))
+                taken.add(i)
+                current = wbox
+        # Only a vehicle that moved into its sure box: weak boxes standing where it is are a
+        # parked car or scenery the detector is never sure of, not a vehicle entering.
+        if not chain or _centre_shift(chain[-1][1], box) < self.config.lead_in_motion * _size(box):
+            return []
+        self._spare_weak = [w for i, w in enumerate(self._spare_weak) if i not in taken]
+        return chain[::-1]
 
     def _assign(self, t: float, dets: Detections, idx: np.ndarray, live: list[_Live],
                 ids: list[int], weak: bool, horizon_s: float | None = None) -> None:
