@@ -85,7 +85,9 @@ def test_an_older_catalog_is_migrated_and_its_rows_rank_by_name_and_alt(tmp_path
     now = datetime(2023, 1, 31, 12)
     with Catalog(home, read_only=True) as cat:
         res = search(cat, parse_query("voiture grise", now), 10)
-    assert [h.colour_p for h in res.hits] == [0.3] and res.hits[0].reasons == ("colour grey 0.30",)
+    # grey 0.3 as the second choice, and a quarter of black 0.7 (its neighbour)
+    assert [h.colour_p for h in res.hits] == [0.48]
+    assert res.hits[0].reasons == ("colour grey 0.30 (+ 0.25 x black 0.70) = 0.48",)
 
     dark = ColourResult("black", 0.6, distribution=(("black", 0.55), ("grey", 0.45)))
     new = [replace(s, colour=dark) for s in result_with_two_sightings().sightings]
@@ -95,4 +97,4 @@ def test_an_older_catalog_is_migrated_and_its_rows_rank_by_name_and_alt(tmp_path
                                 "sighting_id").fetchall()
         res = search(cat, parse_query("voiture grise", now), 10)
     assert stored == [("black", None), ("black", 0.45), ("black", 0.45)]
-    assert [h.colour_p for h in res.hits] == [0.45, 0.45, 0.3]  # evidence, not the name
+    assert [h.colour_p for h in res.hits] == [0.59, 0.59, 0.48]  # evidence, not the name

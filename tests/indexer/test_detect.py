@@ -120,17 +120,16 @@ def test_per_class_thresholds_keep_a_weak_motorcycle_and_drop_an_equally_weak_ca
     assert dets.labels == ["motorcycle"]
 
 
-def test_a_low_scored_bus_is_kept_as_a_sure_vehicle_but_named_car():
-    from relecture.indexer.detect import MergeConfig, refine
+def test_nanodet_sees_a_low_scored_bus_but_names_a_bus_track_only_when_once_sure():
+    from relecture.indexer.detect import NANODET_MERGE, VehicleDetector, refine
 
-    boxes = np.array([[0, 0, 100, 100], [200, 0, 300, 100], [0, 200, 100, 300]], np.float32)
-    merge = MergeConfig(confidence=0.4, class_confidence=(("bus", 0.35),),
-                        class_naming=(("bus", 0.55, "car"),), min_side=0)
-    dets = refine(boxes, np.array([0.45, 0.6, 0.36], np.float32),
-                  np.array(["bus"] * 3, dtype=object), (400, 400, 3), merge)
-    # the 0.36 box passes the bus threshold (0.35) though a car needs 0.4: still seen, sure
-    assert dets.labels == ["bus", "car", "car"] and not dets.weak.any()
-    assert dets.confidence.tolist() == pytest.approx([0.6, 0.45, 0.36])
+    boxes = np.array([[0, 0, 100, 100], [200, 0, 300, 100]], np.float32)
+    dets = refine(boxes, np.array([0.45, 0.36], np.float32), np.array(["bus"] * 2, dtype=object),
+                  (400, 400, 3), NANODET_MERGE)
+    # 0.36 passes the bus threshold (0.35) though a car needs 0.4: both seen, sure, "bus"
+    assert dets.labels == ["bus", "bus"] and not dets.weak.any()
+    # the tracker names the track (indexer/track.py): bus only from a box of 0.55
+    assert VehicleDetector(backend=None, merge=NANODET_MERGE).naming == (("bus", 0.55, "car"),)
 
 
 def test_weak_boxes_are_kept_apart_and_never_unseat_a_sure_vehicle():

@@ -134,6 +134,15 @@ def test_a_lone_weak_box_is_no_track():
     assert ids == [0] and tracker.flush() == []
 
 
+def test_a_track_is_named_with_a_class_only_when_the_detector_was_once_sure_of_it():
+    naming = (("bus", 0.55, "car"),)
+    for scores, label in (([0.4, 0.45, 0.5], "car"), ([0.4, 0.6, 0.45], "bus")):
+        tracker = Tracker(naming=naming)
+        for k, score in enumerate(scores):
+            tracker.update(k * 0.2, Detections.build([moving_box(k * 0.2, 0, 40)], [score], ["bus"]))
+        assert [tr.label for tr in tracker.flush()] == [label]
+
+
 def test_weak_boxes_leading_into_a_first_sure_box_join_its_track():
     # seen from above, a car is scored weak as it enters and sure once, as it leaves: the
     # weak boxes behind its one sure box make it a passage (alone, 0.48 is a false alarm)

@@ -12,7 +12,8 @@ detector then merges them the same way (`refine`):
 - vehicles smaller than `min_side` of the frame height are dropped: too few pixels to
   describe (type, colour, plate), and they come back larger in later frames;
 - a class the detector often names at low scores on other things (NanoDet's "bus" around
-  a car, a van or a queue) keeps its box as a vehicle but is named otherwise under a score.
+  a car, a van or a queue) keeps its boxes as vehicles, and names a track only when the
+  detector was once sure enough of it (`VehicleDetector.naming`, applied by the tracker).
 
 `KINDS` names the detectors `relecture index --detector` and `relecture eval` accept.
 """
@@ -39,10 +40,11 @@ class MergeConfig:
     # (label, score) pairs overriding `confidence` for some vehicle classes: detectors are
     # not calibrated alike across classes (NanoDet scores two-wheelers and lorries lower).
     class_confidence: tuple[tuple[str, float], ...] = ()
-    # (label, score, other label) triples: a box of `label` scored under `score` is kept as
-    # a vehicle but named `other label`: a class the detector calls often at low scores on
-    # other things (a "bus" around a queue of cars, a van or overlay text) names a vehicle
-    # only when the detector is surer of it than it needs to be to see one.
+    # (label, score, other label) triples: a track is named `label` only when one of its
+    # boxes scored `score` as it, else `other label` (the tracker applies it): a class the
+    # detector calls often at low scores on other things (a "bus" around a queue of cars, a
+    # van or overlay text) names a vehicle only when the detector was once surer of it than
+    # it needs to be to see one.
     class_naming: tuple[tuple[str, float, str], ...] = ()
     person_confidence: float = 0.3  # riders are merged into two-wheelers from this score
     weak_confidence: float | None = None  # vehicles from this score are kept as `weak`
@@ -121,8 +123,6 @@ def refine(xyxy: np.ndarray, score: np.ndarray, names: np.ndarray,
     needed = np.full(len(label), c.confidence, np.float32)
     for name, value in c.class_confidence:
         needed[label == label_id(name)] = value
-    for name, value, other in c.class_naming:  # after `needed`: what is seen stays seen
-        label[(label == label_id(name)) & (score < value)] = label_id(other)
     lowest = needed if c.weak_confidence is None else np.minimum(needed, c.weak_confidence)
     v = ~is_person & (score >= lowest)
     wh = np.clip(xyxy[:, 2:] - xyxy[:, :2], 0, None)
@@ -162,6 +162,12 @@ class VehicleDetector:
     backend: Backend
     merge: MergeConfig = field(default_factory=MergeConfig)
 
+    @property
+    def naming(self) -> tuple[tuple[str, float, str], ...]:
+        """How sure of a class the detector must have been once to name a track with it
+        (`MergeConfig.class_naming`)."""
+        return self.merge.class_naming
+
     def detect(self, image: np.ndarray, frame_shape: tuple[int, ...] | None = None
                ) -> Detections:
         """Persons and vehicles in a BGR uint8 image, pixel xyxy in that image.
@@ -180,10 +186,10 @@ class VehicleDetector:
 # NanoDet's per-class thresholds, chosen on one half of vehicles_voc (even-numbered images
 # in name order) and checked on the other: recall 0.876 / precision 0.807 on the first half,
 # 0.883 / 0.821 on the second (a single 0.4 gave 0.834 / 0.821 there). BENCHMARKS.md.
-# A bus is named from 0.55: under it, on the labelled videos (`relecture eval passages`),
-# 15 of 17 "bus" tracks were cars, vans, motorcycles, a queue of cars or scenery; 0.55 is
-# the middle of the even-numbered videos' plateau (0.45-0.65), checked on the odd ones
-# (BENCHMARKS.md, "Type on video").
+# A track is a bus when one of its boxes scored 0.55 as one: on the labelled videos
+# (`relecture eval passages`), 15 of 17 tracks NanoDet called bus at most 0.35-0.48 were
+# cars, vans, motorcycles, a queue of cars or scenery, the real buses 0.58-0.70; chosen on
+# the even-numbered videos, checked on the odd ones (BENCHMARKS.md, "Type on video").
 NANODET_MERGE = MergeConfig(class_confidence=(
     ("motorcycle", 0.3), ("bicycle", 0.3), ("truck", 0.35), ("bus", 0.35)),
     class_naming=(("bus", 0.55, "car"),), weak_confidence=0.2)

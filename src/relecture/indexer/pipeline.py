@@ -65,7 +65,8 @@ def index_frames(
     """Run the pipeline over one recording's sampled frames."""
     gate = MotionGate(config.gate)
     low_light = LowLight(config.low_light)
-    tracker = Tracker(config.tracker)
+    # a detector may say how sure of a class it must be once to name a track with it
+    tracker = Tracker(config.tracker, naming=getattr(detector, "naming", ()))
     views = BestViews(k=config.views_per_track)
     sightings: list[Sighting] = []
     persons: list[PersonTrack] = []

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from relecture.detections import LABELS, PERSON, Detections, box_iou
+from relecture.detections import LABELS, PERSON, Detections, box_iou, label_id
 from relecture.sightings import TrackBox
 
 
@@ -106,6 +106,7 @@ class _Live:
     velocity: np.ndarray = field(default_factory=lambda: np.zeros(4, np.float32))
     growth: float = 0.0  # d(log size)/dt: a vehicle's size changes geometrically
     last_sure_t: float = float("-inf")
+    best: dict = field(default_factory=dict)  # label id -> its best sure box's score
 
     def predict(self, t: float, horizon_s: float) -> np.ndarray:
         # Perspective slows a vehicle down on screen as it drives away: extrapolating its
@@ -132,6 +133,7 @@ class _Live:
         self.boxes.append(TrackBox(t=t, xyxy=tuple(float(x) for x in box), confidence=conf))
         if vote:  # a weak box's label is a guess: it places the vehicle, it does not name it
             self.votes[label] += conf
+            self.best[label] = max(conf, self.best.get(label, 0.0))
             self.last_sure_t = t
 
 
@@ -153,10 +155,14 @@ def _size(xyxy) -> float:
 
 
 class Tracker:
-    """Greedy IoU/centre tracker with constant-velocity prediction."""
+    """Greedy IoU/centre tracker with constant-velocity prediction. `naming`: (label,
+    score, other label) triples from the detector (`VehicleDetector.naming`): a track is
+    named `label` only when one of its boxes scored `score` as it, else `other label`."""
 
-    def __init__(self, config: TrackerConfig = TrackerConfig()):
+    def __init__(self, config: TrackerConfig = TrackerConfig(),
+                 naming: tuple[tuple[str, float, str], ...] = ()):
         self.config = config
+        self.naming = {label_id(name): (score, label_id(other)) for name, score, other in naming}
         self._live: list[_Live] = []
         self._next_id = 1
         self._last_t = float("nan")  # time of the last update
@@ -321,5 +327,7 @@ class Tracker:
         best = max(b.confidence for b in tr.boxes)
         if len(tr.boxes) < self.config.min_hits and best < self.config.single_hit_confidence:
             return None  # a one-off low-confidence detection: most likely a false alarm
-        label = LABELS[tr.votes.most_common(1)[0][0]]
-        return Track(track_id=tr.track_id, label=label, boxes=tuple(tr.boxes))
+        label = tr.votes.most_common(1)[0][0]
+        if label in self.naming and tr.best[label] < self.naming[label][0]:
+            label = self.naming[label][1]
+        return Track(track_id=tr.track_id, label=LABELS[label], boxes=tuple(tr.boxes))
