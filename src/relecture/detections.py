@@ -112,6 +112,13 @@ class Detections:
         )
 
 
+def share_inside(box, other) -> float:
+    """The share of `box`'s area (xyxy) that lies inside `other`."""
+    w = min(box[2], other[2]) - max(box[0], other[0])
+    h = min(box[3], other[3]) - max(box[1], other[1])
+    return float(max(w, 0.0) * max(h, 0.0) / max((box[2] - box[0]) * (box[3] - box[1]), 1e-9))
+
+
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """IoU matrix between boxes a (N,4) and b (M,4), xyxy."""
     a = np.asarray(a, np.float32).reshape(-1, 4)

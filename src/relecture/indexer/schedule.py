@@ -45,7 +45,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from relecture.detections import box_iou
+from relecture.detections import box_iou, share_inside
 from relecture.indexer.track import LiveBox
 
 # Why a pass runs, most urgent first (counted in `DetectScheduler.reasons`).
@@ -217,7 +217,7 @@ class DetectScheduler:
         c = self.config
         expected = [_grow(tr.swept, c.cover_margin) for tr in tracks]
         return [b for b in self._unsure if _moves(mask, shape, b, c.unsure_motion)
-                and max((_share_inside(b, e) for e in expected), default=0.0) < c.unsure_explained]
+                and max((share_inside(b, e) for e in expected), default=0.0) < c.unsure_explained]
 
     def _wait(self, t: float, tr: LiveBox, moving: bool) -> tuple[float, str]:
         """(seconds until the track is due, why it will be); inf when it will not be."""
@@ -292,13 +292,6 @@ def _moves(mask: np.ndarray, shape: tuple[int, ...], box: tuple[float, ...],
     x1, y1, x2, y2 = _to_mask(_grow(box, 1.0), scale, mask.shape)
     area = (box[2] - box[0]) * (box[3] - box[1]) * scale[0] * scale[1]
     return mask[y1:y2, x1:x2].sum() >= share * max(area, 1.0)
-
-
-def _share_inside(box: tuple[float, ...], other: tuple[float, ...]) -> float:
-    """The share of `box`'s area that lies inside `other`."""
-    w = min(box[2], other[2]) - max(box[0], other[0])
-    h = min(box[3], other[3]) - max(box[1], other[1])
-    return max(w, 0.0) * max(h, 0.0) / max((box[2] - box[0]) * (box[3] - box[1]), 1e-9)
 
 
 def _inside(box: tuple[float, ...], region: Region) -> bool:

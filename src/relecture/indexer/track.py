@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from relecture.detections import LABELS, PERSON, Detections, box_iou, label_id
+from relecture.detections import LABELS, PERSON, Detections, box_iou, label_id, share_inside
 from relecture.sightings import TrackBox
 
 
@@ -137,13 +137,6 @@ class _Live:
             self.last_sure_t = t
 
 
-def _share_inside(box, other) -> float:
-    """The share of `box`'s area that lies inside `other`."""
-    w = min(box[2], other[2]) - max(box[0], other[0])
-    h = min(box[3], other[3]) - max(box[1], other[1])
-    return max(w, 0.0) * max(h, 0.0) / max((box[2] - box[0]) * (box[3] - box[1]), 1e-9)
-
-
 def _centre_shift(a, b) -> float:
     """How far apart the centres of boxes a and b are, in pixels."""
     return float(np.hypot((a[0] + a[2] - b[0] - b[2]) / 2, (a[1] + a[3] - b[1] - b[3]) / 2))
@@ -217,7 +210,7 @@ class Tracker:
         spare = [(t, bool(dets.class_id[j] == PERSON), dets.xyxy[j].copy(),
                   float(dets.confidence[j]))
                  for j in np.flatnonzero(dets.weak) if ids[j] == 0 and max(
-                     (_share_inside(dets.xyxy[j], p) for p in placed), default=0.0)
+                     (share_inside(dets.xyxy[j], p) for p in placed), default=0.0)
                  < c.lead_in_inside]
         self._spare_weak = [w for w in self._spare_weak if t - w[0] <= c.lead_in_s] + spare
 
