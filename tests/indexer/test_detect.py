@@ -121,15 +121,20 @@ def test_per_class_thresholds_keep_a_weak_motorcycle_and_drop_an_equally_weak_ca
 
 
 def test_nanodet_sees_a_low_scored_bus_but_names_a_bus_track_only_when_once_sure():
+    from relecture.detections import Detections
     from relecture.indexer.detect import NANODET_MERGE, VehicleDetector, refine
+    from relecture.indexer.track import Tracker
 
     boxes = np.array([[0, 0, 100, 100], [200, 0, 300, 100]], np.float32)
     dets = refine(boxes, np.array([0.45, 0.36], np.float32), np.array(["bus"] * 2, dtype=object),
                   (400, 400, 3), NANODET_MERGE)
     # 0.36 passes the bus threshold (0.35) though a car needs 0.4: both seen, sure, "bus"
     assert dets.labels == ["bus", "bus"] and not dets.weak.any()
-    # the tracker names the track (indexer/track.py): bus only from a box of 0.55
-    assert VehicleDetector(backend=None, merge=NANODET_MERGE).naming == (("bus", 0.55, "car"),)
+    # the tracker names the track with the detector's naming: those "buses" make a car
+    tracker = Tracker(naming=VehicleDetector(backend=None, merge=NANODET_MERGE).naming)
+    for k in range(3):
+        tracker.update(k * 0.2, Detections.build([[k * 10, 0, 100 + k * 10, 100]], [0.45], ["bus"]))
+    assert [tr.label for tr in tracker.flush()] == ["car"]
 
 
 def test_weak_boxes_are_kept_apart_and_never_unseat_a_sure_vehicle():

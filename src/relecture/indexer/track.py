@@ -8,8 +8,8 @@ vehicle the detector is unsure of for a few frames (seen from above, half hidden
 the frame edge) stays one track, and weak boxes no track took that lead into a new track's
 first sure box join it (a vehicle entering unsure). A sure box that no track took is then
 tried against the tracks unseen for longer than the prediction's horizon (a vehicle hidden
-behind a pole or another vehicle), predicted over the whole gap. Persons and vehicles never share a track;
-a vehicle track may see its label flip (car/truck) and keeps the majority.
+behind a pole or another vehicle), predicted over the whole gap. Persons and vehicles never
+share a track; a vehicle track may see its label flip (car/truck) and keeps the majority.
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ class _Live:
     velocity: np.ndarray = field(default_factory=lambda: np.zeros(4, np.float32))
     growth: float = 0.0  # d(log size)/dt: a vehicle's size changes geometrically
     last_sure_t: float = float("-inf")
-    best: dict = field(default_factory=dict)  # label id -> its best sure box's score
+    best: dict[int, float] = field(default_factory=dict)  # label id -> best sure box's score
 
     def predict(self, t: float, horizon_s: float) -> np.ndarray:
         # Perspective slows a vehicle down on screen as it drives away: extrapolating its
@@ -206,13 +206,15 @@ class Tracker:
         """Remember the weak boxes no track took, for `_lead_in`, except those lying mostly
         inside a live track's box (a part of a tracked vehicle, not another one)."""
         c = self.config
+        self._spare_weak = [w for w in self._spare_weak if t - w[0] <= c.lead_in_s]
+        left = [j for j in np.flatnonzero(dets.weak) if ids[j] == 0]
+        if not left:  # most frames: nothing to remember, no prediction to make
+            return
         placed = [tr.predict(t, c.predict_horizon_s) for tr in self._live]
-        spare = [(t, bool(dets.class_id[j] == PERSON), dets.xyxy[j].copy(),
-                  float(dets.confidence[j]))
-                 for j in np.flatnonzero(dets.weak) if ids[j] == 0 and max(
-                     (share_inside(dets.xyxy[j], p) for p in placed), default=0.0)
-                 < c.lead_in_inside]
-        self._spare_weak = [w for w in self._spare_weak if t - w[0] <= c.lead_in_s] + spare
+        self._spare_weak += [
+            (t, bool(dets.class_id[j] == PERSON), dets.xyxy[j].copy(), float(dets.confidence[j]))
+            for j in left
+            if max((share_inside(dets.xyxy[j], p) for p in placed), default=0.0) < c.lead_in_inside]
 
     def _lead_in(self, t: float, box: np.ndarray, is_person: bool):
         """The spare weak boxes leading into a new track's first sure `box` at time t, in
